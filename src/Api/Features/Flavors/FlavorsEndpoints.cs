@@ -1,0 +1,107 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Flavors;
+
+public sealed record CreateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family);
+public sealed record UpdateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family);
+
+public sealed record FlavorResponse(Guid Id, string Name, int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps, FlavorFamily Family,
+                                    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static FlavorResponse From(Flavor f) => new(f.Id, f.Name, f.Resources.Vcpus, f.Resources.MemoryMiB, f.Resources.DiskGiB,
+        f.Resources.NetworkMbps, f.Family, f.CreatedAt, f.UpdatedAt);
+}
+
+public sealed class CreateFlavorValidator : AbstractValidator<CreateFlavorRequest>
+{
+    public CreateFlavorValidator()
+    {
+        RuleFor(x => x.Name).ValidName();
+        RuleFor(x => x.Vcpus).Between(1, Limits.MaxVcpus);
+        RuleFor(x => x.MemoryMiB).Between(1, Limits.MaxMemoryMiB);
+        RuleFor(x => x.DiskGiB).Between(0, Limits.MaxDiskGiB);
+        RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
+    }
+}
+
+public sealed class UpdateFlavorValidator : AbstractValidator<UpdateFlavorRequest>
+{
+    public UpdateFlavorValidator()
+    {
+        RuleFor(x => x.Name).ValidOptionalName();
+        RuleFor(x => x.Vcpus).InclusiveBetween(1, Limits.MaxVcpus);
+        RuleFor(x => x.MemoryMiB).InclusiveBetween(1, Limits.MaxMemoryMiB);
+        RuleFor(x => x.DiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
+        RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
+    }
+}
+
+public static class FlavorsEndpoints
+{
+    private const string Resource = "flavor";
+
+    public static void MapFlavors(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/flavors").WithTags("Flavors");
+        group.MapGet("/", List).WithName("ListFlavors");
+        group.MapGet("/{id:guid}", Get).WithName("GetFlavor").ProducesProblem(404);
+        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
+        admin.MapPost("/", Create).Validate<CreateFlavorRequest>().WithName("CreateFlavor").ProducesProblem(409);
+        admin.MapPatch("/{id:guid}", Update).Validate<UpdateFlavorRequest>().WithName("UpdateFlavor")
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteFlavor").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<FlavorResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, FlavorFamily? family,
+                                                   CancellationToken ct) =>
+        Paging.PageAsync(db.Flavors.AsNoTracking().Where(f => (name == null || f.Name == name) && (family == null || f.Family == family)),
+            limit, pageToken, FlavorResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var flavor = await db.Flavors.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
+    }
+
+    private static async Task<IResult> Create(CreateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        await db.Flavors.EnsureNameFreeAsync(f => f.Name == req.Name, Resource, req.Name!, null, ct);
+        var flavor = new Flavor(req.Name!, new Resources(req.Vcpus!.Value, req.MemoryMiB!.Value, req.DiskGiB!.Value, req.NetworkMbps ?? 0),
+            req.Family ?? FlavorFamily.General, db.Clock.GetUtcNow());
+        db.Flavors.Add(flavor);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/flavors/{flavor.Id}", flavor.Version, FlavorResponse.From(flavor));
+    }
+
+    private static async Task<IResult> Update(Guid id, UpdateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var flavor = await db.Flavors.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, flavor.Version);
+        if (req.Name is { } name && name != flavor.Name)
+        {
+            await db.Flavors.EnsureNameFreeAsync(f => f.Name == name, Resource, name, id, ct);
+            flavor.Rename(name);
+        }
+        var r = flavor.Resources;
+        var resized = new Resources(req.Vcpus ?? r.Vcpus, req.MemoryMiB ?? r.MemoryMiB, req.DiskGiB ?? r.DiskGiB, req.NetworkMbps ?? r.NetworkMbps);
+        if (resized != r) flavor.Resize(resized, await InUseAsync(db, id, ct) is not null);
+        if (req.Family is { } family) flavor.SetFamily(family);
+        await db.SaveChangesAsync(ct);
+        return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<Flavor>(db, http, id, Resource, () => InUseAsync(db, id, ct), ct);
+
+    private static async Task<string?> InUseAsync(IaasDbContext db, Guid id, CancellationToken ct)
+    {
+        var live = await db.Instances.CountAsync(i => i.FlavorId == id && i.Status != InstanceStatus.Deleted, ct);
+        return live > 0 ? $"{live} instance(s) use it" : null;
+    }
+}

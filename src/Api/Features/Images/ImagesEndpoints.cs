@@ -1,0 +1,94 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Images;
+
+public sealed record CreateImageRequest(string? Name, string? Os, ImageFormat? Format, int? MinDiskGiB, int? SizeMiB);
+public sealed record UpdateImageRequest(string? Name, string? Os, int? MinDiskGiB);
+
+public sealed record ImageResponse(Guid Id, string Name, string Os, ImageFormat Format, int MinDiskGiB, int SizeMiB,
+                                   DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static ImageResponse From(Image i) => new(i.Id, i.Name, i.Os, i.Format, i.MinDiskGiB, i.SizeMiB, i.CreatedAt, i.UpdatedAt);
+}
+
+public sealed class CreateImageValidator : AbstractValidator<CreateImageRequest>
+{
+    public CreateImageValidator()
+    {
+        RuleFor(x => x.Name).ValidName();
+        RuleFor(x => x.Os).ValidName();
+        RuleFor(x => x.Format).NotNull();
+        RuleFor(x => x.MinDiskGiB).Between(0, Limits.MaxDiskGiB);
+        RuleFor(x => x.SizeMiB).InclusiveBetween(0, int.MaxValue);
+    }
+}
+
+public sealed class UpdateImageValidator : AbstractValidator<UpdateImageRequest>
+{
+    public UpdateImageValidator()
+    {
+        RuleFor(x => x.Name).ValidOptionalName();
+        RuleFor(x => x.Os).ValidOptionalName();
+        RuleFor(x => x.MinDiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
+    }
+}
+
+public static class ImagesEndpoints
+{
+    private const string Resource = "image";
+
+    public static void MapImages(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/images").WithTags("Images");
+        group.MapGet("/", List).WithName("ListImages");
+        group.MapGet("/{id:guid}", Get).WithName("GetImage").ProducesProblem(404);
+        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
+        admin.MapPost("/", Create).Validate<CreateImageRequest>().WithName("CreateImage").ProducesProblem(409);
+        admin.MapPatch("/{id:guid}", Update).Validate<UpdateImageRequest>().WithName("UpdateImage").ProducesProblem(404).ProducesProblem(412);
+        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteImage").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<ImageResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, string? os,
+                                                  CancellationToken ct) =>
+        Paging.PageAsync(db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)),
+            limit, pageToken, ImageResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var image = await db.Images.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, image.Version, ImageResponse.From(image));
+    }
+
+    private static async Task<IResult> Create(CreateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        await db.Images.EnsureNameFreeAsync(i => i.Name == req.Name, Resource, req.Name!, null, ct);
+        var image = new Image(req.Name!, req.Os!, req.Format!.Value, req.MinDiskGiB!.Value, req.SizeMiB ?? 0, db.Clock.GetUtcNow());
+        db.Images.Add(image);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/images/{image.Id}", image.Version, ImageResponse.From(image));
+    }
+
+    private static async Task<IResult> Update(Guid id, UpdateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var image = await db.Images.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, image.Version);
+        if (req.Name is { } name && name != image.Name)
+            await db.Images.EnsureNameFreeAsync(i => i.Name == name, Resource, name, id, ct);
+        image.Update(req.Name, req.Os, req.MinDiskGiB);
+        await db.SaveChangesAsync(ct);
+        return Store.Ok(http, image.Version, ImageResponse.From(image));
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<Image>(db, http, id, Resource, async () =>
+        {
+            var live = await db.Instances.CountAsync(i => i.ImageId == id && i.Status != InstanceStatus.Deleted, ct);
+            return live > 0 ? $"{live} instance(s) use it" : null;
+        }, ct);
+}

@@ -1,0 +1,78 @@
+using System.Text;
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Instances;
+
+public sealed record CreateInstanceRequest(string? Name, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId, Guid? ZoneId, Guid? ServerGroupId,
+                                           string? UserData, int? Count, Guid? TenantId);
+
+public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRequest>
+{
+    public CreateInstanceValidator()
+    {
+        RuleFor(x => x.Name).ValidName();
+        RuleFor(x => x.Name).Must((req, name) => name is null || name.Length + 1 + (req.Count ?? 1).ToString().Length <= Limits.NameMaxLength)
+            .When(x => x.Count > 1).WithMessage("With 'count' > 1 instances are named '<name>-<n>'; that must fit in 63 characters.");
+        RuleFor(x => x.FlavorId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.ImageId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.SlaPlanId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.Count).InclusiveBetween(1, Limits.MaxBatchCount);
+        RuleFor(x => x.UserData).Must(u => u is null || Encoding.UTF8.GetByteCount(u) <= Limits.UserDataMaxBytes)
+            .WithMessage($"'User Data' must be at most {Limits.UserDataMaxBytes} bytes.");
+    }
+}
+
+/// <summary>
+/// POST /v1/instances: resolve the references, then admit (quota + placement + claims + rows in one transaction),
+/// then 202 with the instance in <c>building</c> and the operation to poll.
+/// </summary>
+public static class CreateInstance
+{
+    public static async Task<IResult> Handle(CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler,
+                                             HttpContext http, CancellationToken ct)
+    {
+        var tenantId = await ResolveTenantAsync(req, caller, db, ct);
+        var flavor = await db.Flavors.AsNoTracking().GetAsync(req.FlavorId!.Value, "flavor", ct);
+        var image = await db.Images.AsNoTracking().GetAsync(req.ImageId!.Value, "image", ct);
+        var plan = await db.SlaPlans.AsNoTracking().GetAsync(req.SlaPlanId!.Value, "sla-plan", ct);
+        if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
+        if (req.ServerGroupId is { } groupId) throw new NotFoundException("server-group", groupId);   // server groups: a later work item
+
+        if (image.MinDiskGiB > flavor.Resources.DiskGiB)
+            throw new FieldValidationException("imageId",
+                $"Image '{image.Name}' needs at least {image.MinDiskGiB} GiB of disk; flavor '{flavor.Name}' has {flavor.Resources.DiskGiB} GiB.");
+        if (!plan.Offers(ProvisioningScheme.Immediate))
+            throw new FieldValidationException("slaPlanId", $"SLA plan '{plan.Name}' does not offer immediate provisioning.");
+
+        var count = req.Count ?? 1;
+        var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, req.ZoneId, req.UserData,
+            count, caller.Actor), ct);
+
+        var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
+        if (count == 1)
+        {
+            ETags.Set(http, admission.Instances[0].Version);
+            return TypedResults.Accepted($"/v1/instances/{items[0].Id}", items[0]);
+        }
+        return TypedResults.Accepted($"/v1/operations/{admission.Operation.Id}", new InstanceBatchResponse(items, admission.Operation.Id));
+    }
+
+    /// <summary>Tenant keys act for their own tenant; admin keys must name one.</summary>
+    private static async Task<Guid> ResolveTenantAsync(CreateInstanceRequest req, Caller caller, IaasDbContext db, CancellationToken ct)
+    {
+        if (caller.TenantId is { } own)
+        {
+            if (req.TenantId is { } other && other != own) throw new NotFoundException("tenant", other);
+            return own;
+        }
+        if (req.TenantId is not { } tenantId)
+            throw new FieldValidationException("tenantId", "Admin keys create instances on a tenant's behalf: 'tenantId' is required.");
+        return (await db.Tenants.AsNoTracking().GetAsync(tenantId, "tenant", ct)).Id;
+    }
+}

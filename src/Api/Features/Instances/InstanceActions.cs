@@ -1,0 +1,102 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+using static IaasApi.Domain.Instances.InstanceStatus;
+
+namespace IaasApi.Api.Features.Instances;
+
+public sealed record ResetStateRequest(InstanceStatus? Status, string? Reason);
+
+public sealed class ResetStateValidator : AbstractValidator<ResetStateRequest>
+{
+    public ResetStateValidator()
+    {
+        RuleFor(x => x.Status).NotNull().Must(s => s is Error or Stopped or Running)
+            .WithMessage("'Status' must be 'error', 'stopped' or 'running'.");
+        RuleFor(x => x.Reason).MaximumLength(Limits.DetailMaxLength);
+    }
+}
+
+/// <summary>Start, stop, reboot and delete: a transition to the transitional status plus an operation, then a job.</summary>
+public static class InstanceActions
+{
+    private sealed record ActionSpec(InstanceStatus Transitional, string Kind, string Verb);
+
+    private static readonly Dictionary<string, ActionSpec> PowerActions = new(StringComparer.Ordinal)
+    {
+        ["start"] = new(Starting, OperationKinds.InstanceStart, "start"),
+        ["stop"] = new(Stopping, OperationKinds.InstanceStop, "stop"),
+        ["reboot"] = new(Rebooting, OperationKinds.InstanceReboot, "reboot"),
+    };
+
+    public static Task<IResult> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                      HttpContext http, CancellationToken ct) =>
+        PowerActions.TryGetValue(action, out var spec)
+            ? BeginAsync(id, spec, caller, db, dispatcher, http, ct)
+            : throw new NotFoundException("action", action);
+
+    /// <summary>DELETE is idempotent: deleting a deleting or deleted instance answers 202 with its current state.</summary>
+    public static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                             CancellationToken ct)
+    {
+        var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+        if (instance.Status is Deleting or Deleted)
+            return TypedResults.Accepted($"/v1/instances/{id}", InstanceResponse.From(instance, caller.IsAdmin));
+        return await BeginAsync(id, new ActionSpec(Deleting, OperationKinds.InstanceDelete, "delete"), caller, db, dispatcher, http, ct, instance);
+    }
+
+    private static async Task<IResult> BeginAsync(Guid id, ActionSpec spec, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                                  HttpContext http, CancellationToken ct, Instance? loaded = null)
+    {
+        var instance = loaded ?? await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+        ETags.CheckIfMatch(http, instance.Version);
+        var host = instance.HostId is { } hostId
+            ? await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => new { h.Name, h.Hypervisor }).SingleOrDefaultAsync(ct)
+            : null;
+        var op = new Operation(spec.Kind, "instance", instance.Id, instance.TenantId, null, db.Clock.GetUtcNow())
+        {
+            Queue = host is null ? JobDispatcher.ControlQueue : JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+        };
+        instance.Begin(spec.Transitional, spec.Verb, caller.Actor, op.Id, db.Clock.GetUtcNow());   // 409 invalid-state if not allowed
+        db.Operations.Add(op);
+        await db.SaveChangesAsync(ct);                                                             // 409 if it changed concurrently
+        await dispatcher.DispatchAsync(op, ct);
+        ETags.Set(http, instance.Version);
+        return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
+    }
+
+    /// <summary>
+    /// Operators' repair: force error/stopped/running, audited. Going back to running or stopped re-takes the host
+    /// claim if it was released (409 if the host has no room); any operation still running on it is cancelled.
+    /// </summary>
+    public static async Task<IResult> ResetState(Guid id, ResetStateRequest req, Caller caller, IaasDbContext db, CapacityClaims claims,
+                                                 HttpContext http, CancellationToken ct)
+    {
+        var instance = await db.Instances.GetAsync(id, "instance", ct);
+        ETags.CheckIfMatch(http, instance.Version);
+        var target = req.Status!.Value;
+        var now = db.Clock.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (target is Running or Stopped && !instance.ResourcesClaimed && instance.Status != Deleted)
+        {
+            if (instance.HostId is not { } hostId)
+                throw new ConflictException("The instance was never placed on a host; it cannot be running or stopped.");
+            if (!await claims.TryReclaimHostAsync(hostId, instance.Resources, ct))
+                throw new ConflictException("The instance's host no longer has room for it; it cannot be reset to running or stopped.");
+            instance.ReclaimResources();
+        }
+        if (instance.OperationId is { } opId && await db.Operations.SingleOrDefaultAsync(o => o.Id == opId, ct) is { IsFinished: false } op)
+            op.Cancel($"Superseded by an operator's reset-state to '{EnumWords.ToWord(target)}'.", now);
+        instance.ResetState(target, caller.Actor, req.Reason, now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        ETags.Set(http, instance.Version);
+        return TypedResults.Ok(InstanceResponse.From(instance, admin: true));
+    }
+}

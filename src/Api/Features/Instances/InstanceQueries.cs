@@ -1,0 +1,47 @@
+using IaasApi.Api.Http;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Instances;
+
+public static class InstanceQueries
+{
+    /// <summary>An instance the caller may see: another tenant's is a 404, never a 403.</summary>
+    public static async Task<Instance> FindVisibleAsync(IaasDbContext db, Caller caller, Guid id, CancellationToken ct)
+    {
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct);
+        return instance is not null && caller.CanSee(instance.TenantId) ? instance : throw new NotFoundException("instance", id);
+    }
+
+    public static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var instance = await FindVisibleAsync(db, caller, id, ct);
+        return Store.Ok(http, instance.Version, InstanceResponse.From(instance, caller.IsAdmin));
+    }
+
+    /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>
+    public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, InstanceStatus? status,
+                                                    Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, CancellationToken ct)
+    {
+        var query = db.Instances.AsNoTracking();
+        query = caller.TenantId is { } own ? query.Where(i => i.TenantId == own)
+            : tenantId is not null ? query.Where(i => i.TenantId == tenantId) : query;
+        query = status is { } s ? query.Where(i => i.Status == s) : query.Where(i => i.Status != InstanceStatus.Deleted);
+        if (zoneId is not null) query = query.Where(i => i.ZoneId == zoneId);
+        if (hostId is not null && caller.IsAdmin) query = query.Where(i => i.HostId == hostId);
+        if (flavorId is not null) query = query.Where(i => i.FlavorId == flavorId);
+        if (name is not null) query = query.Where(i => i.Name == name);
+        return Paging.PageAsync(query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct);
+    }
+
+    /// <summary>The audit trail: every transition with time, actor, from → to and detail, oldest first.</summary>
+    public static async Task<Page<InstanceActionResponse>> Actions(Guid id, Caller caller, IaasDbContext db, int? limit, string? pageToken,
+                                                                   CancellationToken ct)
+    {
+        await FindVisibleAsync(db, caller, id, ct);
+        return await Paging.PageAsync(db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == id), limit, pageToken,
+            InstanceActionResponse.From, ct);
+    }
+}

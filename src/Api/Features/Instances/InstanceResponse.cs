@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+using IaasApi.Domain.Instances;
+
+namespace IaasApi.Api.Features.Instances;
+
+public sealed record InstanceResponse(
+    Guid Id, string Name, Guid TenantId, InstanceStatus Status, string? StatusReason, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId,
+    Guid? ZoneId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? HostId,
+    ResourcesDto Resources, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt)
+{
+    /// <summary>The host is operator knowledge: only admins see <c>hostId</c>.</summary>
+    public static InstanceResponse From(Instance i, bool admin) => new(i.Id, i.Name, i.TenantId, i.Status, i.StatusReason, i.FlavorId,
+        i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.OperationId, i.CreatedAt,
+        i.UpdatedAt, i.DeletedAt);
+}
+
+/// <summary>The answer to a create with <c>count</c> &gt; 1: all instances and the one operation to poll.</summary>
+public sealed record InstanceBatchResponse(IReadOnlyList<InstanceResponse> Items, Guid OperationId);
+
+public sealed record InstanceActionResponse(Guid Id, string Action, InstanceStatus? FromStatus, InstanceStatus ToStatus, string Actor,
+                                            Guid? OperationId, string? Detail, DateTimeOffset At)
+{
+    public static InstanceActionResponse From(InstanceAction a) =>
+        new(a.Id, a.Action, a.FromStatus, a.ToStatus, a.Actor, a.OperationId, a.Detail, a.At);
+}

@@ -1,0 +1,52 @@
+using IaasApi.Api.Http;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Operations;
+
+public sealed record OperationResponse(Guid Id, string Kind, OperationStatus Status, int Progress, string ResourceType, Guid? ResourceId,
+                                       Guid? ParentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt,
+                                       ProblemDetails? Error)
+{
+    public static OperationResponse From(Operation o) => new(o.Id, o.Kind, o.Status, o.Progress, o.ResourceType, o.ResourceId, o.ParentId,
+        o.CreatedAt, o.UpdatedAt, o.CompletedAt,
+        o.Error is { } e ? new ProblemDetails { Type = e.Type, Title = e.Title, Detail = e.Detail } : null);
+}
+
+public static class OperationsEndpoints
+{
+    public static void MapOperations(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/operations").WithTags("Operations");
+        group.MapGet("/{id:guid}", Get).WithName("GetOperation").ProducesProblem(404);
+        group.MapGet("/", List).WithName("ListOperations");
+    }
+
+    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var op = await db.Operations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct);
+        if (op is null || (!caller.IsAdmin && op.TenantId != caller.TenantId)) throw new NotFoundException("operation", id);
+        return Store.Ok(http, op.Version, OperationResponse.From(op));
+    }
+
+    /// <summary>
+    /// <c>?resourceId=</c> lists every operation that acted on the resource: its own, and the batch it was created in
+    /// (found through the instance's audit trail).
+    /// </summary>
+    private static Task<Page<OperationResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? resourceId,
+                                                      OperationStatus? status, string? kind, CancellationToken ct)
+    {
+        var query = db.Operations.AsNoTracking();
+        if (caller.TenantId is { } own) query = query.Where(o => o.TenantId == own);
+        if (resourceId is { } rid)
+            query = query.Where(o => o.ResourceId == rid
+                                     || db.Operations.Any(c => c.ParentId == o.Id && c.ResourceId == rid)
+                                     || db.InstanceActions.Any(a => a.InstanceId == rid && a.OperationId == o.Id));
+        if (status is not null) query = query.Where(o => o.Status == status);
+        if (kind is not null) query = query.Where(o => o.Kind == kind);
+        return Paging.PageAsync(query, limit, pageToken, OperationResponse.From, ct);
+    }
+}

@@ -1,0 +1,79 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Inventory;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Regions;
+
+public sealed record CreateRegionRequest(string? Name);
+public sealed record UpdateRegionRequest(string? Name);
+
+public sealed record RegionResponse(Guid Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static RegionResponse From(Region r) => new(r.Id, r.Name, r.CreatedAt, r.UpdatedAt);
+}
+
+public sealed class CreateRegionValidator : AbstractValidator<CreateRegionRequest>
+{
+    public CreateRegionValidator() => RuleFor(x => x.Name).ValidName();
+}
+
+public sealed class UpdateRegionValidator : AbstractValidator<UpdateRegionRequest>
+{
+    public UpdateRegionValidator() => RuleFor(x => x.Name).ValidOptionalName();
+}
+
+public static class RegionsEndpoints
+{
+    private const string Resource = "region";
+
+    public static void MapRegions(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/regions").WithTags("Regions");
+        group.MapGet("/", List).WithName("ListRegions");
+        group.MapGet("/{id:guid}", Get).WithName("GetRegion").ProducesProblem(404);
+        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
+        admin.MapPost("/", Create).Validate<CreateRegionRequest>().WithName("CreateRegion").ProducesProblem(409);
+        admin.MapPatch("/{id:guid}", Update).Validate<UpdateRegionRequest>().WithName("UpdateRegion").ProducesProblem(404).ProducesProblem(412);
+        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteRegion").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, CancellationToken ct) =>
+        Paging.PageAsync(db.Regions.AsNoTracking().Where(r => name == null || r.Name == name), limit, pageToken, RegionResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var region = await db.Regions.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, region.Version, RegionResponse.From(region));
+    }
+
+    private static async Task<IResult> Create(CreateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        await db.Regions.EnsureNameFreeAsync(r => r.Name == req.Name, Resource, req.Name!, null, ct);
+        var region = new Region(req.Name!, db.Clock.GetUtcNow());
+        db.Regions.Add(region);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/regions/{region.Id}", region.Version, RegionResponse.From(region));
+    }
+
+    private static async Task<IResult> Update(Guid id, UpdateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var region = await db.Regions.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, region.Version);
+        if (req.Name is { } name && name != region.Name)
+        {
+            await db.Regions.EnsureNameFreeAsync(r => r.Name == name, Resource, name, id, ct);
+            region.Rename(name);
+        }
+        await db.SaveChangesAsync(ct);
+        return Store.Ok(http, region.Version, RegionResponse.From(region));
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<Region>(db, http, id, Resource, async () =>
+        {
+            var zones = await db.Zones.CountAsync(z => z.RegionId == id, ct);
+            return zones > 0 ? $"{zones} zone(s) belong to it" : null;
+        }, ct);
+}

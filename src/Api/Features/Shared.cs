@@ -1,0 +1,81 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Common;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features;
+
+/// <summary>The four resources as the API writes them (units in the names).</summary>
+public sealed record ResourcesDto(int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps)
+{
+    public static ResourcesDto From(Resources r) => new(r.Vcpus, r.MemoryMiB, r.DiskGiB, r.NetworkMbps);
+}
+
+/// <summary>Rules shared by the validators (shape only: existence and state belong to handlers).</summary>
+public static class Rules
+{
+    /// <summary>A label: letters, digits, '.', '_', '-'; starts and ends alphanumeric; at most 63 characters.</summary>
+    public const string LabelPattern = "^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$";
+
+    /// <summary>A DNS label in lowercase: host names become hostnames and agent queue names.</summary>
+    public const string HostNamePattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+
+    public static IRuleBuilderOptions<T, string?> ValidName<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.NotEmpty().MaximumLength(Limits.NameMaxLength)
+            .Matches(LabelPattern).WithMessage("'{PropertyName}' must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit.");
+
+    public static IRuleBuilderOptions<T, string?> ValidOptionalName<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.MaximumLength(Limits.NameMaxLength)
+            .Matches(LabelPattern).WithMessage("'{PropertyName}' must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit.");
+
+    public static IRuleBuilderOptions<T, IReadOnlyList<string>?> ValidTags<T>(this IRuleBuilder<T, IReadOnlyList<string>?> rule) =>
+        rule.Must(tags => tags is null || (tags.Count <= Limits.MaxTags && tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= Limits.TagMaxLength)))
+            .WithMessage($"'{{PropertyName}}' takes at most {Limits.MaxTags} non-empty entries of at most {Limits.TagMaxLength} characters.");
+
+    public static IRuleBuilderOptions<T, int?> Between<T>(this IRuleBuilder<T, int?> rule, int min, int max) =>
+        rule.NotNull().InclusiveBetween(min, max);
+}
+
+/// <summary>Lookups and writes every resource feature shares.</summary>
+public static class Store
+{
+    /// <summary>The entity, or a 404 problem naming the resource kind.</summary>
+    public static async Task<T> GetAsync<T>(this IQueryable<T> set, Guid id, string resource, CancellationToken ct) where T : Entity =>
+        await set.SingleOrDefaultAsync(e => e.Id == id, ct) ?? throw new NotFoundException(resource, id);
+
+    /// <summary>Refuses a name already taken by another entity of the kind (the unique index is the backstop).</summary>
+    public static async Task EnsureNameFreeAsync<T>(this IQueryable<T> set, System.Linq.Expressions.Expression<Func<T, bool>> sameName,
+                                                    string resource, string name, Guid? except, CancellationToken ct) where T : Entity
+    {
+        if (await set.Where(sameName).AnyAsync(e => except == null || e.Id != except, ct))
+            throw new ConflictException($"A {resource} named '{name}' already exists; {resource} names are unique.");
+    }
+
+    /// <summary>DELETE with If-Match and an in-use check: a 409 naming what still uses it, never a cascade.</summary>
+    public static async Task<IResult> DeleteAsync<T>(IaasDbContext db, HttpContext http, Guid id, string resource,
+                                                     Func<Task<string?>> inUse, CancellationToken ct) where T : Entity
+    {
+        var entity = await db.Set<T>().GetAsync(id, resource, ct);
+        ETags.CheckIfMatch(http, entity.Version);
+        if (await inUse() is { } reason)
+            throw new ConflictException($"The {resource} is in use: {reason}. Remove those first.");
+        db.Remove(entity);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The 201 every create returns: Location, ETag and the resource.</summary>
+    public static IResult Created<TResponse>(HttpContext http, string location, long version, TResponse body)
+    {
+        ETags.Set(http, version);
+        return TypedResults.Created(location, body);
+    }
+
+    /// <summary>The 200 of a single-resource GET or PATCH, with its ETag.</summary>
+    public static IResult Ok<TResponse>(HttpContext http, long version, TResponse body)
+    {
+        ETags.Set(http, version);
+        return TypedResults.Ok(body);
+    }
+}

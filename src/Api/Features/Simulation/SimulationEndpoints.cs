@@ -1,0 +1,51 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Common;
+using IaasApi.Infrastructure.Hypervisors.Fake;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Simulation;
+
+public sealed record InjectFaultRequest(FakeOperation? Operation, Guid? HostId, Guid? InstanceId, bool? Transient, int? Count, string? Message);
+
+public sealed class InjectFaultValidator : AbstractValidator<InjectFaultRequest>
+{
+    public InjectFaultValidator()
+    {
+        RuleFor(x => x.Operation).NotNull();
+        RuleFor(x => x.Count).InclusiveBetween(1, 1000);
+        RuleFor(x => x.Message).MaximumLength(Limits.ShortTextMaxLength);
+    }
+}
+
+/// <summary>
+/// Admin controls for the fake hypervisor, for simulations and demos: script driver failures (transient or permanent,
+/// for a host, an instance, or every call) and look at the VMs the fake hosts hold.
+/// </summary>
+public static class SimulationEndpoints
+{
+    public static void MapSimulation(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/simulation").WithTags("Simulation").RequireAuthorization(AuthorizationPolicies.Admin);
+        group.MapPost("/faults", Inject).Validate<InjectFaultRequest>().WithName("InjectFault").ProducesProblem(404);
+        group.MapGet("/faults", (FakeHypervisor fake) => TypedResults.Ok(fake.Faults())).WithName("ListFaults");
+        group.MapDelete("/faults/{faultId:guid}", (Guid faultId, FakeHypervisor fake) =>
+            fake.RemoveFault(faultId) ? Results.NoContent() : throw new NotFoundException("fault", faultId)).WithName("RemoveFault");
+        group.MapGet("/hosts/{id:guid}/vms", Vms).WithName("ListFakeVms").ProducesProblem(404);
+    }
+
+    private static async Task<IResult> Inject(InjectFaultRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    {
+        if (req.HostId is { } hostId) await db.Hosts.AsNoTracking().GetAsync(hostId, "host", ct);
+        if (req.InstanceId is { } instanceId) await db.Instances.AsNoTracking().GetAsync(instanceId, "instance", ct);
+        var fault = fake.InjectFault(req.Operation!.Value, req.HostId, req.InstanceId, req.Transient ?? false, req.Count ?? 1, req.Message);
+        return TypedResults.Created($"/v1/simulation/faults/{fault.Id}", fault);
+    }
+
+    private static async Task<IResult> Vms(Guid id, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    {
+        await db.Hosts.AsNoTracking().GetAsync(id, "host", ct);
+        return TypedResults.Ok(fake.VmsOn(id));
+    }
+}

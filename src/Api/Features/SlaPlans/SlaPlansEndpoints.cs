@@ -1,0 +1,111 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.SlaPlans;
+
+/// <summary>Create and merge-patch share one shape: on create, absent fields take the documented defaults.</summary>
+public sealed record SlaPlanRequest(string? Name, int? Priority, IReadOnlyList<ProvisioningScheme>? Schemes, bool? Preemptible,
+                                    PlacementStrategy? PlacementStrategy, double? AvailabilityTarget, int? MaxProvisioningSeconds,
+                                    decimal? PricePerHour, double? PenaltyPercent);
+
+public sealed record SlaPlanResponse(Guid Id, string Name, int Priority, IReadOnlyList<ProvisioningScheme> Schemes, bool Preemptible,
+                                     PlacementStrategy PlacementStrategy, double AvailabilityTarget, int MaxProvisioningSeconds,
+                                     decimal PricePerHour, double PenaltyPercent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static SlaPlanResponse From(SlaPlan p) => new(p.Id, p.Name, p.Priority, p.Schemes, p.Preemptible, p.PlacementStrategy,
+        p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.CreatedAt, p.UpdatedAt);
+}
+
+public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
+{
+    public SlaPlanValidator()
+    {
+        RuleFor(x => x.Name).ValidOptionalName();
+        RuleFor(x => x.Priority).InclusiveBetween(0, SlaPlan.MaxPriority);
+        RuleFor(x => x.Schemes).Must(s => s is null || (s.Count > 0 && s.Distinct().Count() == s.Count))
+            .WithMessage("'Schemes' must list at least one scheme, each once.");
+        RuleFor(x => x.AvailabilityTarget).InclusiveBetween(0, 100);
+        RuleFor(x => x.MaxProvisioningSeconds).InclusiveBetween(1, 7 * 24 * 3600);
+        RuleFor(x => x.PricePerHour).InclusiveBetween(0m, 1_000_000m);
+        RuleFor(x => x.PenaltyPercent).InclusiveBetween(0, 100);
+    }
+}
+
+public static class SlaPlansEndpoints
+{
+    private const string Resource = "sla-plan";
+
+    public static void MapSlaPlans(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/sla-plans").WithTags("SlaPlans");
+        group.MapGet("/", List).WithName("ListSlaPlans");
+        group.MapGet("/{id:guid}", Get).WithName("GetSlaPlan").ProducesProblem(404);
+        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
+        admin.MapPost("/", Create).Validate<SlaPlanRequest>().WithName("CreateSlaPlan").ProducesProblem(409);
+        admin.MapPatch("/{id:guid}", Update).Validate<SlaPlanRequest>().WithName("UpdateSlaPlan").ProducesProblem(404).ProducesProblem(412);
+        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteSlaPlan").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, CancellationToken ct) =>
+        Paging.PageAsync(db.SlaPlans.AsNoTracking().Where(p => name == null || p.Name == name), limit, pageToken, SlaPlanResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var plan = await db.SlaPlans.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
+    }
+
+    private static async Task<IResult> Create(SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        // The one field a create needs that a patch does not; the shared validator checks its shape.
+        if (string.IsNullOrEmpty(req.Name)) throw new FieldValidationException("name", "'Name' must not be empty.");
+        await db.SlaPlans.EnsureNameFreeAsync(p => p.Name == req.Name, Resource, req.Name!, null, ct);
+        var plan = new SlaPlan(req.Name!, db.Clock.GetUtcNow())
+        {
+            Priority = 100,
+            AvailabilityTarget = 99.0,
+            MaxProvisioningSeconds = 300,
+            PlacementStrategy = PlacementStrategy.Spread,
+        };
+        Apply(plan, req);
+        db.SlaPlans.Add(plan);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/sla-plans/{plan.Id}", plan.Version, SlaPlanResponse.From(plan));
+    }
+
+    private static async Task<IResult> Update(Guid id, SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var plan = await db.SlaPlans.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, plan.Version);
+        if (req.Name is { } name && name != plan.Name)
+            await db.SlaPlans.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
+        Apply(plan, req);
+        await db.SaveChangesAsync(ct);
+        return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
+    }
+
+    private static void Apply(SlaPlan plan, SlaPlanRequest req)
+    {
+        if (req.Name is { } name) plan.Name = name;
+        if (req.Priority is { } priority) plan.Priority = priority;
+        if (req.Schemes is { } schemes) plan.Schemes = schemes.ToList();
+        if (req.Preemptible is { } preemptible) plan.Preemptible = preemptible;
+        if (req.PlacementStrategy is { } strategy) plan.PlacementStrategy = strategy;
+        if (req.AvailabilityTarget is { } availability) plan.AvailabilityTarget = availability;
+        if (req.MaxProvisioningSeconds is { } max) plan.MaxProvisioningSeconds = max;
+        if (req.PricePerHour is { } price) plan.PricePerHour = price;
+        if (req.PenaltyPercent is { } penalty) plan.PenaltyPercent = penalty;
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<SlaPlan>(db, http, id, Resource, async () =>
+        {
+            var live = await db.Instances.CountAsync(i => i.SlaPlanId == id && i.Status != InstanceStatus.Deleted, ct);
+            return live > 0 ? $"{live} instance(s) run under it" : null;
+        }, ct);
+}

@@ -1,0 +1,89 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Zones;
+
+public sealed record CreateZoneRequest(string? Name, Guid? RegionId);
+public sealed record UpdateZoneRequest(string? Name);
+
+public sealed record ZoneResponse(Guid Id, string Name, Guid RegionId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static ZoneResponse From(Zone z) => new(z.Id, z.Name, z.RegionId, z.CreatedAt, z.UpdatedAt);
+}
+
+public sealed class CreateZoneValidator : AbstractValidator<CreateZoneRequest>
+{
+    public CreateZoneValidator()
+    {
+        RuleFor(x => x.Name).ValidName();
+        RuleFor(x => x.RegionId).NotNull().NotEqual(Guid.Empty);
+    }
+}
+
+public sealed class UpdateZoneValidator : AbstractValidator<UpdateZoneRequest>
+{
+    public UpdateZoneValidator() => RuleFor(x => x.Name).ValidOptionalName();
+}
+
+public static class ZonesEndpoints
+{
+    private const string Resource = "zone";
+
+    public static void MapZones(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/zones").WithTags("Zones");
+        group.MapGet("/", List).WithName("ListZones");
+        group.MapGet("/{id:guid}", Get).WithName("GetZone").ProducesProblem(404);
+        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
+        admin.MapPost("/", Create).Validate<CreateZoneRequest>().WithName("CreateZone").ProducesProblem(404).ProducesProblem(409);
+        admin.MapPatch("/{id:guid}", Update).Validate<UpdateZoneRequest>().WithName("UpdateZone").ProducesProblem(404).ProducesProblem(412);
+        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteZone").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<ZoneResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? regionId, string? name,
+                                                 CancellationToken ct) =>
+        Paging.PageAsync(db.Zones.AsNoTracking().Where(z => (regionId == null || z.RegionId == regionId) && (name == null || z.Name == name)),
+            limit, pageToken, ZoneResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var zone = await db.Zones.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
+    }
+
+    private static async Task<IResult> Create(CreateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        await db.Regions.AsNoTracking().GetAsync(req.RegionId!.Value, "region", ct);
+        await db.Zones.EnsureNameFreeAsync(z => z.Name == req.Name, Resource, req.Name!, null, ct);
+        var zone = new Zone(req.Name!, req.RegionId.Value, db.Clock.GetUtcNow());
+        db.Zones.Add(zone);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/zones/{zone.Id}", zone.Version, ZoneResponse.From(zone));
+    }
+
+    private static async Task<IResult> Update(Guid id, UpdateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var zone = await db.Zones.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, zone.Version);
+        if (req.Name is { } name && name != zone.Name)
+        {
+            await db.Zones.EnsureNameFreeAsync(z => z.Name == name, Resource, name, id, ct);
+            zone.Rename(name);
+        }
+        await db.SaveChangesAsync(ct);
+        return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<Zone>(db, http, id, Resource, async () =>
+        {
+            var hosts = await db.Hosts.CountAsync(h => h.ZoneId == id, ct);
+            if (hosts > 0) return $"{hosts} host(s) are in it";
+            var live = await db.Instances.CountAsync(i => i.ZoneId == id && i.Status != InstanceStatus.Deleted, ct);
+            return live > 0 ? $"{live} instance(s) run in it" : null;
+        }, ct);
+}

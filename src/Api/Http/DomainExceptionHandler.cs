@@ -1,0 +1,125 @@
+using System.Text.Json;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Placement;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace IaasApi.Api.Http;
+
+/// <summary>
+/// The one place exceptions become problems: a closed list of domain and request errors, each with a stable type.
+/// Anything unmapped is a 500 <c>internal</c> without details (logged with its trace id).
+/// </summary>
+internal sealed class DomainExceptionHandler(IProblemDetailsService problems, ILogger<DomainExceptionHandler> log) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception ex, CancellationToken ct)
+    {
+        if (ex is OperationCanceledException && http.RequestAborted.IsCancellationRequested) return true;   // client went away
+
+        var problem = Map(ex, http);
+        if (problem is null)
+        {
+            log.LogError(ex, "Unhandled error on {Method} {Path} (trace {TraceId})", http.Request.Method, http.Request.Path, http.TraceIdentifier);
+            return false;   // → 500 via the default handler, customised by Problems.Customize
+        }
+        if (http.Response.HasStarted) return true;
+        http.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status == 401) http.Response.Headers.WWWAuthenticate = "Bearer";
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = ex });
+    }
+
+    private static ProblemDetails? Map(Exception ex, HttpContext http) => ex switch
+    {
+        IdempotencyReusedException r => Problems.Create(422, ProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was reused.", r.Message),
+        IdempotencyInFlightException i => Problems.Create(409, ProblemTypes.IdempotencyKeyInFlight, "The Idempotency-Key is in flight.", i.Message),
+        FieldValidationException f => Validation(f.Field, f.Message),
+        NotFoundException nf => Problems.Create(404, ProblemTypes.NotFound, "The resource was not found.", nf.Message),
+        InvalidStateException s => Problems.Create(409, ProblemTypes.InvalidState, "The resource's status does not allow this action.", s.Message),
+        QuotaExceededException q => With(Problems.Create(409, ProblemTypes.QuotaExceeded, "Tenant quota exceeded.", q.Message),
+                                         "exceeded", q.Exceeded),
+        NoValidHostException n => NoValidHost(n, Caller.From(http.User)?.IsAdmin == true),
+        ConflictException c => Problems.Create(409, ProblemTypes.Conflict, "The request conflicts with the current state.", c.Message),
+        PreconditionFailedException p => Problems.Create(412, ProblemTypes.PreconditionFailed, "The resource has changed.", p.Message),
+        DbUpdateConcurrencyException => Problems.Create(409, ProblemTypes.Conflict, "The resource changed concurrently.",
+                                                        "Another request updated this resource at the same time; read it again and retry."),
+        DbUpdateException db when IsUniqueViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The name is already taken.",
+                                                        "A resource with this name already exists; names are unique per cloud."),
+        DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The resource is referenced.",
+                                                        "The resource is in use or a referenced resource no longer exists."),
+        BadHttpRequestException b => BadRequest(b),
+        _ => null,
+    };
+
+    private static ProblemDetails NoValidHost(NoValidHostException n, bool admin)
+    {
+        var p = Problems.Create(409, ProblemTypes.NoValidHost, "No valid host was found.", n.Message);
+        p.Extensions["eliminations"] = n.Trace.Select(s => admin
+            ? (object)new { filter = s.Filter, before = s.Before, after = s.After, eliminatedHostIds = s.EliminatedHostIds }
+            : new { filter = s.Filter, before = s.Before, after = s.After }).ToList();
+        return p;
+    }
+
+    /// <summary>Framework binding errors: malformed JSON and wrong types (400), wrong content type (415), too large (413).</summary>
+    private static ProblemDetails BadRequest(BadHttpRequestException b)
+    {
+        var json = FindInner<JsonException>(b);
+        if (b.StatusCode == 400 && json is not null)
+        {
+            // Two kinds: well-formed JSON with a value of the wrong type (name it), or not JSON at all.
+            var wrongType = json.Message.Contains("could not be converted", StringComparison.Ordinal) && json.Path is { Length: > 1 };
+            return wrongType
+                ? Validation(json.Path!.TrimStart('$', '.'), $"The value at '{json.Path}' has the wrong type for this field.")
+                : Validation("body", $"The body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine}).");
+        }
+        if (b.StatusCode == 400)
+            return Validation(b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "body" : "request", Sanitise(b.Message));
+        var (slug, title) = Problems.ForStatus(b.StatusCode);
+        return Problems.Create(b.StatusCode, slug, title, Sanitise(b.Message));
+    }
+
+    // Framework messages name C# parameter types ("CreateInstanceRequest req"); keep the useful part only.
+    private static string Sanitise(string message) =>
+        message.StartsWith("Failed to read parameter", StringComparison.Ordinal) ? "The request body could not be read as JSON."
+        : message.StartsWith("Required parameter", StringComparison.Ordinal) ? "A JSON request body is required."
+        : message.StartsWith("Failed to bind parameter", StringComparison.Ordinal) ? "A query or route parameter has an invalid value."
+        : message;
+
+    private static ValidationProblemDetails Validation(string field, string message)
+    {
+        var p = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = 400, Type = ProblemTypes.Uri(ProblemTypes.Validation), Title = "The request is invalid.", Detail = message,
+        };
+        return p;
+    }
+
+    private static ProblemDetails With(ProblemDetails p, string key, object value)
+    {
+        p.Extensions[key] = value;
+        return p;
+    }
+
+    private static T? FindInner<T>(Exception ex) where T : Exception
+    {
+        for (var e = ex.InnerException; e is not null; e = e.InnerException)
+            if (e is T t) return t;
+        return null;
+    }
+
+    private static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
+    {
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sq => sq.SqliteErrorCode == 19 && sq.SqliteExtendedErrorCode is 2067 or 1555,
+        _ => false,
+    };
+
+    private static bool IsForeignKeyViolation(DbUpdateException ex) => ex.InnerException switch
+    {
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,
+        SqliteException sq => sq.SqliteErrorCode == 19 && sq.SqliteExtendedErrorCode == 787,
+        _ => false,
+    };
+}

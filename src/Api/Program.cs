@@ -1,0 +1,78 @@
+using IaasApi.Api.Features;
+using IaasApi.Api.Features.AuditEvents;
+using IaasApi.Api.Features.Flavors;
+using IaasApi.Api.Features.Health;
+using IaasApi.Api.Features.Hosts;
+using IaasApi.Api.Features.Images;
+using IaasApi.Api.Features.Instances;
+using IaasApi.Api.Features.Me;
+using IaasApi.Api.Features.Operations;
+using IaasApi.Api.Features.Regions;
+using IaasApi.Api.Features.SlaPlans;
+using IaasApi.Api.Features.Simulation;
+using IaasApi.Api.Features.Tenants;
+using IaasApi.Api.Features.Zones;
+using IaasApi.Api.Http;
+using IaasApi.Api.Startup;
+using IaasApi.Infrastructure;
+using IaasApi.Infrastructure.Persistence;
+
+// `dotnet Api.dll migrate` applies the migrations for the configured database and exits (compose's migrate service).
+var migrateOnly = args.Length > 0 && args[0] == "migrate";
+var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
+
+builder.Services.AddIaasInfrastructure(builder.Configuration);
+var options = builder.Configuration.GetSection(IaasOptions.Section).Get<IaasOptions>() ?? new IaasOptions();
+var mode = DatabaseMode.From(builder.Configuration, options);
+
+if (migrateOnly)
+{
+    using var migrator = builder.Build();
+    await Bootstrap.MigrateAsync(migrator.Services);
+    Console.WriteLine($"Migrations applied ({(mode.IsEmbedded ? mode.SqlitePath : "PostgreSQL")}).");
+    return 0;
+}
+
+builder.Services.AddIaasApi(Bootstrap.ResolveAdminKey(options, mode));
+if (options.InProcessWorkers) builder.Services.AddIaasWorkers(Bootstrap.AllQueues);
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodySizeLimitMiddleware.MaxBytes);
+
+var app = builder.Build();
+
+if (options.MigrateOnStart ?? mode.IsEmbedded) await Bootstrap.MigrateAsync(app.Services);
+if (mode.IsEmbedded && (options.SeedDemoData ?? true))
+    await Bootstrap.SeedDemoDataAsync(app.Services, Path.GetDirectoryName(mode.SqlitePath)!);
+
+app.UseMiddleware<AuditMiddleware>();          // outermost: records the final status of every mutating request
+app.UseExceptionHandler();
+app.UseStatusCodePages();                      // empty 404/405/... become problem+json
+app.UseMiddleware<BodySizeLimitMiddleware>();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.Use(AuditMiddleware.Capture);
+app.UseMiddleware<IdempotencyMiddleware>();
+app.UseSwagger();
+app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
+
+app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+app.MapHealth();
+var v1 = app.MapGroup("/v1").RequireAuthorization();
+v1.MapRegions();
+v1.MapZones();
+v1.MapHosts();
+v1.MapFlavors();
+v1.MapImages();
+v1.MapSlaPlans();
+v1.MapTenants();
+v1.MapAdminKeys();
+v1.MapMe();
+v1.MapInstances();
+v1.MapOperations();
+v1.MapAuditEvents();
+v1.MapSimulation();
+
+app.Run();
+return 0;
+
+public partial class Program;

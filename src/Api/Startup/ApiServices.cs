@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Tenancy;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.OpenApi;
+
+namespace IaasApi.Api.Startup;
+
+public static class ApiServices
+{
+    /// <summary>Problem details, JSON conventions, API-key auth, validators and OpenAPI.</summary>
+    public static IServiceCollection AddIaasApi(this IServiceCollection services, string? bootstrapAdminKey)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
+        services.AddExceptionHandler<DomainExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);   // binding errors reach the exception handler
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureJson(o.JsonSerializerOptions));   // what Swagger reads
+
+        services.AddSingleton(new BootstrapAdminKey(bootstrapAdminKey));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+                .AddPolicy(AuthorizationPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Domain.Common.EnumWords.ToWord(Role.Admin)));
+
+        services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton);
+        // Error keys and messages name fields as the JSON does: "capacity.memoryMiB", not "Capacity.MemoryMiB".
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(c =>
+        {
+            c.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "IaasApi",
+                Version = "v1",
+                Description = "A small, honest IaaS control plane. Authenticate with 'Authorization: Bearer <api key>'.",
+            });
+            c.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key (admin or tenant).",
+            });
+            c.AddSecurityRequirement(doc => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
+            c.CustomSchemaIds(t => t.FullName!.Replace("IaasApi.Api.Features.", "").Replace('+', '.'));
+        });
+        return services;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.NumberHandling = JsonNumberHandling.Strict;                   // "4" is not a number
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+    }
+}

@@ -1,0 +1,35 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Catalog;
+
+/// <summary>How capacity is obtained: now or refused, queued until it frees, or booked ahead for a window.</summary>
+public enum ProvisioningScheme { Immediate, BestEffort, Reservation }
+
+/// <summary>Spread balances load across hosts; pack fills hosts to free whole ones (power saving).</summary>
+public enum PlacementStrategy { Spread, Pack }
+
+/// <summary>A service level a tenant buys: how instances are placed, how they are provisioned, what is promised.</summary>
+public sealed class SlaPlan : Entity
+{
+    public const int MaxPriority = 1000;
+
+    private SlaPlan() { Name = ""; Schemes = []; }
+
+    public SlaPlan(string name, DateTimeOffset now) : base(now)
+    {
+        Name = name;
+        Schemes = [ProvisioningScheme.Immediate];
+    }
+
+    public string Name { get; set; }
+    public int Priority { get; set; }
+    public List<ProvisioningScheme> Schemes { get; set; }
+    public bool Preemptible { get; set; }
+    public PlacementStrategy PlacementStrategy { get; set; }
+    public double AvailabilityTarget { get; set; }
+    public int MaxProvisioningSeconds { get; set; }
+    public decimal PricePerHour { get; set; }
+    public double PenaltyPercent { get; set; }
+
+    public bool Offers(ProvisioningScheme scheme) => Schemes.Contains(scheme);
+}

@@ -1,0 +1,32 @@
+namespace IaasApi.Domain.Common;
+
+/// <summary>
+/// The closed list of failures the domain reports. The API maps each to one problem type; anything else is a 500.
+/// </summary>
+public abstract class DomainException(string message) : Exception(message);
+
+/// <summary>A referenced resource does not exist (or belongs to another tenant).</summary>
+public sealed class NotFoundException(string resource, object id)
+    : DomainException($"{resource} '{id}' was not found.")
+{
+    public string Resource { get; } = resource;
+}
+
+/// <summary>The request conflicts with the current state of the cloud (a name taken, a flavor in use...).</summary>
+public sealed class ConflictException(string message) : DomainException(message);
+
+/// <summary>The resource's status does not allow the requested action.</summary>
+public sealed class InvalidStateException(string message) : DomainException(message);
+
+/// <summary>A semantic problem with one field that a shape validator cannot see (an image larger than the flavor's disk).</summary>
+public sealed class FieldValidationException(string field, string message) : DomainException(message)
+{
+    public string Field { get; } = field;
+}
+
+public sealed class QuotaExceededException(string message, IReadOnlyList<string> exceeded) : DomainException(message)
+{
+    public IReadOnlyList<string> Exceeded { get; } = exceeded;
+}
+
+public sealed class PreconditionFailedException(string message) : DomainException(message);

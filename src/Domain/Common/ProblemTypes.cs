@@ -1,0 +1,32 @@
+namespace IaasApi.Domain.Common;
+
+/// <summary>The stable problem slugs (API.md). Full type URI: <c>https://iaasapi.dev/problems/&lt;slug&gt;</c>.</summary>
+public static class ProblemTypes
+{
+    public const string BaseUri = "https://iaasapi.dev/problems/";
+
+    public const string Validation = "validation";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not-found";
+    public const string MethodNotAllowed = "method-not-allowed";
+    public const string NotAcceptable = "not-acceptable";
+    public const string Conflict = "conflict";
+    public const string PreconditionFailed = "precondition-failed";
+    public const string PayloadTooLarge = "payload-too-large";
+    public const string UnsupportedMediaType = "unsupported-media-type";
+    public const string InvalidState = "invalid-state";
+    public const string NoValidHost = "no-valid-host";
+    public const string QuotaExceeded = "quota-exceeded";
+    public const string IdempotencyKeyReused = "idempotency-key-reused";
+    public const string IdempotencyKeyInFlight = "idempotency-key-in-flight";
+    public const string CapacityUnavailable = "capacity-unavailable";
+    public const string Unavailable = "unavailable";
+    public const string Internal = "internal";
+    // Operation failures
+    public const string HypervisorError = "hypervisor-error";
+    public const string Cancelled = "cancelled";
+    public const string GaveUp = "gave-up";
+
+    public static string Uri(string slug) => BaseUri + slug;
+}

@@ -1,0 +1,20 @@
+namespace IaasApi.Domain.Common;
+
+/// <summary>
+/// An amount of the four resources a host offers and an instance consumes. The only arithmetic value object:
+/// capacity, reserved, allocated and demand are all expressed in it.
+/// </summary>
+public readonly record struct Resources(int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps)
+{
+    public static Resources Zero => default;
+
+    public static Resources operator +(Resources a, Resources b) =>
+        new(a.Vcpus + b.Vcpus, a.MemoryMiB + b.MemoryMiB, a.DiskGiB + b.DiskGiB, a.NetworkMbps + b.NetworkMbps);
+
+    public static Resources operator -(Resources a, Resources b) =>
+        new(a.Vcpus - b.Vcpus, a.MemoryMiB - b.MemoryMiB, a.DiskGiB - b.DiskGiB, a.NetworkMbps - b.NetworkMbps);
+
+    public Resources Times(int n) => new(Vcpus * n, MemoryMiB * n, DiskGiB * n, NetworkMbps * n);
+
+    public bool IsNonNegative => Vcpus >= 0 && MemoryMiB >= 0 && DiskGiB >= 0 && NetworkMbps >= 0;
+}

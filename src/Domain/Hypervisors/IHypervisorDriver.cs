@@ -1,0 +1,50 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Hypervisors;
+
+/// <summary>The host a driver call is about. Drivers look VMs up by (host, instance id).</summary>
+public sealed record HostRef(Guid Id, string Name, string Hypervisor);
+
+/// <summary>Everything a driver needs to create one VM (the provisioning job's "host + template" step).</summary>
+public sealed record InstanceSpec(Guid InstanceId, string Name, Resources Resources, Guid? ImageId, string? ImageName,
+                                  string? UserData);
+
+public enum PowerAction { Start, Stop, Reboot }
+
+public enum VmPowerState { Running, Shutoff, Absent }
+
+public sealed record VmInfo(Guid InstanceId, VmPowerState Power, Resources Resources);
+
+/// <summary>What a driver can do; feeds placement filters (e.g. plans that need live migration).</summary>
+public sealed record DriverCapabilities(bool PowerControl, bool LiveMigration, bool ColdMigration, bool Snapshots)
+{
+    /// <summary>True when the driver must run on the compute host itself (work goes to that host's queue).</summary>
+    public bool RunsOnHost { get; init; }
+}
+
+/// <summary>
+/// A hypervisor, seen from the control plane. Small, async and idempotent (nova/virt/driver.py):
+/// <list type="bullet">
+/// <item>spawn is idempotent per instance id and self-cleaning: a failed spawn leaves nothing behind;</item>
+/// <item>destroying an absent VM succeeds;</item>
+/// <item>failures are <see cref="HypervisorException"/>s that say whether retrying can help.</item>
+/// </list>
+/// </summary>
+public interface IHypervisorDriver
+{
+    /// <summary>Matches <c>Host.Hypervisor</c> ("fake", "qemu").</summary>
+    string Kind { get; }
+    DriverCapabilities Capabilities { get; }
+
+    Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct);
+    Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct);
+    Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct);
+    Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct);
+    Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct);
+}
+
+/// <summary>A driver failure. Transient: the job is retried. Permanent: the work fails and the instance says why.</summary>
+public sealed class HypervisorException(string message, bool isTransient, Exception? inner = null) : Exception(message, inner)
+{
+    public bool IsTransient { get; } = isTransient;
+}

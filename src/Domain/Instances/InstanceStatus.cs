@@ -1,0 +1,50 @@
+using System.Collections.Frozen;
+
+namespace IaasApi.Domain.Instances;
+
+public enum InstanceStatus
+{
+    Pending,    // accepted, waiting for capacity (best-effort queue or a reservation's start)
+    Building,
+    Running,
+    Stopping,
+    Stopped,
+    Starting,
+    Rebooting,
+    Migrating,
+    Suspended,  // preempted
+    Deleting,
+    Deleted,
+    Error,
+}
+
+/// <summary>The explicit life cycle: which status may follow which. Anything else is an <c>invalid-state</c>.</summary>
+public static class InstanceTransitions
+{
+    private static readonly FrozenDictionary<InstanceStatus, FrozenSet<InstanceStatus>> Allowed =
+        new Dictionary<InstanceStatus, InstanceStatus[]>
+        {
+            [InstanceStatus.Pending]   = [InstanceStatus.Building, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Building]  = [InstanceStatus.Running, InstanceStatus.Error, InstanceStatus.Deleting],
+            [InstanceStatus.Running]   = [InstanceStatus.Stopping, InstanceStatus.Rebooting, InstanceStatus.Migrating,
+                                          InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Migrating] = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Error],
+            [InstanceStatus.Suspended] = [InstanceStatus.Pending, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Deleting]  = [InstanceStatus.Deleted, InstanceStatus.Error],
+            [InstanceStatus.Error]     = [InstanceStatus.Deleting],
+            [InstanceStatus.Deleted]   = [],
+        }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet());
+
+    public static bool IsAllowed(InstanceStatus from, InstanceStatus to) =>
+        Allowed.TryGetValue(from, out var targets) && targets.Contains(to);
+
+    public static IReadOnlySet<InstanceStatus> From(InstanceStatus status) => Allowed[status];
+
+    /// <summary>Statuses a job is still working on: the reconciler re-drives these when their work is lost.</summary>
+    public static bool IsTransitional(InstanceStatus s) => s is InstanceStatus.Building or InstanceStatus.Stopping
+        or InstanceStatus.Starting or InstanceStatus.Rebooting or InstanceStatus.Migrating or InstanceStatus.Deleting;
+}

@@ -1,0 +1,77 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Inventory;
+
+public enum HostState { Enabled, Disabled, Maintenance, Down }
+
+public enum HostPower { On, Off }
+
+/// <summary>How far each resource may be overcommitted (Nova's cpu/ram/disk_allocation_ratio).</summary>
+public readonly record struct AllocationRatios(double Cpu, double Memory, double Disk)
+{
+    public static AllocationRatios Default => new(1.0, 1.0, 1.0);
+}
+
+/// <summary>
+/// A physical compute host. Usable capacity per resource is <c>(capacity − reserved) × ratio</c> (Placement's
+/// formula); network has no ratio and no reservation. <see cref="Allocated"/> is maintained by claims in the
+/// database, never by read-modify-write in memory.
+/// </summary>
+public sealed class Host : Entity
+{
+    private Host() { Name = ""; Hypervisor = ""; CpuFeatures = []; Traits = []; }
+
+    public Host(string name, Guid zoneId, Guid regionId, string hypervisor, Resources capacity, Resources reserved,
+                AllocationRatios ratios, string? cpuModel, IEnumerable<string> cpuFeatures, IEnumerable<string> traits,
+                DateTimeOffset now) : base(now)
+    {
+        Name = name;
+        ZoneId = zoneId;
+        RegionId = regionId;
+        Hypervisor = hypervisor;
+        Capacity = capacity;
+        Reserved = reserved;
+        AllocationRatios = ratios;
+        CpuModel = cpuModel;
+        CpuFeatures = Normalise(cpuFeatures);
+        Traits = Normalise(traits);
+        State = HostState.Enabled;
+        Power = HostPower.On;
+    }
+
+    public string Name { get; private set; }
+    public Guid ZoneId { get; private set; }
+    public Guid RegionId { get; private set; }
+    public string Hypervisor { get; private set; }
+    public Resources Capacity { get; private set; }
+    public Resources Reserved { get; private set; }
+    public AllocationRatios AllocationRatios { get; private set; }
+    public Resources Allocated { get; private set; }
+    public int InstanceCount { get; private set; }
+    public HostState State { get; private set; }
+    public HostPower Power { get; private set; }
+    public string? CpuModel { get; private set; }
+    public List<string> CpuFeatures { get; private set; }
+    public List<string> Traits { get; private set; }
+
+    /// <summary>What placement may hand out, per resource: (capacity − reserved) × ratio.</summary>
+    public static double Usable(int capacity, int reserved, double ratio) => (capacity - reserved) * ratio;
+
+    public void SetState(HostState state)
+    {
+        if (state is not (HostState.Enabled or HostState.Disabled))
+            throw new FieldValidationException("state", "Only 'enabled' and 'disabled' can be set directly; maintenance and down come from host actions and health checks.");
+        if (State is HostState.Maintenance or HostState.Down && state != State)
+            throw new InvalidStateException($"Host is '{EnumWords.ToWord(State)}'; it returns to service through its own action, not a PATCH.");
+        State = state;
+    }
+
+    public void SetAllocationRatios(AllocationRatios ratios) => AllocationRatios = ratios;
+
+    public void SetReserved(Resources reserved) => Reserved = reserved;
+
+    public void SetTraits(IEnumerable<string> traits) => Traits = Normalise(traits);
+
+    private static List<string> Normalise(IEnumerable<string> tags) =>
+        tags.Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,14 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Inventory;
+
+public sealed class Region : Entity
+{
+    private Region() { Name = ""; }
+
+    public Region(string name, DateTimeOffset now) : base(now) => Name = name;
+
+    public string Name { get; private set; }
+
+    public void Rename(string name) => Name = name;
+}

@@ -1,0 +1,77 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Operations;
+
+public enum OperationStatus { Running, Succeeded, Failed, Cancelled }
+
+/// <summary>The problem an operation failed with: the same shape as an HTTP problem.</summary>
+public sealed record OperationError(string Type, string Title, string? Detail);
+
+/// <summary>
+/// A unit of asynchronous work a client can poll (<c>instance.create</c>, <c>instance.stop</c>...). A request for
+/// several instances has a parent operation whose status follows its children.
+/// </summary>
+public sealed class Operation : Entity
+{
+    private Operation() { Kind = ""; ResourceType = ""; }
+
+    public Operation(string kind, string resourceType, Guid? resourceId, Guid? tenantId, Guid? parentId, DateTimeOffset now)
+        : base(now)
+    {
+        Kind = kind;
+        ResourceType = resourceType;
+        ResourceId = resourceId;
+        TenantId = tenantId;
+        ParentId = parentId;
+        Status = OperationStatus.Running;
+    }
+
+    public string Kind { get; private set; }
+    public OperationStatus Status { get; private set; }
+    public int Progress { get; private set; }
+    public string ResourceType { get; private set; }
+    public Guid? ResourceId { get; private set; }
+    public Guid? TenantId { get; private set; }
+    public Guid? ParentId { get; private set; }
+    public OperationError? Error { get; private set; }
+
+    /// <summary>The Hangfire job currently carrying this work (null until enqueued; the reconciler checks it).</summary>
+    public string? JobId { get; private set; }
+    public string? Queue { get; init; }
+    /// <summary>How many times a worker has started this work (retries and re-drives included).</summary>
+    public int Attempts { get; private set; }
+    /// <summary>How many times the reconciler re-enqueued it after its job was lost.</summary>
+    public int Redrives { get; private set; }
+    public string? LastError { get; private set; }
+    public DateTimeOffset? CompletedAt { get; private set; }
+
+    public bool IsFinished => Status != OperationStatus.Running;
+
+    public void BindResource(Guid resourceId) => ResourceId ??= resourceId;
+
+    public void StartAttempt() => Attempts++;
+
+    public void ReportProgress(int percent) => Progress = Math.Clamp(Math.Max(Progress, percent), 0, 99);
+
+    public void RecordTransientError(string message) => LastError = Truncate(message);
+
+    public void Redrive() => Redrives++;
+
+    public void Succeed(DateTimeOffset now) => Finish(OperationStatus.Succeeded, null, now);
+
+    public void Fail(OperationError error, DateTimeOffset now) => Finish(OperationStatus.Failed, error, now);
+
+    public void Cancel(string reason, DateTimeOffset now) =>
+        Finish(OperationStatus.Cancelled, new OperationError(ProblemTypes.Uri(ProblemTypes.Cancelled), "The operation was cancelled.", reason), now);
+
+    private void Finish(OperationStatus status, OperationError? error, DateTimeOffset now)
+    {
+        if (IsFinished) return;
+        Status = status;
+        Error = error is null ? null : error with { Detail = Truncate(error.Detail) };
+        Progress = 100;
+        CompletedAt = now;
+    }
+
+    private static string? Truncate(string? s) => s is { Length: > Limits.DetailMaxLength } ? s[..Limits.DetailMaxLength] : s;
+}

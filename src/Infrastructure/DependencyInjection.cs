@@ -1,0 +1,107 @@
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Hypervisors.Fake;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>
+    /// Database (PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, else embedded SQLite), Hangfire storage and
+    /// client, drivers, placement and claims. Every process calls this; only worker hosts add <see cref="AddIaasWorkers"/>.
+    /// </summary>
+    public static IServiceCollection AddIaasInfrastructure(this IServiceCollection services, IConfiguration config)
+    {
+        var options = config.GetSection(IaasOptions.Section).Get<IaasOptions>() ?? new IaasOptions();
+        var mode = DatabaseMode.From(config, options);
+        if (mode.IsEmbedded)
+        {
+            options.FakeDriver.StateFile ??= Path.Combine(Path.GetDirectoryName(mode.SqlitePath)!, "fake-driver.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(mode.SqlitePath)!);
+        }
+        services.AddSingleton(mode);
+        services.AddSingleton(Options.Create(options));
+        services.TryAddSingleton(TimeProvider.System);
+
+        if (mode.IsEmbedded)
+        {
+            services.AddDbContext<SqliteDbContext>(b => ((DbContextOptionsBuilder<SqliteDbContext>)b).UseEmbeddedSqlite(mode.SqliteConnectionString));
+            services.AddScoped<IaasDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
+        }
+        else
+        {
+            services.AddDbContext<PostgresDbContext>(b => ((DbContextOptionsBuilder<PostgresDbContext>)b).UsePostgres(mode.PostgresConnectionString!));
+            services.AddScoped<IaasDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
+        }
+
+        services.AddSingleton(options.FakeDriver);
+        services.AddSingleton<FakeHypervisor>();
+        services.AddSingleton<IHypervisorDriver, FakeHypervisorDriver>();
+        services.AddSingleton<HypervisorDrivers>();
+
+        services.AddSingleton(PlacementPipeline.Default);
+        services.AddScoped<CapacityClaims>();
+        services.AddScoped<InstanceScheduler>();
+        services.AddScoped<JobDispatcher>();
+        services.AddScoped<OperationOutcomes>();
+
+        services.AddHangfire((sp, hangfire) =>
+        {
+            hangfire.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                    .UseSimpleAssemblyNameTypeSerializer()
+                    .UseRecommendedSerializerSettings();
+            if (mode.IsEmbedded)
+            {
+                hangfire.UseInMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Long });
+            }
+            else
+            {
+                hangfire.UsePostgreSqlStorage(
+                    b => b.UseNpgsqlConnection(mode.PostgresConnectionString),
+                    new PostgreSqlStorageOptions
+                    {
+                        SchemaName = "hangfire",
+                        QueuePollInterval = TimeSpan.FromMilliseconds(options.Jobs.QueuePollIntervalMilliseconds),
+                        EnableLongPolling = true,
+                        UseSlidingInvisibilityTimeout = true,
+                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                        PrepareSchemaIfNecessary = true,
+                    });
+            }
+            RetryPolicy.Apply(options.Jobs);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The Hangfire server and the jobs it runs: the shared <c>control</c> queue and/or the agent queues of the
+    /// named hosts, plus the recurring tick. Used by src/Workers and, in embedded mode, by the Api process itself.
+    /// </summary>
+    public static IServiceCollection AddIaasWorkers(this IServiceCollection services, Func<IServiceProvider, IReadOnlyList<string>> queues)
+    {
+        services.AddScoped<IInstanceJobs, InstanceJobs>();
+        services.AddScoped<ITickJob, TickJob>();
+        services.AddScoped<OperationReconciler>();
+        services.AddHangfireServer((sp, server) =>
+        {
+            var options = sp.GetRequiredService<IOptions<IaasOptions>>().Value;
+            server.Queues = queues(sp).ToArray();
+            server.SchedulePollingInterval = TimeSpan.FromMilliseconds(options.Jobs.SchedulePollingIntervalMilliseconds);
+            if (options.Jobs.WorkerCount is { } workers) server.WorkerCount = workers;
+        });
+        services.AddHostedService<RecurringJobsRegistration>();
+        return services;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+
+namespace IaasApi.Infrastructure.Hypervisors.Fake;
+
+public sealed class FakeDriverOptions
+{
+    public int SpawnMilliseconds { get; set; } = 200;
+    public int DestroyMilliseconds { get; set; } = 50;
+    public int PowerMilliseconds { get; set; } = 50;
+    /// <summary>Where VM state survives a restart (embedded mode); in memory only when null.</summary>
+    public string? StateFile { get; set; }
+}
+
+public enum FakeOperation { Any, Spawn, Destroy, Power }
+
+/// <summary>A scripted failure: the next <see cref="Remaining"/> matching calls fail.</summary>
+public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
+                               string Message);
+
+public sealed record FakeVm(Guid InstanceId, Guid HostId, string Name, VmPowerState Power, Resources Resources, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// An honest model of a fleet of hypervisors: it remembers which VMs exist on which host and their power state,
+/// takes time like a real one, fails when told to, and refuses what a real hypervisor would refuse (powering a VM
+/// that is not on that host, creating one VM on two hosts). State is shared by every fake host of the process.
+/// </summary>
+public sealed class FakeHypervisor
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, FakeVm> _vms = [];          // by instance id: a VM lives on exactly one host
+    private readonly List<FakeFault> _faults = [];
+    private readonly FakeDriverOptions _options;
+    private readonly TimeProvider _clock;
+
+    public FakeHypervisor(FakeDriverOptions options, TimeProvider clock)
+    {
+        _options = options;
+        _clock = clock;
+        Load();
+    }
+
+    public FakeDriverOptions Options => _options;
+
+    /// <summary>How many spawn calls found the VM already there (re-entrant jobs make these harmless).</summary>
+    public int RepeatedSpawns { get; private set; }
+
+    public FakeFault InjectFault(FakeOperation operation, Guid? hostId, Guid? instanceId, bool transient, int count, string? message)
+    {
+        var fault = new FakeFault(Ids.New(), operation, hostId, instanceId, transient, Math.Max(1, count),
+            message ?? $"Injected {(transient ? "transient" : "permanent")} {EnumWords.ToWord(operation)} failure.");
+        lock (_gate) _faults.Add(fault);
+        return fault;
+    }
+
+    public IReadOnlyList<FakeFault> Faults() { lock (_gate) return _faults.ToArray(); }
+
+    public bool RemoveFault(Guid id) { lock (_gate) return _faults.RemoveAll(f => f.Id == id) > 0; }
+
+    public void ClearFaults() { lock (_gate) _faults.Clear(); }
+
+    public IReadOnlyList<FakeVm> VmsOn(Guid hostId) { lock (_gate) return _vms.Values.Where(v => v.HostId == hostId).ToArray(); }
+
+    public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
+
+    internal async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
+    {
+        await Delay(_options.SpawnMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Spawn, host.Id, spec.InstanceId);
+            if (_vms.TryGetValue(spec.InstanceId, out var existing))
+            {
+                if (existing.HostId != host.Id)
+                    throw new HypervisorException(
+                        $"Instance {spec.InstanceId} already exists on another host ({existing.HostId}); refusing to create it twice.", false);
+                RepeatedSpawns++;
+                return;
+            }
+            _vms[spec.InstanceId] = new FakeVm(spec.InstanceId, host.Id, spec.Name, VmPowerState.Running, spec.Resources, _clock.GetUtcNow());
+            Save();
+        }
+    }
+
+    internal async Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.DestroyMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Destroy, host.Id, instanceId);
+            if (_vms.TryGetValue(instanceId, out var vm) && vm.HostId == host.Id)
+            {
+                _vms.Remove(instanceId);
+                Save();
+            }
+        }
+    }
+
+    internal async Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Power, host.Id, instanceId);
+            var vm = VmOn(host, instanceId)
+                     ?? throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+            var power = action switch
+            {
+                PowerAction.Start => VmPowerState.Running,
+                PowerAction.Stop => VmPowerState.Shutoff,
+                PowerAction.Reboot when vm.Power == VmPowerState.Running => VmPowerState.Running,
+                PowerAction.Reboot => throw new HypervisorException($"VM {instanceId} is shut off; it cannot be rebooted.", false),
+                _ => throw new ArgumentOutOfRangeException(nameof(action)),
+            };
+            _vms[instanceId] = vm with { Power = power };
+            Save();
+        }
+    }
+
+    internal VmPowerState PowerOf(HostRef host, Guid instanceId)
+    {
+        lock (_gate) return VmOn(host, instanceId)?.Power ?? VmPowerState.Absent;
+    }
+
+    private FakeVm? VmOn(HostRef host, Guid instanceId) =>
+        _vms.TryGetValue(instanceId, out var vm) && vm.HostId == host.Id ? vm : null;
+
+    private void ThrowIfFaulted(FakeOperation operation, Guid hostId, Guid instanceId)
+    {
+        var index = _faults.FindIndex(f => (f.Operation == FakeOperation.Any || f.Operation == operation)
+                                           && (f.HostId is null || f.HostId == hostId)
+                                           && (f.InstanceId is null || f.InstanceId == instanceId));
+        if (index < 0) return;
+        var fault = _faults[index];
+        if (fault.Remaining <= 1) _faults.RemoveAt(index);
+        else _faults[index] = fault with { Remaining = fault.Remaining - 1 };
+        throw new HypervisorException(fault.Message, fault.Transient);
+    }
+
+    private static Task Delay(int milliseconds, CancellationToken ct) =>
+        milliseconds > 0 ? Task.Delay(milliseconds, ct) : Task.CompletedTask;
+
+    private void Load()
+    {
+        if (_options.StateFile is not { } path || !File.Exists(path)) return;
+        var vms = JsonSerializer.Deserialize<List<FakeVm>>(File.ReadAllText(path)) ?? [];
+        foreach (var vm in vms) _vms[vm.InstanceId] = vm;
+    }
+
+    private void Save()
+    {
+        if (_options.StateFile is not { } path) return;
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(_vms.Values.ToList()));
+        File.Move(temp, path, overwrite: true);
+    }
+}
+
+/// <summary>The <c>fake</c> driver: the <see cref="FakeHypervisor"/> model behind the driver port.</summary>
+public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriver
+{
+    public string Kind => "fake";
+
+    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: true);
+
+    public Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => model.SpawnAsync(host, spec, ct);
+
+    public Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.DestroyAsync(host, instanceId, ct);
+
+    public Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct) =>
+        model.SetPowerAsync(host, instanceId, action, ct);
+
+    public Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.PowerOf(host, instanceId));
+
+    public Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<VmInfo>>(model.VmsOn(host.Id).Select(v => new VmInfo(v.InstanceId, v.Power, v.Resources)).ToList());
+}

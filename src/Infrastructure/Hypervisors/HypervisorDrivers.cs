@@ -1,0 +1,24 @@
+using System.Collections.Frozen;
+using IaasApi.Domain.Hypervisors;
+
+namespace IaasApi.Infrastructure.Hypervisors;
+
+/// <summary>The registered drivers, looked up by <c>Host.Hypervisor</c>.</summary>
+public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
+{
+    private readonly FrozenDictionary<string, IHypervisorDriver> _byKind =
+        drivers.ToFrozenDictionary(d => d.Kind, StringComparer.Ordinal);
+
+    /// <summary>Every hypervisor kind a host may declare, whether or not its driver runs in this process.</summary>
+    public static IReadOnlyList<string> KnownKinds { get; } = ["fake", "qemu"];
+
+    /// <summary>Kinds whose driver must run on the compute host itself, served by that host's agent queue.</summary>
+    public static bool RunsOnHost(string kind) => kind == "qemu";
+
+    public IReadOnlyCollection<string> Kinds => _byKind.Keys;
+
+    public IHypervisorDriver For(string kind) =>
+        _byKind.TryGetValue(kind, out var driver)
+            ? driver
+            : throw new HypervisorException($"No '{kind}' hypervisor driver is available in this worker process.", isTransient: false);
+}

@@ -1,0 +1,61 @@
+using IaasApi.Infrastructure.Hypervisors.Fake;
+
+namespace IaasApi.Infrastructure;
+
+/// <summary>The <c>Iaas</c> configuration section (README → Configuration lists every key).</summary>
+public sealed class IaasOptions
+{
+    public const string Section = "Iaas";
+
+    public string DataDirectory { get; set; } = "./data";
+    public string? BootstrapAdminKey { get; set; }
+    public bool InProcessWorkers { get; set; } = true;
+    /// <summary>Default: true in embedded mode, false with PostgreSQL.</summary>
+    public bool? SeedDemoData { get; set; }
+    /// <summary>Default: true in embedded mode, false with PostgreSQL (production runs the migrate verb).</summary>
+    public bool? MigrateOnStart { get; set; }
+
+    public JobOptions Jobs { get; set; } = new();
+    public ReconcilerOptions Reconciler { get; set; } = new();
+    public PlacementOptions Placement { get; set; } = new();
+    public FakeDriverOptions FakeDriver { get; set; } = new();
+    public WorkerOptions Workers { get; set; } = new();
+}
+
+public sealed class JobOptions
+{
+    /// <summary>Driver calls per operation before a transient failure counts as permanent.</summary>
+    public int MaxAttempts { get; set; } = 5;
+    /// <summary>Delays between Hangfire retries of a transiently failed job.</summary>
+    public int[] RetryDelaysSeconds { get; set; } = [2, 5, 15, 30, 60];
+    public int QueuePollIntervalMilliseconds { get; set; } = 200;
+    public int SchedulePollingIntervalMilliseconds { get; set; } = 1000;
+    /// <summary>Hangfire worker threads per server (default: Hangfire's, 5 × cores capped at 20).</summary>
+    public int? WorkerCount { get; set; }
+}
+
+public sealed class ReconcilerOptions
+{
+    /// <summary>How often the tick job runs (Hangfire cron with seconds).</summary>
+    public int IntervalSeconds { get; set; } = 15;
+    /// <summary>An operation untouched for this long, whose job is gone, failed or lost, is re-driven.</summary>
+    public int StuckAfterSeconds { get; set; } = 60;
+    /// <summary>Re-drives before an operation is failed (its instance goes to error).</summary>
+    public int MaxRedrives { get; set; } = 3;
+}
+
+public sealed class PlacementOptions
+{
+    /// <summary>Ranked candidates tried per placement round before the snapshot is refreshed (Nova's alternates).</summary>
+    public int MaxClaimAttempts { get; set; } = 10;
+    /// <summary>Placement rounds (fresh host snapshot each) before answering no-valid-host.</summary>
+    public int MaxRounds { get; set; } = 3;
+}
+
+public sealed class WorkerOptions
+{
+    /// <summary>Host names whose agent queues (<c>h-&lt;name&gt;</c>) this worker serves.</summary>
+    public string[] Hosts { get; set; } = [];
+    /// <summary>Whether this worker also serves the shared <c>control</c> queue.</summary>
+    public bool ServeControlQueue { get; set; } = true;
+}

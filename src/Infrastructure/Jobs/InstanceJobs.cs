@@ -1,0 +1,192 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using static IaasApi.Domain.Instances.InstanceStatus;
+
+namespace IaasApi.Infrastructure.Jobs;
+
+/// <summary>
+/// Carries instance operations to the hypervisor. Each job: load and check state (return if the work is done),
+/// count the attempt, call the driver with no transaction open, then record the outcome. A transient driver error
+/// is rethrown for Hangfire to retry until <c>Iaas:Jobs:MaxAttempts</c>; after that, or on a permanent error,
+/// <see cref="OperationOutcomes.FailAsync"/> records the failure.
+/// </summary>
+public sealed class InstanceJobs(
+    IaasDbContext db,
+    HypervisorDrivers drivers,
+    OperationOutcomes outcomes,
+    IOptions<IaasOptions> options,
+    ILogger<InstanceJobs> log) : IInstanceJobs
+{
+    private int MaxAttempts => Math.Max(1, options.Value.Jobs.MaxAttempts);
+
+    public async Task ProvisionAsync(Guid operationId, CancellationToken ct)
+    {
+        if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
+        if (instance.Status != Building)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', no longer building.", ct);
+            return;
+        }
+        var image = instance.ImageId is { } imageId
+            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
+            : null;
+        var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData);
+
+        // Named steps, so networking and storage can be added between them: host + template → (network) → (storage) → start.
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.SpawnAsync(host, spec, ct), ct)) return;
+
+        var current = await TryCompleteAsync(op, instance, i => i.MoveTo(Running, "spawned", Actors.Worker, op.Id, Now()), ct);
+        if (current is Deleting or Deleted)
+        {
+            // Deleted while we spawned: leave nothing behind on the host (destroy is idempotent; the delete job destroys too).
+            try
+            {
+                var host = await HostRefAsync(instance, ct);
+                await drivers.For(host.Hypervisor).DestroyAsync(host, instance.Id, ct);
+            }
+            catch (HypervisorException ex)
+            {
+                log.LogWarning("Could not clean up VM {InstanceId} spawned after its deletion: {Message}", instance.Id, ex.Message);
+            }
+        }
+    }
+
+    public async Task PowerAsync(Guid operationId, CancellationToken ct)
+    {
+        if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
+        var (expected, action, done, verb) = op.Kind switch
+        {
+            OperationKinds.InstanceStop => (Stopping, PowerAction.Stop, Stopped, "stopped"),
+            OperationKinds.InstanceStart => (Starting, PowerAction.Start, Running, "started"),
+            OperationKinds.InstanceReboot => (Rebooting, PowerAction.Reboot, Running, "rebooted"),
+            _ => throw new InvalidOperationException($"PowerAsync cannot carry '{op.Kind}'."),
+        };
+        if (instance.Status != expected)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not '{EnumWords.ToWord(expected)}'.", ct);
+            return;
+        }
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.SetPowerAsync(host, instance.Id, action, ct), ct)) return;
+        await TryCompleteAsync(op, instance, i => i.MoveTo(done, verb, Actors.Worker, op.Id, Now()), ct);
+    }
+
+    public async Task DeleteAsync(Guid operationId, CancellationToken ct)
+    {
+        if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
+        if (instance.Status != Deleting)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not deleting.", ct);
+            return;
+        }
+        await BeginAttemptAsync(op, 10, ct);
+        if (instance.HostId is not null
+            && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
+        try
+        {
+            await outcomes.CompleteDeleteAsync(op, instance, Actors.Worker, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            log.LogInformation("Delete of {InstanceId} raced another writer; the retry re-checks", instance.Id);
+            throw;   // Hangfire retries; the next run sees the current state
+        }
+    }
+
+    private async Task<(Operation, Instance)?> LoadAsync(Guid operationId, CancellationToken ct)
+    {
+        var op = await db.Operations.SingleOrDefaultAsync(o => o.Id == operationId, ct);
+        if (op is null || op.IsFinished || op.ResourceId is not { } instanceId) return null;
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId, ct);
+        if (instance is null)
+        {
+            await CancelAsync(op, "The instance no longer exists.", ct);
+            return null;
+        }
+        return (op, instance);
+    }
+
+    /// <summary>Counts the attempt (and saves) before the driver is called.</summary>
+    private async Task BeginAttemptAsync(Operation op, int progress, CancellationToken ct)
+    {
+        op.StartAttempt();
+        op.ReportProgress(progress);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Calls the driver; false when the call failed for good (the failure is already recorded).</summary>
+    private async Task<bool> CallDriverAsync(Operation op, Instance instance, Func<IHypervisorDriver, HostRef, Task> call,
+                                             CancellationToken ct)
+    {
+        try
+        {
+            var host = await HostRefAsync(instance, ct);
+            await call(drivers.For(host.Hypervisor), host);
+            return true;
+        }
+        catch (HypervisorException ex) when (ex.IsTransient && op.Attempts < MaxAttempts)
+        {
+            log.LogWarning("Transient driver failure on {Kind} {OperationId} (attempt {Attempt}/{Max}): {Message}",
+                op.Kind, op.Id, op.Attempts, MaxAttempts, ex.Message);
+            op.RecordTransientError(ex.Message);
+            await db.SaveChangesAsync(ct);
+            throw;   // Hangfire retries after the configured delay
+        }
+        catch (HypervisorException ex)
+        {
+            var detail = ex.IsTransient ? $"Gave up after {op.Attempts} attempts: {ex.Message}" : ex.Message;
+            log.LogWarning("Driver failure on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, detail);
+            await outcomes.FailAsync(op, instance,
+                new OperationError(ProblemTypes.Uri(ProblemTypes.HypervisorError), "The hypervisor refused the operation.", detail),
+                Actors.Worker, ct);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Records success and returns null; if the instance changed underneath (a delete, an operator's reset), cancels
+    /// the operation instead and returns the instance's current status.
+    /// </summary>
+    private async Task<InstanceStatus?> TryCompleteAsync(Operation op, Instance instance, Action<Instance> transition, CancellationToken ct)
+    {
+        try
+        {
+            transition(instance);
+            op.Succeed(Now());
+            await db.SaveChangesAsync(ct);
+            await outcomes.RollUpParentAsync(op.ParentId, ct);
+            return null;
+        }
+        catch (Exception ex) when (ex is DbUpdateConcurrencyException or InvalidStateException)
+        {
+            db.ChangeTracker.Clear();
+            var current = await db.Instances.AsNoTracking().Where(i => i.Id == instance.Id).Select(i => i.Status).SingleAsync(ct);
+            var fresh = await db.Operations.SingleAsync(o => o.Id == op.Id, ct);
+            if (!fresh.IsFinished)
+                await CancelAsync(fresh, $"The instance became '{EnumWords.ToWord(current)}' while the work was in progress.", ct);
+            return current;
+        }
+    }
+
+    private async Task CancelAsync(Operation op, string reason, CancellationToken ct)
+    {
+        op.Cancel(reason, Now());
+        await db.SaveChangesAsync(ct);
+        await outcomes.RollUpParentAsync(op.ParentId, ct);
+    }
+
+    private async Task<HostRef> HostRefAsync(Instance instance, CancellationToken ct) =>
+        await db.Hosts.AsNoTracking().Where(h => h.Id == instance.HostId)
+            .Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct)
+        ?? throw new HypervisorException($"Instance {instance.Id} is on no known host.", isTransient: false);
+
+    private DateTimeOffset Now() => db.Clock.GetUtcNow();
+}

@@ -1,0 +1,49 @@
+using Hangfire;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace IaasApi.Infrastructure.Jobs;
+
+/// <summary>
+/// Enqueues the job that carries an operation, on the queue of the host it acts on, after the operation's
+/// transaction committed. If the enqueue itself fails, the operation stays <c>running</c> without a job and the
+/// reconciler re-drives it: accepted work is never lost.
+/// </summary>
+public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, ILogger<JobDispatcher> log)
+{
+    public const string ControlQueue = "control";
+
+    /// <summary>Work for a host whose driver runs anywhere goes to <c>control</c>; a qemu host's to its agent's queue.</summary>
+    public static string QueueFor(string hypervisor, string hostName) =>
+        HypervisorDrivers.RunsOnHost(hypervisor) ? HostQueue(hostName) : ControlQueue;
+
+    public static string HostQueue(string hostName) => "h-" + hostName;
+
+    public async Task DispatchAsync(Operation op, CancellationToken ct)
+    {
+        var queue = op.Queue ?? ControlQueue;
+        string jobId;
+        try
+        {
+            jobId = Enqueue(op.Kind, op.Id, queue);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Enqueue of {Kind} {OperationId} failed; the reconciler will re-drive it", op.Kind, op.Id);
+            return;
+        }
+        await db.Operations.Where(o => o.Id == op.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.JobId, jobId), ct);
+    }
+
+    internal string Enqueue(string kind, Guid operationId, string queue) => kind switch
+    {
+        OperationKinds.InstanceCreate => jobs.Enqueue<IInstanceJobs>(queue, j => j.ProvisionAsync(operationId, CancellationToken.None)),
+        OperationKinds.InstanceStart or OperationKinds.InstanceStop or OperationKinds.InstanceReboot =>
+            jobs.Enqueue<IInstanceJobs>(queue, j => j.PowerAsync(operationId, CancellationToken.None)),
+        OperationKinds.InstanceDelete => jobs.Enqueue<IInstanceJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
+        _ => throw new InvalidOperationException($"No job carries operations of kind '{kind}'."),
+    };
+}

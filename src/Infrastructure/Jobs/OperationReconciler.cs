@@ -1,0 +1,113 @@
+using Hangfire;
+using Hangfire.States;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure.Jobs;
+
+public sealed record ReconcileReport(int Examined, int Redriven, int GivenUp, int RolledUp);
+
+/// <summary>
+/// Closes the gaps between the database and the job queue, so every accepted request reaches a terminal status:
+/// an operation still <c>running</c> and untouched for <c>StuckAfterSeconds</c> whose job is missing (committed but
+/// never enqueued, lost with in-memory storage), finished, failed, or held by a dead server is re-enqueued; after
+/// <c>MaxRedrives</c> it is failed the same way a permanent driver error fails it. Work that is legitimately waiting
+/// (enqueued for a host agent that is not running yet, scheduled for a retry, processing on a live server) is left alone.
+/// </summary>
+public sealed class OperationReconciler(
+    IaasDbContext db,
+    JobStorage storage,
+    JobDispatcher dispatcher,
+    OperationOutcomes outcomes,
+    IOptions<IaasOptions> options,
+    ILogger<OperationReconciler> log)
+{
+    private static readonly TimeSpan DeadServerAfter = TimeSpan.FromMinutes(2);
+
+    public async Task<ReconcileReport> RunAsync(CancellationToken ct)
+    {
+        var o = options.Value.Reconciler;
+        var now = db.Clock.GetUtcNow();
+        var cutoff = now - TimeSpan.FromSeconds(o.StuckAfterSeconds);
+        var stale = await db.Operations
+            .Where(op => op.Status == OperationStatus.Running && op.Queue != null && op.UpdatedAt < cutoff)
+            .OrderBy(op => op.Id).Take(500).ToListAsync(ct);
+
+        var liveServers = LiveServers(now);
+        int redriven = 0, givenUp = 0;
+        foreach (var op in stale)
+        {
+            if (IsStillCarried(op.JobId, liveServers)) continue;
+            try
+            {
+                if (op.Redrives >= o.MaxRedrives)
+                {
+                    await GiveUpAsync(op, ct);
+                    givenUp++;
+                }
+                else
+                {
+                    op.Redrive();
+                    await db.SaveChangesAsync(ct);       // version check: loses to a job that just moved it on
+                    await dispatcher.DispatchAsync(op, ct);
+                    redriven++;
+                    log.LogInformation("Re-drove {Kind} {OperationId} (re-drive {N})", op.Kind, op.Id, op.Redrives);
+                }
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear();              // a job is working on it right now: not stuck
+            }
+        }
+        var rolledUp = await RollUpOrphanParentsAsync(ct);
+        return new ReconcileReport(stale.Count, redriven, givenUp, rolledUp);
+    }
+
+    private async Task GiveUpAsync(Operation op, CancellationToken ct)
+    {
+        var error = new OperationError(ProblemTypes.Uri(ProblemTypes.GaveUp), "The operation did not complete.",
+            $"Gave up after {op.Redrives} re-drives and {op.Attempts} attempts. Last error: {op.LastError ?? "none recorded"}");
+        var instance = op.ResourceId is { } id ? await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct) : null;
+        if (instance is null)
+        {
+            op.Fail(error, db.Clock.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        log.LogWarning("Giving up on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, error.Detail);
+        await outcomes.FailAsync(op, instance, error, Actors.Reconciler, ct);
+    }
+
+    /// <summary>Parents whose children all finished but whose roll-up was lost (a crash between the two commits).</summary>
+    private async Task<int> RollUpOrphanParentsAsync(CancellationToken ct)
+    {
+        var parents = await db.Operations
+            .Where(p => p.Status == OperationStatus.Running && p.Queue == null
+                        && db.Operations.Any(c => c.ParentId == p.Id)
+                        && !db.Operations.Any(c => c.ParentId == p.Id && c.Status == OperationStatus.Running))
+            .OrderBy(p => p.Id).Select(p => p.Id).Take(100).ToListAsync(ct);
+        foreach (var id in parents) await outcomes.RollUpParentAsync(id, ct);
+        return parents.Count;
+    }
+
+    private bool IsStillCarried(string? jobId, IReadOnlySet<string> liveServers)
+    {
+        if (jobId is null) return false;
+        using var connection = storage.GetConnection();
+        var state = connection.GetStateData(jobId);
+        if (state is null) return false;                                  // the job is gone (in-memory storage restarted)
+        if (state.Name == ProcessingState.StateName)
+            return state.Data.TryGetValue("ServerId", out var server) && liveServers.Contains(server);
+        // Waiting for a worker, a retry delay or a parent; anything else (succeeded, failed, deleted) means no one carries it.
+        return state.Name == EnqueuedState.StateName || state.Name == ScheduledState.StateName || state.Name == AwaitingState.StateName;
+    }
+
+    private HashSet<string> LiveServers(DateTimeOffset now) =>
+        storage.GetMonitoringApi().Servers()
+            .Where(s => s.Heartbeat is { } beat && now - new DateTimeOffset(DateTime.SpecifyKind(beat, DateTimeKind.Utc)) < DeadServerAfter)
+            .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,34 @@
+using Hangfire;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace IaasApi.Infrastructure.Jobs;
+
+/// <summary>
+/// The one recurring job: runs whatever is due as of the control plane's clock. Hangfire schedules by the wall
+/// clock, so timed domain work is decided here, from <see cref="TimeProvider"/>, and tests advance a fake clock
+/// and run the tick.
+/// </summary>
+public interface ITickJob
+{
+    [DisableConcurrentExecution(timeoutInSeconds: 120)]
+    [AutomaticRetry(Attempts = 0, LogEvents = false)]
+    Task RunAsync(CancellationToken ct);
+}
+
+public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, ILogger<TickJob> log) : ITickJob
+{
+    public const string RecurringJobId = "tick";
+    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var report = await reconciler.RunAsync(ct);
+        if (report.Redriven + report.GivenUp + report.RolledUp > 0)
+            log.LogInformation("Tick: {Report}", report);
+
+        var expired = db.Clock.GetUtcNow() - IdempotencyWindow;
+        await db.IdempotencyRecords.Where(r => r.CreatedAt < expired).ExecuteDeleteAsync(ct);
+    }
+}

@@ -1,0 +1,108 @@
+using IaasApi.Domain.Audit;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Operations;
+using IaasApi.Domain.Tenancy;
+using IaasApi.Infrastructure.Idempotency;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Infrastructure.Persistence;
+
+/// <summary>
+/// The control plane's database. Two providers derive from it, each with its own migrations:
+/// <see cref="PostgresDbContext"/> (production, tests) and <see cref="SqliteDbContext"/> (embedded default).
+/// </summary>
+public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock) : DbContext(options)
+{
+    public const string Schema = "iaas";
+
+    public DbSet<Region> Regions => Set<Region>();
+    public DbSet<Zone> Zones => Set<Zone>();
+    public DbSet<Host> Hosts => Set<Host>();
+    public DbSet<Flavor> Flavors => Set<Flavor>();
+    public DbSet<Image> Images => Set<Image>();
+    public DbSet<SlaPlan> SlaPlans => Set<SlaPlan>();
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Instance> Instances => Set<Instance>();
+    public DbSet<InstanceAction> InstanceActions => Set<InstanceAction>();
+    public DbSet<Operation> Operations => Set<Operation>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    public TimeProvider Clock => clock;
+
+    public abstract bool IsSqlite { get; }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder b)
+    {
+        // Statuses and kinds are stored as the API's words, not integers or PostgreSQL enums: they evolve.
+        b.Properties<InstanceStatus>().HaveConversion<EnumWordConverter<InstanceStatus>>().HaveMaxLength(24);
+        b.Properties<InstanceStatus?>().HaveConversion<EnumWordConverter<InstanceStatus>>().HaveMaxLength(24);
+        b.Properties<OperationStatus>().HaveConversion<EnumWordConverter<OperationStatus>>().HaveMaxLength(24);
+        b.Properties<HostState>().HaveConversion<EnumWordConverter<HostState>>().HaveMaxLength(24);
+        b.Properties<HostPower>().HaveConversion<EnumWordConverter<HostPower>>().HaveMaxLength(24);
+        b.Properties<FlavorFamily>().HaveConversion<EnumWordConverter<FlavorFamily>>().HaveMaxLength(24);
+        b.Properties<ImageFormat>().HaveConversion<EnumWordConverter<ImageFormat>>().HaveMaxLength(24);
+        b.Properties<PlacementStrategy>().HaveConversion<EnumWordConverter<PlacementStrategy>>().HaveMaxLength(24);
+        b.Properties<Role>().HaveConversion<EnumWordConverter<Role>>().HaveMaxLength(24);
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.ApplyConfigurationsFromAssembly(typeof(IaasDbContext).Assembly);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        Stamp();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken ct = default)
+    {
+        Stamp();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
+    }
+
+    /// <summary>Every update bumps the version (the optimistic concurrency token behind ETags) and the update time.</summary>
+    private void Stamp()
+    {
+        ChangeTracker.DetectChanges();
+        var now = clock.GetUtcNow();
+        foreach (var entry in ChangeTracker.Entries<Entity>())
+        {
+            if (entry.State != EntityState.Modified) continue;
+            var version = entry.Property(e => e.Version);
+            version.CurrentValue = version.OriginalValue + 1;
+            entry.Property(e => e.UpdatedAt).CurrentValue = now;
+        }
+    }
+}
+
+public sealed class PostgresDbContext(DbContextOptions<PostgresDbContext> options, TimeProvider clock) : IaasDbContext(options, clock)
+{
+    public override bool IsSqlite => false;
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.HasDefaultSchema(Schema);   // Hangfire owns schema "hangfire"
+        base.OnModelCreating(b);
+    }
+}
+
+public sealed class SqliteDbContext(DbContextOptions<SqliteDbContext> options, TimeProvider clock) : IaasDbContext(options, clock)
+{
+    public override bool IsSqlite => true;
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder b)
+    {
+        base.ConfigureConventions(b);
+        // SQLite has no DateTimeOffset type: store UTC ticks so time filters and ordering run in the database.
+        b.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+        b.Properties<DateTimeOffset?>().HaveConversion<UtcTicksConverter>();
+        b.Properties<decimal>().HaveConversion<double>();
+    }
+}

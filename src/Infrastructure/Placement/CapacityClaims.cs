@@ -1,0 +1,86 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Tenancy;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Infrastructure.Placement;
+
+/// <summary>
+/// Capacity and quota change only through these conditional UPDATEs, inside the caller's transaction.
+/// The database is the arbiter: a claim that would exceed <c>(capacity − reserved) × ratio</c> or a quota matches no
+/// row, under any concurrency (PostgreSQL re-evaluates the WHERE on the latest row version after a lock wait;
+/// SQLite serialises writers).
+/// </summary>
+public sealed class CapacityClaims(IaasDbContext db)
+{
+    /// <summary>Claims <paramref name="d"/> on an enabled, powered-on host, or returns false if it no longer fits.</summary>
+    public Task<bool> TryClaimHostAsync(Guid hostId, Resources d, CancellationToken ct) => ClaimAsync(hostId, d, inService: true, ct);
+
+    /// <summary>Claims on a host whatever its state (an operator restoring an instance with reset-state), if it fits.</summary>
+    public Task<bool> TryReclaimHostAsync(Guid hostId, Resources d, CancellationToken ct) => ClaimAsync(hostId, d, inService: false, ct);
+
+    private async Task<bool> ClaimAsync(Guid hostId, Resources d, bool inService, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        var rows = await db.Hosts
+            .Where(h => h.Id == hostId && (!inService || (h.State == HostState.Enabled && h.Power == HostPower.On))
+                        && h.Allocated.Vcpus + d.Vcpus <= (h.Capacity.Vcpus - h.Reserved.Vcpus) * h.AllocationRatios.Cpu
+                        && h.Allocated.MemoryMiB + d.MemoryMiB <= (h.Capacity.MemoryMiB - h.Reserved.MemoryMiB) * h.AllocationRatios.Memory
+                        && h.Allocated.DiskGiB + d.DiskGiB <= (h.Capacity.DiskGiB - h.Reserved.DiskGiB) * h.AllocationRatios.Disk
+                        && h.Allocated.NetworkMbps + d.NetworkMbps <= h.Capacity.NetworkMbps)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(h => h.Allocated.Vcpus, h => h.Allocated.Vcpus + d.Vcpus)
+                .SetProperty(h => h.Allocated.MemoryMiB, h => h.Allocated.MemoryMiB + d.MemoryMiB)
+                .SetProperty(h => h.Allocated.DiskGiB, h => h.Allocated.DiskGiB + d.DiskGiB)
+                .SetProperty(h => h.Allocated.NetworkMbps, h => h.Allocated.NetworkMbps + d.NetworkMbps)
+                .SetProperty(h => h.InstanceCount, h => h.InstanceCount + 1)
+                .SetProperty(h => h.Version, h => h.Version + 1)
+                .SetProperty(h => h.UpdatedAt, now), ct);
+        return rows == 1;
+    }
+
+    public async Task ReleaseHostAsync(Guid hostId, Resources d, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        await db.Hosts.Where(h => h.Id == hostId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(h => h.Allocated.Vcpus, h => h.Allocated.Vcpus - d.Vcpus)
+                .SetProperty(h => h.Allocated.MemoryMiB, h => h.Allocated.MemoryMiB - d.MemoryMiB)
+                .SetProperty(h => h.Allocated.DiskGiB, h => h.Allocated.DiskGiB - d.DiskGiB)
+                .SetProperty(h => h.Allocated.NetworkMbps, h => h.Allocated.NetworkMbps - d.NetworkMbps)
+                .SetProperty(h => h.InstanceCount, h => h.InstanceCount - 1)
+                .SetProperty(h => h.Version, h => h.Version + 1)
+                .SetProperty(h => h.UpdatedAt, now), ct);
+    }
+
+    /// <summary>Claims tenant usage within its quotas (−1 = unlimited), or returns false.</summary>
+    public async Task<bool> TryClaimQuotaAsync(Guid tenantId, Usage u, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        var rows = await db.Tenants
+            .Where(t => t.Id == tenantId
+                        && (t.Quotas.Instances == Quotas.Unlimited || t.Usage.Instances + u.Instances <= t.Quotas.Instances)
+                        && (t.Quotas.Vcpus == Quotas.Unlimited || t.Usage.Vcpus + u.Vcpus <= t.Quotas.Vcpus)
+                        && (t.Quotas.MemoryMiB == Quotas.Unlimited || t.Usage.MemoryMiB + u.MemoryMiB <= t.Quotas.MemoryMiB))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.Usage.Instances, t => t.Usage.Instances + u.Instances)
+                .SetProperty(t => t.Usage.Vcpus, t => t.Usage.Vcpus + u.Vcpus)
+                .SetProperty(t => t.Usage.MemoryMiB, t => t.Usage.MemoryMiB + u.MemoryMiB)
+                .SetProperty(t => t.Version, t => t.Version + 1)
+                .SetProperty(t => t.UpdatedAt, now), ct);
+        return rows == 1;
+    }
+
+    public async Task ReleaseQuotaAsync(Guid tenantId, Usage u, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        await db.Tenants.Where(t => t.Id == tenantId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.Usage.Instances, t => t.Usage.Instances - u.Instances)
+                .SetProperty(t => t.Usage.Vcpus, t => t.Usage.Vcpus - u.Vcpus)
+                .SetProperty(t => t.Usage.MemoryMiB, t => t.Usage.MemoryMiB - u.MemoryMiB)
+                .SetProperty(t => t.Version, t => t.Version + 1)
+                .SetProperty(t => t.UpdatedAt, now), ct);
+    }
+}
