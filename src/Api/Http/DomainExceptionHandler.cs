@@ -74,11 +74,16 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
                 ? Validation(json.Path!.TrimStart('$', '.'), $"The value at '{json.Path}' has the wrong type for this field.")
                 : Validation("body", $"The body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine}).");
         }
+        if (b.StatusCode == 400 && BindFailure.Match(b.Message) is { Success: true } bind)
+            return Validation(bind.Groups["name"].Value, $"'{Truncate(bind.Groups["value"].Value, 100)}' is not a valid value for '{bind.Groups["name"].Value}'.");
         if (b.StatusCode == 400)
             return Validation(b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "body" : "request", Sanitise(b.Message));
         var (slug, title) = Problems.ForStatus(b.StatusCode);
         return Problems.Create(b.StatusCode, slug, title, Sanitise(b.Message));
     }
+
+    private static readonly System.Text.RegularExpressions.Regex BindFailure =
+        new("""^Failed to bind parameter "[^ "]+ (?<name>[A-Za-z0-9_]+)" from "(?<value>.*)"\.?$""", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     // Framework messages name C# parameter types ("CreateInstanceRequest req"); keep the useful part only.
     private static string Sanitise(string message) =>
@@ -86,6 +91,8 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         : message.StartsWith("Required parameter", StringComparison.Ordinal) ? "A JSON request body is required."
         : message.StartsWith("Failed to bind parameter", StringComparison.Ordinal) ? "A query or route parameter has an invalid value."
         : message;
+
+    private static string Truncate(string s, int max) => s.Length > max ? s[..max] + "…" : s;
 
     private static ValidationProblemDetails Validation(string field, string message)
     {

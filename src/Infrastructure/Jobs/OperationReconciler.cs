@@ -37,7 +37,7 @@ public sealed class OperationReconciler(
             .Where(op => op.Status == OperationStatus.Running && op.Queue != null && op.UpdatedAt < cutoff)
             .OrderBy(op => op.Id).Take(500).ToListAsync(ct);
 
-        var liveServers = LiveServers(now);
+        var liveServers = LiveServers();
         int redriven = 0, givenUp = 0;
         foreach (var op in stale)
         {
@@ -106,8 +106,9 @@ public sealed class OperationReconciler(
         return state.Name == EnqueuedState.StateName || state.Name == ScheduledState.StateName || state.Name == AwaitingState.StateName;
     }
 
-    private HashSet<string> LiveServers(DateTimeOffset now) =>
+    // Heartbeats are wall-clock facts written by Hangfire, so liveness is judged by the wall clock, not the domain clock.
+    private HashSet<string> LiveServers() =>
         storage.GetMonitoringApi().Servers()
-            .Where(s => s.Heartbeat is { } beat && now - new DateTimeOffset(DateTime.SpecifyKind(beat, DateTimeKind.Utc)) < DeadServerAfter)
+            .Where(s => s.Heartbeat is { } beat && DateTime.UtcNow - DateTime.SpecifyKind(beat, DateTimeKind.Utc) < DeadServerAfter)
             .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 }

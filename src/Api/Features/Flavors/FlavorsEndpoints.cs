@@ -58,10 +58,13 @@ public static class FlavorsEndpoints
         admin.MapDelete("/{id:guid}", Delete).WithName("DeleteFlavor").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<FlavorResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, FlavorFamily? family,
-                                                   CancellationToken ct) =>
-        Paging.PageAsync(db.Flavors.AsNoTracking().Where(f => (name == null || f.Name == name) && (family == null || f.Family == family)),
+    private static Task<Page<FlavorResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, string? family,
+                                                   CancellationToken ct)
+    {
+        var wanted = QueryValues.Enum<FlavorFamily>(family, "family");
+        return Paging.PageAsync(db.Flavors.AsNoTracking().Where(f => (name == null || f.Name == name) && (wanted == null || f.Family == wanted)),
             limit, pageToken, FlavorResponse.From, ct);
+    }
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {

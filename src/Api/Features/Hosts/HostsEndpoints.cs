@@ -116,11 +116,14 @@ public static class HostsEndpoints
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteHost").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, HostState? state,
-                                                 string? hypervisor, string? name, CancellationToken ct) =>
-        Paging.PageAsync(db.Hosts.AsNoTracking().Where(h => (zoneId == null || h.ZoneId == zoneId) && (state == null || h.State == state)
+    private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? state,
+                                                 string? hypervisor, string? name, CancellationToken ct)
+    {
+        var hostState = QueryValues.Enum<HostState>(state, "state");
+        return Paging.PageAsync(db.Hosts.AsNoTracking().Where(h => (zoneId == null || h.ZoneId == zoneId) && (hostState == null || h.State == hostState)
                 && (hypervisor == null || h.Hypervisor == hypervisor) && (name == null || h.Name == name)),
             limit, pageToken, HostResponse.From, ct);
+    }
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {

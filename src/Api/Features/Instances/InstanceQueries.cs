@@ -22,13 +22,13 @@ public static class InstanceQueries
     }
 
     /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>
-    public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, InstanceStatus? status,
+    public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? status,
                                                     Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, CancellationToken ct)
     {
         var query = db.Instances.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(i => i.TenantId == own)
             : tenantId is not null ? query.Where(i => i.TenantId == tenantId) : query;
-        query = status is { } s ? query.Where(i => i.Status == s) : query.Where(i => i.Status != InstanceStatus.Deleted);
+        query = QueryValues.Enum<InstanceStatus>(status, "status") is { } s ? query.Where(i => i.Status == s) : query.Where(i => i.Status != InstanceStatus.Deleted);
         if (zoneId is not null) query = query.Where(i => i.ZoneId == zoneId);
         if (hostId is not null && caller.IsAdmin) query = query.Where(i => i.HostId == hostId);
         if (flavorId is not null) query = query.Where(i => i.FlavorId == flavorId);

@@ -37,7 +37,7 @@ public static class OperationsEndpoints
     /// (found through the instance's audit trail).
     /// </summary>
     private static Task<Page<OperationResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? resourceId,
-                                                      OperationStatus? status, string? kind, CancellationToken ct)
+                                                      string? status, string? kind, CancellationToken ct)
     {
         var query = db.Operations.AsNoTracking();
         if (caller.TenantId is { } own) query = query.Where(o => o.TenantId == own);
@@ -45,7 +45,7 @@ public static class OperationsEndpoints
             query = query.Where(o => o.ResourceId == rid
                                      || db.Operations.Any(c => c.ParentId == o.Id && c.ResourceId == rid)
                                      || db.InstanceActions.Any(a => a.InstanceId == rid && a.OperationId == o.Id));
-        if (status is not null) query = query.Where(o => o.Status == status);
+        if (QueryValues.Enum<OperationStatus>(status, "status") is { } wanted) query = query.Where(o => o.Status == wanted);
         if (kind is not null) query = query.Where(o => o.Kind == kind);
         return Paging.PageAsync(query, limit, pageToken, OperationResponse.From, ct);
     }

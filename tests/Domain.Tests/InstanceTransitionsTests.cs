@@ -1,0 +1,118 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using static IaasApi.Domain.Instances.InstanceStatus;
+
+namespace IaasApi.Domain.Tests;
+
+public sealed class InstanceTransitionsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static Instance NewBuilding() => Instance.Place("web-1", Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(),
+        new Resources(2, 4096, 40, 0), null, Guid.NewGuid(), Guid.NewGuid(), "key:test", Guid.NewGuid(), Now);
+
+    [Theory]
+    [InlineData(Building, Running)]
+    [InlineData(Building, Error)]
+    [InlineData(Building, Deleting)]
+    [InlineData(Running, Stopping)]
+    [InlineData(Running, Rebooting)]
+    [InlineData(Running, Deleting)]
+    [InlineData(Stopping, Stopped)]
+    [InlineData(Stopped, Starting)]
+    [InlineData(Starting, Running)]
+    [InlineData(Rebooting, Running)]
+    [InlineData(Deleting, Deleted)]
+    [InlineData(Error, Deleting)]
+    public void IsAllowed_ReturnsTrue_ForTheLifeCycle(InstanceStatus from, InstanceStatus to) =>
+        Assert.True(InstanceTransitions.IsAllowed(from, to));
+
+    [Theory]
+    [InlineData(Building, Stopped)]
+    [InlineData(Running, Starting)]
+    [InlineData(Stopped, Stopping)]
+    [InlineData(Stopped, Rebooting)]
+    [InlineData(Error, Running)]
+    [InlineData(Deleting, Running)]
+    [InlineData(Migrating, Deleting)]
+    public void IsAllowed_ReturnsFalse_ForMovesTheLifeCycleForbids(InstanceStatus from, InstanceStatus to) =>
+        Assert.False(InstanceTransitions.IsAllowed(from, to));
+
+    [Fact]
+    public void Deleted_IsTerminal_WhenReached()
+    {
+        foreach (var status in Enum.GetValues<InstanceStatus>())
+            Assert.False(InstanceTransitions.IsAllowed(Deleted, status));
+    }
+
+    [Fact]
+    public void EveryStatus_HasAnEntry_InTheTable()
+    {
+        foreach (var status in Enum.GetValues<InstanceStatus>())
+            _ = InstanceTransitions.From(status);   // throws KeyNotFound if a status was added without its row
+    }
+
+    [Fact]
+    public void Place_StartsBuilding_WithOneAuditRow()
+    {
+        var instance = NewBuilding();
+        Assert.Equal(Building, instance.Status);
+        Assert.True(instance.ResourcesClaimed);
+        var action = Assert.Single(instance.Actions);
+        Assert.Equal((null, Building, "create"), (action.FromStatus, action.ToStatus, action.Action));
+    }
+
+    [Fact]
+    public void MoveTo_AppendsAnAuditRow_ForEveryTransition()
+    {
+        var instance = NewBuilding();
+        instance.MoveTo(Running, "spawned", "system:worker", null, Now);
+        instance.Begin(Stopping, "stop", "key:1", Guid.NewGuid(), Now);
+        instance.MoveTo(Stopped, "stopped", "system:worker", null, Now);
+
+        Assert.Equal([Building, Running, Stopping, Stopped], instance.Actions.Select(a => a.ToStatus));
+        Assert.Equal([null, Building, Running, Stopping], instance.Actions.Select(a => a.FromStatus));
+        Assert.Equal("key:1", instance.Actions[2].Actor);
+    }
+
+    [Fact]
+    public void MoveTo_ThrowsInvalidState_WhenTheTableForbidsIt()
+    {
+        var instance = NewBuilding();
+        var ex = Assert.Throws<InvalidStateException>(() => instance.Begin(Stopping, "stop", "key:1", Guid.NewGuid(), Now));
+        Assert.Contains("'building'", ex.Message);
+        Assert.Single(instance.Actions);   // nothing recorded for a refused move
+        Assert.Equal(Building, instance.Status);
+    }
+
+    [Fact]
+    public void Fail_RecordsTheReason_InStatusAndTrail()
+    {
+        var instance = NewBuilding();
+        instance.Fail("disk image corrupt", "system:worker", null, Now);
+        Assert.Equal(Error, instance.Status);
+        Assert.Equal("disk image corrupt", instance.StatusReason);
+        Assert.Equal("disk image corrupt", instance.Actions[^1].Detail);
+    }
+
+    [Fact]
+    public void ResetState_ForcesAStableStatus_OutsideTheTable()
+    {
+        var instance = NewBuilding();
+        instance.Fail("boom", "system:worker", null, Now);
+        instance.ResetState(Running, "key:admin", "host recovered", Now);
+        Assert.Equal(Running, instance.Status);
+        Assert.Null(instance.StatusReason);
+        Assert.Equal("reset-state", instance.Actions[^1].Action);
+    }
+
+    [Fact]
+    public void ResetState_Refuses_TransitionalTargetsAndDeletedInstances()
+    {
+        var instance = NewBuilding();
+        Assert.Throws<FieldValidationException>(() => instance.ResetState(Building, "key:admin", null, Now));
+        instance.MoveTo(Deleting, "delete", "key:1", null, Now);
+        instance.MarkDeleted("system:worker", null, Now);
+        Assert.Throws<InvalidStateException>(() => instance.ResetState(Error, "key:admin", null, Now));
+    }
+}
