@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Placement;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
@@ -28,6 +29,7 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         if (http.Response.HasStarted) return true;
         http.Response.StatusCode = problem.Status!.Value;
         if (problem.Status == 401) http.Response.Headers.WWWAuthenticate = "Bearer";
+        if (problem.Status == 503) http.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = ex });
     }
 
@@ -50,6 +52,8 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The resource is referenced.",
                                                         "The resource is in use or a referenced resource no longer exists."),
         BadHttpRequestException b => BadRequest(b),
+        _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is busy.",
+                                                        "Concurrent requests conflicted; retry this one."),
         _ => null,
     };
 

@@ -48,7 +48,7 @@ public static class Problems
             p.Type = ProblemTypes.Uri(slug);
             p.Title = title;
         }
-        if (status >= 500) p.Detail = null;   // never leak internals
+        if (status == 500) p.Detail = null;   // never leak internals
         p.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
     }
 }

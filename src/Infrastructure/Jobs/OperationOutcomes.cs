@@ -51,8 +51,10 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
     {
         var now = db.Clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ReleaseHostClaimAsync(instance, ct);
+        // Lock order everywhere: tenant row, then host rows (admission claims in that order), so no two
+        // transactions wait on each other in a cycle.
         await claims.ReleaseQuotaAsync(instance.TenantId, Usage.Of(instance.Resources, 1), ct);
+        await ReleaseHostClaimAsync(instance, ct);
         instance.MarkDeleted(actor, op.Id, now);
         op.Succeed(now);
         await db.SaveChangesAsync(ct);

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.States;
+using Hangfire.Storage;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
@@ -41,9 +42,9 @@ public sealed class OperationReconciler(
         int redriven = 0, givenUp = 0;
         foreach (var op in stale)
         {
-            if (IsStillCarried(op.JobId, liveServers)) continue;
             try
             {
+                if (IsStillCarried(op.JobId, liveServers)) continue;
                 if (op.Redrives >= o.MaxRedrives)
                 {
                     await GiveUpAsync(op, ct);
@@ -61,6 +62,11 @@ public sealed class OperationReconciler(
             catch (DbUpdateConcurrencyException)
             {
                 db.ChangeTracker.Clear();              // a job is working on it right now: not stuck
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                db.ChangeTracker.Clear();              // one bad row must not stop the others
+                log.LogError(ex, "Could not reconcile {Kind} {OperationId}", op.Kind, op.Id);
             }
         }
         var rolledUp = await RollUpOrphanParentsAsync(ct);
@@ -98,7 +104,15 @@ public sealed class OperationReconciler(
     {
         if (jobId is null) return false;
         using var connection = storage.GetConnection();
-        var state = connection.GetStateData(jobId);
+        StateData? state;
+        try
+        {
+            state = connection.GetStateData(jobId);
+        }
+        catch (FormatException)
+        {
+            return false;                                                     // an id this storage never issued
+        }
         if (state is null) return false;                                  // the job is gone (in-memory storage restarted)
         if (state.Name == ProcessingState.StateName)
             return state.Data.TryGetValue("ServerId", out var server) && liveServers.Contains(server);

@@ -151,7 +151,8 @@ public sealed class InstanceScheduler(
     private async Task<IReadOnlyList<Operation>> ChildrenOf(Operation op, CancellationToken ct) =>
         op.Queue is not null ? [op] : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).ToListAsync(ct);
 
-    internal static bool IsTransientConflict(Exception ex)
+    /// <summary>A deadlock or serialisation failure: the transaction was aborted and may simply be retried.</summary>
+    public static bool IsTransientConflict(Exception ex)
     {
         for (var e = ex; e is not null; e = e.InnerException)
             if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 [assembly: AssemblyFixture(typeof(IaasApi.Api.Tests.Infrastructure.ApiFactory))]
@@ -34,6 +35,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public FakeHypervisor Fake => Services.GetRequiredService<FakeHypervisor>();
 
+    /// <summary>Errors logged by the control plane during the run.</summary>
+    public ErrorLog Errors { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         _postgres = await TestPostgres.StartAsync();
@@ -59,6 +63,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         b.UseSetting("Iaas:Reconciler:StuckAfterSeconds", "60");
         b.UseSetting("Iaas:Reconciler:MaxRedrives", "2");
         b.UseSetting("Logging:LogLevel:Default", "Warning");
+        b.ConfigureLogging(l => l.AddProvider(Errors));
         b.ConfigureTestServices(s =>
         {
             s.RemoveAll<TimeProvider>();

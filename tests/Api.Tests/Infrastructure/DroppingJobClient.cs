@@ -11,6 +11,7 @@ namespace IaasApi.Api.Tests.Infrastructure;
 public sealed class DroppingJobClient(IBackgroundJobClient inner) : IBackgroundJobClient
 {
     private int _drop;
+    private static long _lost;
 
     public int Dropped { get; private set; }
 
@@ -21,7 +22,8 @@ public sealed class DroppingJobClient(IBackgroundJobClient inner) : IBackgroundJ
         if (Interlocked.Decrement(ref _drop) >= 0)
         {
             Dropped++;
-            return $"dropped-{Guid.NewGuid():N}";   // an id no storage knows: exactly what a lost job looks like
+            // An id the storage never issued (numeric, as Hangfire.PostgreSql's are): exactly what a lost job looks like.
+            return (900_000_000_000 + Interlocked.Increment(ref _lost)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         Interlocked.Exchange(ref _drop, 0);
         return inner.Create(job, state);

@@ -64,6 +64,16 @@ public sealed class FakeHypervisor
 
     public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
 
+    /// <summary>A VM disappears without the control plane asking (a reinstalled host, a hand-run undefine).</summary>
+    public Task DestroyOutOfBandAsync(Guid instanceId)
+    {
+        lock (_gate)
+        {
+            if (_vms.Remove(instanceId)) Save();
+        }
+        return Task.CompletedTask;
+    }
+
     internal async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {
         await Delay(_options.SpawnMilliseconds, ct);
