@@ -127,12 +127,17 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempo
     private static async Task<string> HashRequestAsync(HttpContext http)
     {
         http.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: BodySizeLimitMiddleware.MaxBytes);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}{http.Request.QueryString}\n"));
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0) sha.AppendData(chunk, 0, n);
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted);
         http.Request.Body.Position = 0;
+        return Hash(http.Request.Method, $"{http.Request.Path}{http.Request.QueryString}", body.ToArray());
+    }
+
+    internal static string Hash(string method, string pathAndQuery, ReadOnlySpan<byte> body)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{method} {pathAndQuery}\n"));
+        sha.AppendData(body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Json;
+using IaasApi.Api.Http;
+using IaasApi.Api.Tests.Infrastructure;
+using IaasApi.Infrastructure.Idempotency;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>Idempotency-Key on POST: replay, reuse with another body, and in-flight (API.md).</summary>
+public sealed class IdempotencyTests(ApiFactory api)
+{
+    [Fact]
+    public async Task Create_ReplaysTheOriginalResponse_WhenTheSameKeyAndBodyRepeat()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var body = cloud.CreateBody("idem-1");
+        var key = Guid.NewGuid().ToString();
+
+        var first = await Send(tenant, body, key);
+        var firstBody = await first.Content.ReadAsStringAsync();
+        var second = await Send(tenant, body, key);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal(firstBody, await second.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var instances = await tenant.GetJson("/v1/instances?name=idem-1");
+        Assert.Single(instances["items"]!.AsArray());                                     // created once
+    }
+
+    [Fact]
+    public async Task Create_Returns422_WhenTheKeyIsReusedWithAnotherBody()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        (await Send(tenant, cloud.CreateBody("idem-a"), key)).EnsureSuccessStatusCode();
+
+        var reused = await Send(tenant, cloud.CreateBody("idem-b"), key);
+
+        await reused.ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        Assert.Empty((await tenant.GetJson("/v1/instances?name=idem-b"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Create_Returns409InFlight_WhileTheFirstRequestIsProcessing()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var body = cloud.CreateBody("idem-inflight");
+        // Arrange the moment between the first request claiming the key and finishing: its row exists, not completed.
+        var hash = await HashOfAsync(body);
+        await api.WithDbAsync(async db =>
+        {
+            db.IdempotencyRecords.Add(new IdempotencyRecord { Scope = $"tenant:{cloud.TenantId}", Key = key, RequestHash = hash, CreatedAt = api.Clock.GetUtcNow() });
+            return await db.SaveChangesAsync();
+        });
+
+        var response = await Send(tenant, body, key);
+
+        await response.ExpectProblemAsync(HttpStatusCode.Conflict, "idempotency-key-in-flight");
+        Assert.Empty((await tenant.GetJson("/v1/instances?name=idem-inflight"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task ConcurrentRepeats_CreateExactlyOneInstance()
+    {
+        var cloud = await api.SeedAsync(hosts: 2);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var body = cloud.CreateBody("idem-burst");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Send(tenant, body, key)));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.Single((await tenant.GetJson("/v1/instances?name=idem-burst"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task RefusedRequest_IsNotStored_SoARetryWithTheSameKeyCanSucceed()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostMemoryMiB: 2048, flavorMemoryMiB: 4096);   // does not fit
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var body = cloud.CreateBody("idem-retry");
+        await (await Send(tenant, body, key)).ExpectProblemAsync(HttpStatusCode.Conflict, "no-valid-host");
+
+        await api.Admin().PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[0]}", new { allocationRatios = new { memory = 4.0 } });
+
+        (await Send(tenant, body, key)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task ApiKeyCreation_IsNeverReplayedWithItsSecret()
+    {
+        var admin = api.Admin();
+        var tenant = await admin.PostOk("/v1/tenants", new { name = TestCloud.Unique("tenant") });
+        var key = Guid.NewGuid().ToString();
+        var first = await Post(admin, $"/v1/tenants/{tenant.Id()}/api-keys", new { name = "deploy" }, key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        var replay = await Post(admin, $"/v1/tenants/{tenant.Id()}/api-keys", new { name = "deploy" }, key);
+
+        var problem = await replay.ExpectProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.DoesNotContain("iaas_", problem.ToJsonString());
+        Assert.Single((await admin.GetJson($"/v1/tenants/{tenant.Id()}/api-keys"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Keys_ArePerCaller()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var (_, otherKey) = await api.NewTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        (await Post(api.Admin(), "/v1/regions", new { name = TestCloud.Unique("region") }, key)).EnsureSuccessStatusCode();
+
+        // The same key from another caller is a different request, not a reuse.
+        var response = await Send(api.Client(cloud.TenantKey), cloud.CreateBody(), key);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotNull(otherKey);
+    }
+
+    [Fact]
+    public async Task Key_LongerThan255Characters_Returns400()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var response = await Send(api.Client(cloud.TenantKey), cloud.CreateBody(), new string('k', 256));
+        await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, object body, string key) => Post(client, "/v1/instances", body, key);
+
+    private static Task<HttpResponseMessage> Post(HttpClient client, string path, object body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    private static async Task<string> HashOfAsync(object body) =>
+        IdempotencyMiddleware.Hash("POST", "/v1/instances", await JsonContent.Create(body).ReadAsByteArrayAsync());
+}
