@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using IaasApi.Api.Tests.Infrastructure;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>ETag / If-Match (optimistic concurrency) and cursor pagination.</summary>
+public sealed class ConcurrencyAndPagingTests(ApiFactory api)
+{
+    [Fact]
+    public async Task Get_ReturnsAnETag_ThatChangesOnEveryUpdate()
+    {
+        var admin = api.Admin();
+        var created = await admin.PostAsJsonAsync("/v1/flavors", new { name = TestCloud.Unique("flavor"), vcpus = 1, memoryMiB = 512, diskGiB = 1 });
+        var id = (await created.ExpectAsync(HttpStatusCode.Created)).Id();
+        var etag1 = (await admin.GetAsync($"/v1/flavors/{id}")).Headers.ETag!;
+        Assert.Equal(created.Headers.ETag, etag1);
+
+        var patched = await admin.PatchAsJsonAsync($"/v1/flavors/{id}", new { vcpus = 2 });
+        await patched.ExpectAsync(HttpStatusCode.OK);
+        var etag2 = (await admin.GetAsync($"/v1/flavors/{id}")).Headers.ETag!;
+
+        Assert.NotEqual(etag1, etag2);
+        Assert.Equal(patched.Headers.ETag, etag2);
+    }
+
+    [Fact]
+    public async Task Patch_Returns412_WhenIfMatchIsStale_AndChangesNothing()
+    {
+        var admin = api.Admin();
+        var id = (await admin.PostOk("/v1/flavors", new { name = TestCloud.Unique("flavor"), vcpus = 1, memoryMiB = 512, diskGiB = 1 })).Id();
+        var stale = (await admin.GetAsync($"/v1/flavors/{id}")).Headers.ETag!.Tag;
+        (await admin.PatchAsJsonAsync($"/v1/flavors/{id}", new { vcpus = 2 })).EnsureSuccessStatusCode();
+
+        var request = new HttpRequestMessage(HttpMethod.Patch, $"/v1/flavors/{id}") { Content = JsonContent.Create(new { vcpus = 8 }) };
+        request.Headers.IfMatch.ParseAdd(stale);
+        await (await admin.SendAsync(request)).ExpectProblemAsync(HttpStatusCode.PreconditionFailed, "precondition-failed");
+
+        Assert.Equal(2, (await admin.GetJson($"/v1/flavors/{id}"))["vcpus"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Patch_Succeeds_WhenIfMatchIsCurrent_AndAcceptsMergePatchJson()
+    {
+        var admin = api.Admin();
+        var id = (await admin.PostOk("/v1/images", new { name = TestCloud.Unique("image"), os = "debian", format = "raw", minDiskGiB = 1 })).Id();
+        var etag = (await admin.GetAsync($"/v1/images/{id}")).Headers.ETag!.Tag;
+
+        var request = new HttpRequestMessage(HttpMethod.Patch, $"/v1/images/{id}")
+        {
+            Content = new StringContent("""{"minDiskGiB": 5}""", System.Text.Encoding.UTF8, "application/merge-patch+json"),
+        };
+        request.Headers.IfMatch.ParseAdd(etag);
+        var patched = await (await admin.SendAsync(request)).ExpectAsync(HttpStatusCode.OK);
+
+        Assert.Equal(5, patched["minDiskGiB"]!.GetValue<int>());
+        Assert.Equal("debian", patched.Str("os"));                                         // absent fields unchanged
+    }
+
+    [Fact]
+    public async Task Delete_Returns412_WhenIfMatchIsStale()
+    {
+        var admin = api.Admin();
+        var id = (await admin.PostOk("/v1/regions", new { name = TestCloud.Unique("region") })).Id();
+        var request = new HttpRequestMessage(HttpMethod.Delete, $"/v1/regions/{id}");
+        request.Headers.IfMatch.ParseAdd("\"999\"");
+        await (await admin.SendAsync(request)).ExpectProblemAsync(HttpStatusCode.PreconditionFailed, "precondition-failed");
+        (await admin.GetAsync($"/v1/regions/{id}")).EnsureSuccessStatusCode();
+
+        var current = new HttpRequestMessage(HttpMethod.Delete, $"/v1/regions/{id}");
+        current.Headers.IfMatch.ParseAdd((await admin.GetAsync($"/v1/regions/{id}")).Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(current)).StatusCode);
+    }
+
+    [Fact]
+    public async Task InstanceDelete_HonoursIfMatch()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var id = (await tenant.CreateInstanceAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(id, "running");
+        var request = new HttpRequestMessage(HttpMethod.Delete, $"/v1/instances/{id}");
+        request.Headers.IfMatch.ParseAdd("\"1\"");                                          // it has moved on since creation
+        await (await tenant.SendAsync(request)).ExpectProblemAsync(HttpStatusCode.PreconditionFailed, "precondition-failed");
+        Assert.Equal("running", (await tenant.GetJson($"/v1/instances/{id}")).Str("status"));
+    }
+
+    [Fact]
+    public async Task List_PagesByCursor_CompletelyAndWithoutDuplicates()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 64);
+        var tenant = api.Client(cloud.TenantKey);
+        var created = new List<Guid>();
+        for (var i = 0; i < 7; i++) created.Add((await tenant.CreateInstanceAsync(cloud, $"page-{i}")).Id());
+
+        var seen = new List<Guid>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await tenant.GetJson($"/v1/instances?limit=3{(token is null ? "" : $"&pageToken={token}")}");
+            seen.AddRange(page["items"]!.AsArray().Select(i => i!.Id()));
+            token = page["nextPageToken"]?.GetValue<string>();
+            pages++;
+        } while (token is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(created, seen);                                                        // creation order, each once
+    }
+
+    [Theory]
+    [InlineData("limit=0")]
+    [InlineData("limit=501")]
+    [InlineData("limit=abc")]
+    [InlineData("pageToken=not-a-token")]
+    [InlineData("pageToken=AAAA")]
+    [InlineData("status=sleeping")]
+    public async Task List_Returns400_ForBadPagingOrFilterParameters(string query)
+    {
+        var (_, key) = await api.NewTenantAsync();
+        var response = await api.Client(key).GetAsync($"/v1/instances?{query}");
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.NotNull(problem["errors"]);
+    }
+
+    [Fact]
+    public async Task List_DefaultsTo50_AndCapsAt500()
+    {
+        var admin = api.Admin();
+        for (var i = 0; i < 3; i++) await admin.PostOk("/v1/regions", new { name = TestCloud.Unique("region") });
+        var page = await admin.GetJson("/v1/regions?limit=500");
+        Assert.InRange(page["items"]!.AsArray().Count, 3, 500);
+    }
+}
