@@ -32,9 +32,17 @@ case "$cmd" in
     if [[ ! -f "$dir/data/PG_VERSION" ]]; then
       as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
     fi
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
-      -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
+    # A random high port; if something already listens there, PostgreSQL fails to start and we try another.
+    started=""
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      port=$((20000 + RANDOM % 40000))
+      if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+           -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null; then
+        started=1
+        break
+      fi
+    done
+    [[ -n "$started" ]] || { echo "PostgreSQL did not start; see $dir/postgres.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
     echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=100"
     ;;
