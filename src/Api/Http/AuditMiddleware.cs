@@ -35,7 +35,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
         if (http.GetEndpoint() is RouteEndpoint route)
         {
             var id = http.Request.RouteValues.TryGetValue("id", out var v) && Guid.TryParse(v?.ToString(), out var g) ? g : (Guid?)null;
-            http.Items[ItemKey] = new RouteNote(route.RoutePattern.RawText ?? http.Request.Path.Value ?? "", id);
+            http.Items[ItemKey] = new RouteNote(Template(route.RoutePattern.RawText ?? http.Request.Path.Value ?? ""), id);
         }
         await inner();
     }
@@ -62,6 +62,13 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
     }
 
     private sealed record RouteNote(string Route, Guid? ResourceId);
+
+    /// <summary><c>/v1/instances/{id:guid}/actions/{action:regex(...)}</c> → <c>/v1/instances/{id}/actions/{action}</c>.</summary>
+    private static string Template(string raw) =>
+        RouteConstraint.Replace(raw, "{$1}").TrimEnd('/') is { Length: > 0 } t ? t : "/";
+
+    private static readonly System.Text.RegularExpressions.Regex RouteConstraint =
+        new(@"\{(\w+)(?::[^}]*)?\}", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     private static Guid? IdFromLocation(string location) =>
         location.Length > 0 && Guid.TryParse(location[(location.LastIndexOf('/') + 1)..], out var id) ? id : null;

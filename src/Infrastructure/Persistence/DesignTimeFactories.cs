@@ -31,7 +31,8 @@ public static class DbContextOptionsExtensions
     public static DbContextOptionsBuilder<SqliteDbContext> UseEmbeddedSqlite(this DbContextOptionsBuilder<SqliteDbContext> b, string connectionString)
     {
         b.UseSqlite(connectionString, o => o.MigrationsHistoryTable("__ef_migrations_history"))
-         .UseSnakeCaseNamingConvention();
+         .UseSnakeCaseNamingConvention()
+         .AddInterceptors(new SqliteConnectionSetup());
         return b;
     }
 }
