@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Tests;
 
@@ -206,6 +207,19 @@ public sealed class CatalogTests(ApiFactory api)
         await tenant.CreateInstanceAsync(cloud);
         var me = await tenant.GetJson("/v1/me");
         Assert.Equal((6, 10, 3), (me["quotas"]!["vcpus"]!.GetValue<int>(), me["quotas"]!["instances"]!.GetValue<int>(), me["usage"]!["instances"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task UnlimitedQuota_StillRefuses_AUsageThatWouldOverflowItsCounter()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, flavorMemoryMiB: 4096);
+        await api.WithDbAsync(db => db.Tenants.Where(t => t.Id == cloud.TenantId)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.Usage.MemoryMiB, int.MaxValue - 100)));
+
+        var response = await api.Client(cloud.TenantKey).PostAsJsonAsync("/v1/instances", cloud.CreateBody());
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.Conflict, "quota-exceeded");   // not a 500 from the database
+        Assert.Contains("memoryMiB", problem.Str("detail"));
     }
 
     [Fact]

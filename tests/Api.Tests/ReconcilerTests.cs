@@ -77,6 +77,51 @@ public sealed class ReconcilerTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task Reconciler_Redrives_WorkHeldByADeadServer_ButNotByALiveOne()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        api.Jobs.DropNext(2);
+        var dead = (await tenant.CreateInstanceAsync(cloud)).Id();
+        var alive = (await tenant.CreateInstanceAsync(cloud)).Id();
+        var liveServer = JobStorage.Current.GetMonitoringApi().Servers().First().Name;
+        // A worker took each job and then... one server crashed (no heartbeat), the other is this test host's own.
+        await HoldJobAsync(dead, "crashed-host:1234:0f0f0f0f");
+        await HoldJobAsync(alive, liveServer);
+
+        var report = await ReconcileAfterAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, report.Redriven);
+        await tenant.WaitForStatusAsync(dead, "running");
+        Assert.Equal("building", (await tenant.GetJson($"/v1/instances/{alive}")).Str("status"));   // still someone's work
+    }
+
+    /// <summary>Puts a (never-run) Hangfire job in the Processing state on <paramref name="serverId"/> and makes it the operation's job.</summary>
+    private async Task HoldJobAsync(Guid instanceId, string serverId)
+    {
+        await api.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<IaasApi.Infrastructure.Persistence.IaasDbContext>();
+            var op = db.Operations.Single(o => o.ResourceId == instanceId);
+            var jobId = api.Services.GetRequiredService<IBackgroundJobClient>().Create(
+                Hangfire.Common.Job.FromExpression<IInstanceJobs>(j => j.ProvisionAsync(op.Id, CancellationToken.None)),
+                new HeldBy(serverId));
+            db.Entry(op).Property(o => o.JobId).CurrentValue = jobId;
+            await db.SaveChangesAsync();
+        });
+    }
+
+    /// <summary>The "Processing" state as a worker records it (Hangfire's own ProcessingState cannot be constructed outside it).</summary>
+    private sealed class HeldBy(string serverId) : Hangfire.States.IState
+    {
+        public string Name => Hangfire.States.ProcessingState.StateName;
+        public string? Reason => "held by a test";
+        public bool IsFinal => false;
+        public bool IgnoreJobLoadException => false;
+        public Dictionary<string, string> SerializeData() => new() { ["ServerId"] = serverId, ["WorkerId"] = "worker-1", ["StartedAt"] = "0" };
+    }
+
+    [Fact]
     public async Task TickJob_RunsTheReconciler_ThroughHangfire()
     {
         var cloud = await api.SeedAsync(hosts: 1);

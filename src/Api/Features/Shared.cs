@@ -30,8 +30,14 @@ public static class Rules
             .Matches(LabelPattern).WithMessage("'{PropertyName}' must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit.");
 
     public static IRuleBuilderOptions<T, IReadOnlyList<string>?> ValidTags<T>(this IRuleBuilder<T, IReadOnlyList<string>?> rule) =>
-        rule.Must(tags => tags is null || (tags.Count <= Limits.MaxTags && tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= Limits.TagMaxLength)))
+        rule.Must(tags => tags is null || (tags.Count <= Limits.MaxTags
+                                           && tags.All(t => !string.IsNullOrWhiteSpace(t) && t.Length <= Limits.TagMaxLength && !t.Any(char.IsControl))))
             .WithMessage($"'{{PropertyName}}' takes at most {Limits.MaxTags} non-empty entries of at most {Limits.TagMaxLength} characters.");
+
+    /// <summary>Free text: no NUL or other control characters except tab and line breaks (PostgreSQL text cannot hold NUL).</summary>
+    public static IRuleBuilderOptions<T, string?> PlainText<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(s => s is null || !s.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+            .WithMessage("'{PropertyName}' must not contain control characters.");
 
     public static IRuleBuilderOptions<T, int?> Between<T>(this IRuleBuilder<T, int?> rule, int min, int max) =>
         rule.NotNull().InclusiveBetween(min, max);

@@ -76,5 +76,11 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
     private static bool IsMutating(string method) =>
         HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
 
-    private static string Truncate(string? s) => s is null ? "" : s.Length > 255 ? s[..255] : s;
+    // Paths and headers are the client's bytes: drop control characters (PostgreSQL text cannot hold NUL) and cap the length.
+    private static string Truncate(string? s)
+    {
+        if (string.IsNullOrEmpty(s)) return "";
+        var clean = s.Any(char.IsControl) ? new string(s.Where(c => !char.IsControl(c)).ToArray()) : s;
+        return clean.Length > 255 ? clean[..255] : clean;
+    }
 }

@@ -46,6 +46,7 @@ public sealed class Tenant : Entity
         if (Over(q.MemoryMiB, current.MemoryMiB, extra.MemoryMiB)) exceeded.Add("memoryMiB");
         return exceeded;
 
-        static bool Over(int limit, int used, int more) => limit != Quotas.Unlimited && (long)used + more > limit;
+        // Unlimited still stops where the counter would overflow: the same rule as the database claim.
+        static bool Over(int limit, int used, int more) => (long)used + more > (limit == Quotas.Unlimited ? int.MaxValue : limit);
     }
 }

@@ -59,10 +59,12 @@ public sealed class CapacityClaims(IaasDbContext db)
     {
         var now = db.Clock.GetUtcNow();
         var rows = await db.Tenants
+            // "usage <= limit − demand", never "usage + demand <= limit": the sum could overflow a 32-bit column
+            // under an unlimited quota, and the database would refuse the statement instead of the claim.
             .Where(t => t.Id == tenantId
-                        && (t.Quotas.Instances == Quotas.Unlimited || t.Usage.Instances + u.Instances <= t.Quotas.Instances)
-                        && (t.Quotas.Vcpus == Quotas.Unlimited || t.Usage.Vcpus + u.Vcpus <= t.Quotas.Vcpus)
-                        && (t.Quotas.MemoryMiB == Quotas.Unlimited || t.Usage.MemoryMiB + u.MemoryMiB <= t.Quotas.MemoryMiB))
+                        && t.Usage.Instances <= (t.Quotas.Instances == Quotas.Unlimited ? int.MaxValue : t.Quotas.Instances) - u.Instances
+                        && t.Usage.Vcpus <= (t.Quotas.Vcpus == Quotas.Unlimited ? int.MaxValue : t.Quotas.Vcpus) - u.Vcpus
+                        && t.Usage.MemoryMiB <= (t.Quotas.MemoryMiB == Quotas.Unlimited ? int.MaxValue : t.Quotas.MemoryMiB) - u.MemoryMiB)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Usage.Instances, t => t.Usage.Instances + u.Instances)
                 .SetProperty(t => t.Usage.Vcpus, t => t.Usage.Vcpus + u.Vcpus)

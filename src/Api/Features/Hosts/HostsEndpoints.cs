@@ -52,7 +52,7 @@ public sealed class CreateHostValidator : AbstractValidator<CreateHostRequest>
         RuleFor(x => x.Capacity).NotNull().SetValidator(new CapacityValidator()!);
         When(x => x.Reserved is not null, () => RuleFor(x => x.Reserved!).SetValidator(new ReservedValidator()));
         When(x => x.AllocationRatios is not null, () => RuleFor(x => x.AllocationRatios!).SetValidator(new RatiosValidator()));
-        RuleFor(x => x.CpuModel).MaximumLength(Limits.ShortTextMaxLength);
+        RuleFor(x => x.CpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
         RuleFor(x => x.CpuFeatures).ValidTags();
         RuleFor(x => x.Traits).ValidTags();
     }

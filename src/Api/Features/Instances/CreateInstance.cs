@@ -24,7 +24,8 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
         RuleFor(x => x.SlaPlanId).NotNull().NotEqual(Guid.Empty);
         RuleFor(x => x.Count).InclusiveBetween(1, Limits.MaxBatchCount);
         RuleFor(x => x.UserData).Must(u => u is null || Encoding.UTF8.GetByteCount(u) <= Limits.UserDataMaxBytes)
-            .WithMessage($"'User Data' must be at most {Limits.UserDataMaxBytes} bytes.");
+            .WithMessage($"'userData' must be at most {Limits.UserDataMaxBytes} bytes.");
+        RuleFor(x => x.UserData).PlainText();
     }
 }
 

@@ -19,7 +19,7 @@ public sealed class ResetStateValidator : AbstractValidator<ResetStateRequest>
     {
         RuleFor(x => x.Status).NotNull().Must(s => s is Error or Stopped or Running)
             .WithMessage("'Status' must be 'error', 'stopped' or 'running'.");
-        RuleFor(x => x.Reason).MaximumLength(Limits.DetailMaxLength);
+        RuleFor(x => x.Reason).MaximumLength(Limits.DetailMaxLength).PlainText();
     }
 }
 

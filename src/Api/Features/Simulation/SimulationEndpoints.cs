@@ -15,7 +15,7 @@ public sealed class InjectFaultValidator : AbstractValidator<InjectFaultRequest>
     {
         RuleFor(x => x.Operation).NotNull();
         RuleFor(x => x.Count).InclusiveBetween(1, 1000);
-        RuleFor(x => x.Message).MaximumLength(Limits.ShortTextMaxLength);
+        RuleFor(x => x.Message).MaximumLength(Limits.ShortTextMaxLength).PlainText();
     }
 }
 

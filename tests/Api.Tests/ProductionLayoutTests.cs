@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using IaasApi.Api.Tests.Infrastructure;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// docker-compose's layout as plain processes on a fresh PostgreSQL database: the migrate verb, an api that only
+/// enqueues (InProcessWorkers=false), and src/Workers that runs the jobs.
+/// </summary>
+public sealed class ProductionLayoutTests : IAsyncLifetime
+{
+    private const string AdminKey = "iaas_production-layout-test-key-0123456789";
+    private readonly string _workDir = Directory.CreateTempSubdirectory("iaas-layout-").FullName;
+    private TestPostgres? _database;
+
+    public async ValueTask InitializeAsync() => _database = await TestPostgres.StartAsync();
+
+    [Fact]
+    public async Task MigrateApiAndWorkers_AsSeparateProcesses_RunAVm()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = _database!.ConnectionString,
+            ["Iaas__BootstrapAdminKey"] = AdminKey,
+            ["Iaas__FakeDriver__SpawnMilliseconds"] = "20",
+        };
+
+        // Before the migrate step, the api is alive but not ready.
+        using (var early = ChildProcess.StartApi(environment, _workDir))
+        {
+            await early.WaitForAsync("/healthz");
+            var readyz = await early.Client(null).GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+            Assert.NotNull(readyz.Headers.RetryAfter);
+            Assert.Contains("migration", await readyz.Content.ReadAsStringAsync());
+        }
+
+        var (exit, output) = await ChildProcess.RunApiAsync(["migrate"], environment, _workDir);
+        Assert.True(exit == 0, output);
+        Assert.Contains("Migrations applied", output);
+        Assert.Equal(0, (await ChildProcess.RunApiAsync(["migrate"], environment, _workDir)).ExitCode);   // idempotent
+
+        using var api = await ChildProcess.StartApiAsync(new Dictionary<string, string>(environment) { ["Iaas__InProcessWorkers"] = "false" }, _workDir);
+        var admin = api.Client(AdminKey);
+        var region = await admin.PostOk("/v1/regions", new { name = "r1" });
+        var zone = await admin.PostOk("/v1/zones", new { name = "z1", regionId = region.Id() });
+        await admin.PostOk("/v1/hosts", new { name = "h1", zoneId = zone.Id(), hypervisor = "fake", capacity = new { vcpus = 8, memoryMiB = 8192, diskGiB = 100 } });
+        var flavor = await admin.PostOk("/v1/flavors", new { name = "f1", vcpus = 1, memoryMiB = 1024, diskGiB = 10 });
+        var image = await admin.PostOk("/v1/images", new { name = "i1", os = "debian", format = "qcow2", minDiskGiB = 1 });
+        var plan = await admin.PostOk("/v1/sla-plans", new { name = "p1" });
+        var tenant = await admin.PostOk("/v1/tenants", new { name = "t1" });
+        var body = new { name = "vm", flavorId = flavor.Id(), imageId = image.Id(), slaPlanId = plan.Id(), tenantId = tenant.Id() };
+        var created = await (await admin.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted);
+
+        await Task.Delay(1500);
+        Assert.Equal("building", (await admin.GetJson($"/v1/instances/{created.Id()}")).Str("status"));   // nobody runs jobs yet
+
+        using var workers = ChildProcess.StartWorkers(environment, _workDir);
+        await admin.WaitForStatusAsync(created.Id(), "running", timeoutMs: 30000);
+        Assert.Null(workers.ExitCode);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+        try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+    }
+}
