@@ -102,7 +102,9 @@ public sealed class AuditAndHealthTests(ApiFactory api)
                                       "/healthz", "/readyz" })
             Assert.True(paths.ContainsKey(route), $"{route} missing from the OpenAPI document");
         var create = paths["/v1/instances"]!["post"]!["responses"]!.AsObject();
-        foreach (var code in new[] { "202", "400", "404", "409" }) Assert.True(create.ContainsKey(code), $"POST /v1/instances lacks {code}");
+        foreach (var code in new[] { "202", "400", "401", "404", "409" }) Assert.True(create.ContainsKey(code), $"POST /v1/instances lacks {code}");
+        Assert.True(paths["/v1/hosts"]!["post"]!["responses"]!.AsObject().ContainsKey("403"));
+        Assert.False(paths["/healthz"]!["get"]!["responses"]!.AsObject().ContainsKey("401"));
         Assert.Equal("bearer", doc["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, (await api.Client(null).GetAsync("/swagger/index.html")).StatusCode);
     }

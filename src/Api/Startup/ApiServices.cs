@@ -47,6 +47,7 @@ public static class ApiServices
                 Description = "An API key (admin or tenant).",
             });
             c.AddSecurityRequirement(doc => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
+            c.OperationFilter<AuthResponsesOperationFilter>();
             c.CustomSchemaIds(t => t.FullName!.Replace("IaasApi.Api.Features.", "").Replace('+', '.'));
         });
         return services;
