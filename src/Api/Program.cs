@@ -35,7 +35,7 @@ if (migrateOnly)
 
 builder.Services.AddIaasApi(Bootstrap.ResolveAdminKey(options, mode));
 if (options.InProcessWorkers) builder.Services.AddIaasWorkers(Bootstrap.AllQueues);
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = BodySizeLimitMiddleware.MaxBytes);
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimitsMiddleware.MaxBodyBytes);
 
 var app = builder.Build();
 
@@ -46,7 +46,7 @@ if (mode.IsEmbedded && (options.SeedDemoData ?? true))
 app.UseMiddleware<AuditMiddleware>();          // outermost: records the final status of every mutating request
 app.UseExceptionHandler();
 app.UseStatusCodePages();                      // empty 404/405/... become problem+json
-app.UseMiddleware<BodySizeLimitMiddleware>();
+app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -10,7 +10,7 @@ public sealed class IaasOptions
     public string DataDirectory { get; set; } = "./data";
     public string? BootstrapAdminKey { get; set; }
     public bool InProcessWorkers { get; set; } = true;
-    /// <summary>Default: true in embedded mode, false with PostgreSQL.</summary>
+    /// <summary>Embedded mode only: seed the demo cloud into an empty database (default true).</summary>
     public bool? SeedDemoData { get; set; }
     /// <summary>Default: true in embedded mode, false with PostgreSQL (production runs the migrate verb).</summary>
     public bool? MigrateOnStart { get; set; }

@@ -64,7 +64,7 @@ public sealed class CatalogTests(ApiFactory api)
         var problem = await (await api.Client(cloud.TenantKey).PostAsJsonAsync("/v1/instances", cloud.CreateBody()))
             .ExpectProblemAsync(HttpStatusCode.Conflict, "no-valid-host");
         var steps = problem["eliminations"]!.AsArray();
-        Assert.Equal(["zone", "host-state", "vcpus", "memory"], steps.Select(s => s!.Str("filter")));
+        Assert.Equal(["zone", "host-state", "hypervisor", "vcpus", "memory"], steps.Select(s => s!.Str("filter")));
         Assert.Equal((3, 0), (steps[^1]!["before"]!.GetValue<int>(), steps[^1]!["after"]!.GetValue<int>()));
         Assert.Contains("memory", problem.Str("detail"));
     }

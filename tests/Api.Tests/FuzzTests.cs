@@ -30,6 +30,7 @@ public sealed class FuzzTests(ApiFactory api)
     [
         "", "?limit=-1", "?limit=999999999999", "?pageToken=%00%00", "?pageToken=AAAAAAAAAAAAAAAAAAAAAA", "?since=yesterday",
         "?since=9999-12-31T23:59:59Z", "?status=", "?status=running&status=stopped", "?zoneId=nope", "?resourceId=00000000-0000-0000-0000-000000000000",
+        "?name=a%00b", "?kind=%00", "?os=%01", "?hypervisor=%00", "?name=" + new string('n', 5000),
     ];
 
     [Fact]

@@ -81,17 +81,42 @@ public sealed class IdempotencyTests(ApiFactory api)
     }
 
     [Fact]
-    public async Task RefusedRequest_IsNotStored_SoARetryWithTheSameKeyCanSucceed()
+    public async Task RefusedRequest_IsReplayedToo_WhileANewKeyRunsAgain()
     {
         var cloud = await api.SeedAsync(hosts: 1, hostMemoryMiB: 2048, flavorMemoryMiB: 4096);   // does not fit
         var tenant = api.Client(cloud.TenantKey);
         var key = Guid.NewGuid().ToString();
         var body = cloud.CreateBody("idem-retry");
-        await (await Send(tenant, body, key)).ExpectProblemAsync(HttpStatusCode.Conflict, "no-valid-host");
+        var first = await Send(tenant, body, key);
+        var firstBody = await first.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Conflict, first.StatusCode);
 
         await api.Admin().PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[0]}", new { allocationRatios = new { memory = 4.0 } });
 
-        (await Send(tenant, body, key)).EnsureSuccessStatusCode();
+        var replay = await Send(tenant, body, key);                                         // the original answer, as API.md says
+        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode);
+        Assert.Equal(firstBody, await replay.Content.ReadAsStringAsync());
+        (await Send(tenant, body, Guid.NewGuid().ToString())).EnsureSuccessStatusCode();    // a new attempt is a new key
+    }
+
+    [Fact]
+    public async Task Create_RunsOnce_EvenWhenTheStoredResponseIsLost()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var body = cloud.CreateBody("idem-lost");
+        var first = await (await Send(tenant, body, key)).ExpectAsync(HttpStatusCode.Accepted);
+        // The process died after committing the instance but before keeping the response (or the client gave up
+        // and the claim was released): the replay record is gone.
+        await api.WithDbAsync(db => db.IdempotencyRecords.ExecuteDeleteAsync());
+
+        var again = await (await Send(tenant, body, key)).ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Equal(first.Id(), again.Id());
+        Assert.Single((await tenant.GetJson("/v1/instances?name=idem-lost"))["items"]!.AsArray());
+
+        await api.WithDbAsync(db => db.IdempotencyRecords.ExecuteDeleteAsync());
+        await (await Send(tenant, cloud.CreateBody("idem-other"), key)).ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
     }
 
     [Fact]

@@ -83,6 +83,23 @@ public sealed class RaceTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task ConcurrentDeletes_AllAnswer202_AndReleaseOnce()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, flavorMemoryMiB: 2048);
+        var tenant = api.Client(cloud.TenantKey);
+        var id = (await tenant.CreateInstanceAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(id, "running");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => tenant.DeleteAsync($"/v1/instances/{id}")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        await tenant.WaitForStatusAsync(id, "deleted");
+        var deletes = (await tenant.GetJson($"/v1/operations?resourceId={id}&kind=instance.delete"))["items"]!.AsArray();
+        Assert.Single(deletes);
+        await AssertAllocationMatchesInstancesAsync(cloud);
+    }
+
+    [Fact]
     public async Task ConcurrentCreatesAndDeletes_KeepAllocationEqualToLiveInstances()
     {
         var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 64, hostMemoryMiB: 16384, flavorVcpus: 1, flavorMemoryMiB: 2048);

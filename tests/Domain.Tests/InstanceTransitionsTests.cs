@@ -96,6 +96,15 @@ public sealed class InstanceTransitionsTests
     }
 
     [Fact]
+    public void Fail_CapsTheReason_AtTheColumnLength()
+    {
+        var instance = NewBuilding();
+        instance.Fail(new string('x', 5000), "system:worker", null, Now);
+        Assert.Equal(Limits.DetailMaxLength, instance.StatusReason!.Length);
+        Assert.Equal(Limits.DetailMaxLength, instance.Actions[^1].Detail!.Length);
+    }
+
+    [Fact]
     public void ResetState_ForcesAStableStatus_OutsideTheTable()
     {
         var instance = NewBuilding();

@@ -66,10 +66,10 @@ public sealed class PlacementPipelineTests
         var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Spread, ZoneId: Hosts.ZoneA), hosts);
 
         Assert.False(result.Found);
-        Assert.Equal(["zone", "host-state", "vcpus", "memory"], result.Trace.Select(s => s.Filter));
+        Assert.Equal(["zone", "host-state", "hypervisor", "vcpus", "memory"], result.Trace.Select(s => s.Filter));
         Assert.Equal((3, 2), (result.Trace[0].Before, result.Trace[0].After));
-        Assert.Equal((2, 0), (result.Trace[3].Before, result.Trace[3].After));
-        Assert.Equal(2, result.Trace[3].EliminatedHostIds.Count);
+        Assert.Equal((2, 0), (result.Trace[^1].Before, result.Trace[^1].After));
+        Assert.Equal(2, result.Trace[^1].EliminatedHostIds.Count);
     }
 
     [Theory]
@@ -124,6 +124,16 @@ public sealed class PlacementPipelineTests
                                                PlacementStrategy.Spread);
             Assert.Equal(filters.All(f => f.Passes(host, request)), host.Fits(request.Demand));
         }
+    }
+
+    [Fact]
+    public void HypervisorFilter_KeepsOnlyKindsWithADriver()
+    {
+        var qemu = Hosts.Candidate(1) with { Hypervisor = "qemu" };
+        var request = new PlacementRequest(Small, PlacementStrategy.Spread) { Hypervisors = new HashSet<string> { "fake" } };
+        Assert.False(new HypervisorFilter().Passes(qemu, request));
+        Assert.True(new HypervisorFilter().Passes(Hosts.Candidate(2), request));
+        Assert.True(new HypervisorFilter().Passes(qemu, request with { Hypervisors = null }));
     }
 
     [Fact]

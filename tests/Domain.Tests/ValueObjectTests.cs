@@ -14,7 +14,6 @@ public sealed class ValueObjectTests
         var b = new Resources(1, 1024, 10, 50);
         Assert.Equal(new Resources(3, 5120, 50, 150), a + b);
         Assert.Equal(new Resources(1, 3072, 30, 50), a - b);
-        Assert.Equal(new Resources(6, 12288, 120, 300), a.Times(3));
         Assert.False((b - a).IsNonNegative);
     }
 

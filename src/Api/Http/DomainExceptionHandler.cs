@@ -35,8 +35,8 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
 
     private static ProblemDetails? Map(Exception ex, HttpContext http) => ex switch
     {
-        IdempotencyReusedException r => Problems.Create(422, ProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was reused.", r.Message),
-        IdempotencyInFlightException i => Problems.Create(409, ProblemTypes.IdempotencyKeyInFlight, "The Idempotency-Key is in flight.", i.Message),
+        IdempotencyKeyReusedException r => Problems.Create(422, ProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was reused.", r.Message),
+        IdempotencyKeyInFlightException i => Problems.Create(409, ProblemTypes.IdempotencyKeyInFlight, "The Idempotency-Key is in flight.", i.Message),
         FieldValidationException f => Validation(f.Field, f.Message),
         NotFoundException nf => Problems.Create(404, ProblemTypes.NotFound, "The resource was not found.", nf.Message),
         InvalidStateException s => Problems.Create(409, ProblemTypes.InvalidState, "The resource's status does not allow this action.", s.Message),

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Http;
@@ -10,16 +11,18 @@ namespace IaasApi.Api.Http;
 public sealed class NoIdempotentReplayAttribute : Attribute;
 
 /// <summary>
-/// <c>Idempotency-Key</c> on POST (API.md): the first request with a key claims it (a row, in flight); a repeat with the
-/// same body replays the stored status and body; a different body is <c>422 idempotency-key-reused</c>; a repeat while
-/// the first is still running is <c>409 idempotency-key-in-flight</c>. Only 2xx responses are stored — a refused
-/// request (409 no-valid-host, 400) can be retried with the same key. Keys are per caller and kept 24 hours.
+/// <c>Idempotency-Key</c> on POST (API.md). The first request with a key claims it (a row, in flight); a repeat with
+/// the same method, path and body gets the stored status, <c>Location</c> and body back; a different body is
+/// <c>422 idempotency-key-reused</c>; a repeat while the first still runs is <c>409 idempotency-key-in-flight</c>.
+/// Every response below 500 is kept for 24 hours, per caller. A 5xx or an exception releases the key so the request
+/// can be retried — and the use cases that must run once (a create) also record the key in their own transaction
+/// (<see cref="IdempotencyContext"/>), so a retry after a lost response finds the work instead of repeating it.
 /// </summary>
-internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<IdempotencyMiddleware> log)
+internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHandler problems)
 {
     public const string Header = "Idempotency-Key";
     private static readonly TimeSpan Window = TimeSpan.FromHours(24);
-    // A claim whose request died with its process (no completion, no release) stops blocking retries after this.
+    // A claim whose request died with its process (never completed, never released) may be taken over after this.
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
 
     public async Task InvokeAsync(HttpContext http, IaasDbContext db)
@@ -31,63 +34,68 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempo
             return;
         }
         var key = values.ToString();
-        if (key.Length is 0 or > Limits.ShortTextMaxLength)
-            throw new FieldValidationException(Header, $"{Header} must be 1 to {Limits.ShortTextMaxLength} characters.");
+        if (key.Length is 0 or > Limits.ShortTextMaxLength || key.Any(char.IsControl))
+            throw new FieldValidationException(Header, $"{Header} must be 1 to {Limits.ShortTextMaxLength} printable characters.");
 
-        var hash = await HashRequestAsync(http);
-        var scope = caller.IdempotencyScope;
-        var now = db.Clock.GetUtcNow();
+        var context = new IdempotencyContext(caller.IdempotencyScope, key, await HashRequestAsync(http));
         var noReplay = http.GetEndpoint()?.Metadata.GetMetadata<NoIdempotentReplayAttribute>() is not null;
-
-        if (!await TryClaimAsync(db, scope, key, hash, now, noReplay))
+        if (!await TryClaimAsync(db, context, noReplay))
         {
-            var existing = await db.IdempotencyRecords.AsNoTracking().SingleOrDefaultAsync(r => r.Scope == scope && r.Key == key);
-            if (existing is null || now - existing.CreatedAt > Window
-                || (!existing.Completed && now - existing.CreatedAt > AbandonedAfter))
+            var existing = await db.IdempotencyRecords.AsNoTracking()
+                .SingleOrDefaultAsync(r => r.Scope == context.Scope && r.Key == context.Key);
+            if (existing is null || !await TryTakeOverAsync(db, context, noReplay))
             {
-                await ReleaseAsync(db, scope, key);
-                if (!await TryClaimAsync(db, scope, key, hash, now, noReplay))
-                    throw new IdempotencyInFlightException();
-            }
-            else
-            {
-                await RespondToRepeatAsync(http, existing, hash);
+                await RespondToRepeatAsync(http, existing, context.RequestHash);
                 return;
             }
         }
+        http.Items[typeof(IdempotencyContext)] = context;
 
         var original = http.Response.Body;
         await using var buffer = new MemoryStream();
         http.Response.Body = buffer;
-        var completed = false;
+        var kept = false;
         try
         {
-            await next(http);
-            if (http.Response.StatusCode is >= 200 and < 300)
+            try
             {
-                await db.IdempotencyRecords.Where(r => r.Scope == scope && r.Key == key).ExecuteUpdateAsync(s => s
+                await next(http);
+            }
+            catch (Exception ex) when (!http.Response.HasStarted)
+            {
+                // A refusal (409 no-valid-host, 404...) is written here, inside, so it is kept and replayed like any
+                // answer; anything the handler does not map goes on to the outer handler as a 500.
+                if (!await problems.TryHandleAsync(http, ex, CancellationToken.None)) throw;
+            }
+            if (http.Response.StatusCode < 500)
+            {
+                // Not the request's token: once the work is done, the record must be written even if the client left.
+                await db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key).ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.Completed, true)
                     .SetProperty(r => r.StatusCode, http.Response.StatusCode)
                     .SetProperty(r => r.ContentType, http.Response.ContentType)
                     .SetProperty(r => r.Location, http.Response.Headers.Location.ToString())
-                    .SetProperty(r => r.Body, noReplay ? null : buffer.ToArray()));
-                completed = true;
+                    .SetProperty(r => r.Body, noReplay ? null : buffer.ToArray()), CancellationToken.None);
+                kept = true;
             }
         }
         finally
         {
-            if (!completed) await ReleaseAsync(db, scope, key);
+            if (!kept) await db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key).ExecuteDeleteAsync(CancellationToken.None);
             buffer.Position = 0;
             http.Response.Body = original;
             if (buffer.Length > 0) await buffer.CopyToAsync(original);
         }
     }
 
-    private static async Task RespondToRepeatAsync(HttpContext http, IdempotencyRecord existing, string hash)
+    /// <summary>The IdempotencyContext of this request, if it carried a key.</summary>
+    public static IdempotencyContext? Of(HttpContext http) => http.Items[typeof(IdempotencyContext)] as IdempotencyContext;
+
+    private static async Task RespondToRepeatAsync(HttpContext http, IdempotencyRecord? existing, string hash)
     {
-        if (!string.Equals(existing.RequestHash, hash, StringComparison.Ordinal))
-            throw new IdempotencyReusedException();
-        if (!existing.Completed) throw new IdempotencyInFlightException();
+        if (existing is null) throw new IdempotencyKeyInFlightException();   // released between our two reads: let the client retry
+        if (!string.Equals(existing.RequestHash, hash, StringComparison.Ordinal)) throw new IdempotencyKeyReusedException();
+        if (!existing.Completed) throw new IdempotencyKeyInFlightException();
         if (existing.NoReplay)
             throw new ConflictException("This Idempotency-Key already created an API key; its secret is shown only once. List the keys to find it.");
 
@@ -101,18 +109,20 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempo
         }
     }
 
-    private async Task<bool> TryClaimAsync(IaasDbContext db, string scope, string key, string hash, DateTimeOffset now, bool noReplay)
+    private static async Task<bool> TryClaimAsync(IaasDbContext db, IdempotencyContext c, bool noReplay)
     {
-        db.IdempotencyRecords.Add(new IdempotencyRecord { Scope = scope, Key = key, RequestHash = hash, CreatedAt = now, NoReplay = noReplay });
+        db.IdempotencyRecords.Add(new IdempotencyRecord
+        {
+            Scope = c.Scope, Key = c.Key, RequestHash = c.RequestHash, CreatedAt = db.Clock.GetUtcNow(), NoReplay = noReplay,
+        });
         try
         {
             await db.SaveChangesAsync();
             return true;
         }
-        catch (DbUpdateException ex)
+        catch (DbUpdateException)
         {
-            log.LogDebug(ex, "Idempotency key {Key} already claimed in {Scope}", key, scope);
-            return false;
+            return false;   // the key is taken (the unique primary key decides, under any concurrency)
         }
         finally
         {
@@ -120,13 +130,30 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempo
         }
     }
 
-    private static Task ReleaseAsync(IaasDbContext db, string scope, string key) =>
-        db.IdempotencyRecords.Where(r => r.Scope == scope && r.Key == key).ExecuteDeleteAsync();
+    /// <summary>
+    /// Takes over an expired record, or a claim abandoned by a dead request, in one conditional UPDATE, so two
+    /// retries can never both win.
+    /// </summary>
+    private static async Task<bool> TryTakeOverAsync(IaasDbContext db, IdempotencyContext c, bool noReplay)
+    {
+        var now = db.Clock.GetUtcNow();
+        var expired = now - Window;
+        var abandoned = now - AbandonedAfter;
+        return await db.IdempotencyRecords
+            .Where(r => r.Scope == c.Scope && r.Key == c.Key && (r.CreatedAt < expired || (!r.Completed && r.CreatedAt < abandoned)))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.RequestHash, c.RequestHash)
+                .SetProperty(r => r.CreatedAt, now)
+                .SetProperty(r => r.Completed, false)
+                .SetProperty(r => r.StatusCode, 0)
+                .SetProperty(r => r.Body, (byte[]?)null)
+                .SetProperty(r => r.NoReplay, noReplay)) == 1;
+    }
 
     /// <summary>Method, path, query and body: the same key with any of these different is a different request.</summary>
     private static async Task<string> HashRequestAsync(HttpContext http)
     {
-        http.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: BodySizeLimitMiddleware.MaxBytes);
+        http.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RequestLimitsMiddleware.MaxBodyBytes);
         using var body = new MemoryStream();
         await http.Request.Body.CopyToAsync(body, http.RequestAborted);
         http.Request.Body.Position = 0;
@@ -141,9 +168,3 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, ILogger<Idempo
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }
-
-internal sealed class IdempotencyReusedException() : DomainException(
-    "This Idempotency-Key was already used with a different request body; use a new key for a new request.");
-
-internal sealed class IdempotencyInFlightException() : DomainException(
-    "A request with this Idempotency-Key is still being processed; retry shortly.");

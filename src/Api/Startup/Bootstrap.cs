@@ -120,6 +120,7 @@ public static class Bootstrap
 
         var path = Path.Combine(dataDirectory, "demo-tenant-key");
         await File.WriteAllTextAsync(path, key + Environment.NewLine, ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Console.WriteLine($"Demo tenant API key: {key}");
         Console.WriteLine($"  (kept in {path})");
 

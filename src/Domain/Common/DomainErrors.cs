@@ -30,3 +30,16 @@ public sealed class QuotaExceededException(string message, IReadOnlyList<string>
 }
 
 public sealed class PreconditionFailedException(string message) : DomainException(message);
+
+/// <summary>An Idempotency-Key seen before with a different request.</summary>
+public sealed class IdempotencyKeyReusedException() : DomainException(
+    "This Idempotency-Key was already used with a different request body; use a new key for a new request.");
+
+/// <summary>An Idempotency-Key whose first request is still being processed.</summary>
+public sealed class IdempotencyKeyInFlightException() : DomainException(
+    "A request with this Idempotency-Key is still being processed; retry shortly.");
+
+internal static class Text
+{
+    public static string? Cap(string? s, int max = Limits.DetailMaxLength) => s is { Length: > 0 } && s.Length > max ? s[..max] : s;
+}

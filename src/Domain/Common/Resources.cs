@@ -14,7 +14,5 @@ public readonly record struct Resources(int Vcpus, int MemoryMiB, int DiskGiB, i
     public static Resources operator -(Resources a, Resources b) =>
         new(a.Vcpus - b.Vcpus, a.MemoryMiB - b.MemoryMiB, a.DiskGiB - b.DiskGiB, a.NetworkMbps - b.NetworkMbps);
 
-    public Resources Times(int n) => new(Vcpus * n, MemoryMiB * n, DiskGiB * n, NetworkMbps * n);
-
     public bool IsNonNegative => Vcpus >= 0 && MemoryMiB >= 0 && DiskGiB >= 0 && NetworkMbps >= 0;
 }

@@ -16,11 +16,7 @@ public enum VmPowerState { Running, Shutoff, Absent }
 public sealed record VmInfo(Guid InstanceId, VmPowerState Power, Resources Resources);
 
 /// <summary>What a driver can do; feeds placement filters (e.g. plans that need live migration).</summary>
-public sealed record DriverCapabilities(bool PowerControl, bool LiveMigration, bool ColdMigration, bool Snapshots)
-{
-    /// <summary>True when the driver must run on the compute host itself (work goes to that host's queue).</summary>
-    public bool RunsOnHost { get; init; }
-}
+public sealed record DriverCapabilities(bool PowerControl, bool LiveMigration, bool ColdMigration, bool Snapshots);
 
 /// <summary>
 /// A hypervisor, seen from the control plane. Small, async and idempotent (nova/virt/driver.py):

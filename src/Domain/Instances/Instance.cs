@@ -83,7 +83,7 @@ public sealed class Instance : Entity
     public void Fail(string reason, string actor, Guid? operationId, DateTimeOffset now)
     {
         MoveTo(Error, "fail", actor, operationId, now, reason);
-        StatusReason = reason;
+        StatusReason = Text.Cap(reason);
     }
 
     public void MarkDeleted(string actor, Guid? operationId, DateTimeOffset now)
@@ -100,7 +100,7 @@ public sealed class Instance : Entity
         if (Status == Deleted)
             throw new InvalidStateException($"Instance '{Id}' is deleted; it cannot be reset.");
         Record(status, "reset-state", actor, null, now, reason);
-        StatusReason = status == Error ? reason ?? "Reset to error by an operator." : null;
+        StatusReason = status == Error ? Text.Cap(reason) ?? "Reset to error by an operator." : null;
     }
 
     /// <summary>Marks the claim as released; the caller releases it in the database in the same transaction.</summary>

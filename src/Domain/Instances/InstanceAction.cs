@@ -18,7 +18,7 @@ public sealed class InstanceAction : Common.IHasId
         ToStatus = to;
         Actor = actor;
         OperationId = operationId;
-        Detail = detail is { Length: > Common.Limits.DetailMaxLength } ? detail[..Common.Limits.DetailMaxLength] : detail;
+        Detail = Common.Text.Cap(detail);
         At = at;
     }
 

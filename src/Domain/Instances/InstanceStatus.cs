@@ -44,7 +44,7 @@ public static class InstanceTransitions
 
     public static IReadOnlySet<InstanceStatus> From(InstanceStatus status) => Allowed[status];
 
-    /// <summary>Statuses a job is still working on: the reconciler re-drives these when their work is lost.</summary>
+    /// <summary>Statuses some job is still working on (their operation is running).</summary>
     public static bool IsTransitional(InstanceStatus s) => s is InstanceStatus.Building or InstanceStatus.Stopping
         or InstanceStatus.Starting or InstanceStatus.Rebooting or InstanceStatus.Migrating or InstanceStatus.Deleting;
 }

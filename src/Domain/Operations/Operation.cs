@@ -37,6 +37,10 @@ public sealed class Operation : Entity
 
     /// <summary>The Hangfire job currently carrying this work (null until enqueued; the reconciler checks it).</summary>
     public string? JobId { get; private set; }
+    /// <summary>The caller's Idempotency-Key (scoped, <c>tenant:&lt;id&gt;:&lt;key&gt;</c>): unique, so a create runs once.</summary>
+    public string? ClientToken { get; init; }
+    /// <summary>Hash of the request that used <see cref="ClientToken"/>: the same key with another body is refused.</summary>
+    public string? RequestHash { get; init; }
     public string? Queue { get; init; }
     /// <summary>How many times a worker has started this work (retries and re-drives included).</summary>
     public int Attempts { get; private set; }
@@ -73,5 +77,5 @@ public sealed class Operation : Entity
         CompletedAt = now;
     }
 
-    private static string? Truncate(string? s) => s is { Length: > Limits.DetailMaxLength } ? s[..Limits.DetailMaxLength] : s;
+    private static string? Truncate(string? s) => Text.Cap(s);
 }

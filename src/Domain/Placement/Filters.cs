@@ -14,6 +14,7 @@ public static class FilterNames
 {
     public const string Zone = "zone";
     public const string HostState = "host-state";
+    public const string Hypervisor = "hypervisor";
     public const string Vcpus = "vcpus";
     public const string Memory = "memory";
     public const string Disk = "disk";
@@ -32,6 +33,13 @@ public sealed class HostStateFilter : IHostFilter
 {
     public string Name => FilterNames.HostState;
     public bool Passes(HostCandidate host, PlacementRequest r) => host.State == HostState.Enabled && host.Power == HostPower.On;
+}
+
+/// <summary>Only hosts whose hypervisor has a driver the control plane can drive.</summary>
+public sealed class HypervisorFilter : IHostFilter
+{
+    public string Name => FilterNames.Hypervisor;
+    public bool Passes(HostCandidate host, PlacementRequest r) => r.Hypervisors is not { } kinds || kinds.Contains(host.Hypervisor);
 }
 
 public sealed class VcpusFilter : IHostFilter

@@ -17,7 +17,7 @@ public sealed record PlacementResult(IReadOnlyList<RankedHost> Ranked, IReadOnly
 public sealed class PlacementPipeline(IReadOnlyList<IHostFilter> filters, IReadOnlyList<IHostWeigher> weighers)
 {
     public static PlacementPipeline Default { get; } = new(
-        [new ZoneFilter(), new HostStateFilter(), new VcpusFilter(), new MemoryFilter(), new DiskFilter(), new NetworkFilter()],
+        [new ZoneFilter(), new HostStateFilter(), new HypervisorFilter(), new VcpusFilter(), new MemoryFilter(), new DiskFilter(), new NetworkFilter()],
         [new FreeMemoryWeigher()]);
 
     public IReadOnlyList<IHostFilter> Filters => filters;

@@ -11,4 +11,7 @@ public sealed record PlacementRequest(
     Guid? RegionId = null)
 {
     public IReadOnlySet<Guid> ExcludedHosts { get; init; } = new HashSet<Guid>();
+
+    /// <summary>Hypervisor kinds acceptable for this request (null: any).</summary>
+    public IReadOnlySet<string>? Hypervisors { get; init; }
 }

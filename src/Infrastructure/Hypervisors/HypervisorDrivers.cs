@@ -15,7 +15,8 @@ public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
     /// <summary>Kinds whose driver must run on the compute host itself, served by that host's agent queue.</summary>
     public static bool RunsOnHost(string kind) => kind == "qemu";
 
-    public IReadOnlyCollection<string> Kinds => _byKind.Keys;
+    /// <summary>The kinds this process can drive (placement only picks hosts of these kinds).</summary>
+    public IReadOnlySet<string> Kinds { get; } = drivers.Select(d => d.Kind).ToFrozenSet(StringComparer.Ordinal);
 
     public IHypervisorDriver For(string kind) =>
         _byKind.TryGetValue(kind, out var driver)

@@ -8,16 +8,24 @@ using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Idempotency;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace IaasApi.Infrastructure.Placement;
 
 /// <summary>A create request with its references resolved (the handler checked they exist and belong together).</summary>
 public sealed record AdmissionRequest(
-    Guid TenantId, string Name, Flavor Flavor, Image Image, SlaPlan Plan, Guid? ZoneId, string? UserData, int Count, string Actor);
+    Guid TenantId, string Name, Flavor Flavor, Image Image, SlaPlan Plan, Guid? ZoneId, string? UserData, int Count, string Actor,
+    IdempotencyContext? Idempotency = null);
 
 /// <summary>What was admitted: the instances (status <c>building</c>) and the operation the client polls.</summary>
-public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Operation);
+public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Operation)
+{
+    /// <summary>True when an earlier request with the same Idempotency-Key had already admitted these.</summary>
+    public bool Replayed { get; init; }
+}
 
 /// <summary>
 /// Admits instances: quota claim, placement, capacity claims on the ranked hosts (alternates on a lost race, a fresh
@@ -29,6 +37,7 @@ public sealed class InstanceScheduler(
     CapacityClaims claims,
     PlacementPipeline pipeline,
     JobDispatcher dispatcher,
+    HypervisorDrivers drivers,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 3;
@@ -38,18 +47,37 @@ public sealed class InstanceScheduler(
         Admission admission;
         for (var attempt = 1; ; attempt++)
         {
+            if (await PreviousAdmissionAsync(request.Idempotency, ct) is { } earlier) return earlier;
             try
             {
                 admission = await AdmitOnceAsync(request, ct);
                 break;
             }
-            catch (Exception ex) when (attempt < TransactionRetries && IsTransientConflict(ex))
+            catch (Exception ex) when (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
             {
-                db.ChangeTracker.Clear();   // a deadlock between two batches: PostgreSQL aborted us; try again
+                db.ChangeTracker.Clear();   // a deadlock between two batches, or the same key committed first: look again
             }
         }
-        foreach (var op in await ChildrenOf(admission.Operation, ct)) await dispatcher.DispatchAsync(op, ct);
+        // Committed: nothing after this point may be cancelled by the client going away (the reconciler would
+        // recover a lost enqueue, but there is no reason to make it).
+        foreach (var op in await ChildrenOf(admission.Operation, CancellationToken.None))
+            await dispatcher.DispatchAsync(op, CancellationToken.None);
         return admission;
+    }
+
+    /// <summary>The instances an earlier request with this Idempotency-Key admitted, or null.</summary>
+    private async Task<Admission?> PreviousAdmissionAsync(IdempotencyContext? idempotency, CancellationToken ct)
+    {
+        if (idempotency is null) return null;
+        var token = idempotency.ClientToken;
+        var op = await db.Operations.AsNoTracking().SingleOrDefaultAsync(o => o.ClientToken == token, ct);
+        if (op is null) return null;
+        if (op.RequestHash != idempotency.RequestHash) throw new IdempotencyKeyReusedException();
+        var ids = op.Queue is not null
+            ? [op.ResourceId!.Value]
+            : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).Select(c => c.ResourceId!.Value).ToListAsync(ct);
+        var instances = await db.Instances.AsNoTracking().Where(i => ids.Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct);
+        return new Admission(instances, op) { Replayed = true };
     }
 
     private async Task<Admission> AdmitOnceAsync(AdmissionRequest r, CancellationToken ct)
@@ -62,10 +90,13 @@ public sealed class InstanceScheduler(
         if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
             throw await QuotaErrorAsync(r.TenantId, usage, ct);
 
-        var placement = new PlacementRequest(demand, r.Plan.PlacementStrategy, r.ZoneId);
+        var placement = new PlacementRequest(demand, r.Plan.PlacementStrategy, r.ZoneId) { Hypervisors = drivers.Kinds };
         var snapshot = await SnapshotAsync(ct);
         var parent = r.Count > 1
             ? new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, null, now)
+              {
+                  ClientToken = r.Idempotency?.ClientToken, RequestHash = r.Idempotency?.RequestHash,
+              }
             : null;
         if (parent is not null) db.Operations.Add(parent);
 
@@ -80,6 +111,8 @@ public sealed class InstanceScheduler(
             var op = new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, parent?.Id, now)
             {
                 Queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+                ClientToken = parent is null ? r.Idempotency?.ClientToken : null,
+                RequestHash = parent is null ? r.Idempotency?.RequestHash : null,
             };
             var instance = Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
                 host.Id, host.ZoneId, r.Actor, op.Id, now);
@@ -151,12 +184,20 @@ public sealed class InstanceScheduler(
     private async Task<IReadOnlyList<Operation>> ChildrenOf(Operation op, CancellationToken ct) =>
         op.Queue is not null ? [op] : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).ToListAsync(ct);
 
-    /// <summary>A deadlock or serialisation failure: the transaction was aborted and may simply be retried.</summary>
+    /// <summary>A deadlock, a serialisation failure or a busy database: the transaction was aborted and may simply be retried.</summary>
     public static bool IsTransientConflict(Exception ex)
     {
         for (var e = ex; e is not null; e = e.InnerException)
-            if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure }
+                  or SqliteException { SqliteErrorCode: 5 or 6 })   // SQLITE_BUSY, SQLITE_LOCKED
                 return true;
         return false;
     }
+
+    /// <summary>A concurrent request with the same Idempotency-Key committed first.</summary>
+    private static bool IsClientTokenTaken(Exception ex) =>
+        ex is DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg }
+            && pg.ConstraintName?.Contains("client_token", StringComparison.Ordinal) == true
+        || ex is DbUpdateException { InnerException: SqliteException { SqliteErrorCode: 19 } sq }
+            && sq.Message.Contains("client_token", StringComparison.Ordinal);
 }

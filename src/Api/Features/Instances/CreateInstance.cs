@@ -53,7 +53,7 @@ public static class CreateInstance
 
         var count = req.Count ?? 1;
         var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, req.ZoneId, req.UserData,
-            count, caller.Actor), ct);
+            count, caller.Actor, IdempotencyMiddleware.Of(http)), ct);
 
         var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
         if (count == 1)

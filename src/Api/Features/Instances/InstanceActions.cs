@@ -41,14 +41,30 @@ public static class InstanceActions
             ? BeginAsync(id, spec, caller, db, dispatcher, http, ct)
             : throw new NotFoundException("action", action);
 
-    /// <summary>DELETE is idempotent: deleting a deleting or deleted instance answers 202 with its current state.</summary>
+    /// <summary>
+    /// DELETE is idempotent: deleting a deleting or deleted instance — including one a concurrent DELETE just moved
+    /// there — answers 202 with its current state.
+    /// </summary>
     public static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
                                              CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
-        if (instance.Status is Deleting or Deleted)
-            return TypedResults.Accepted($"/v1/instances/{id}", InstanceResponse.From(instance, caller.IsAdmin));
-        return await BeginAsync(id, new ActionSpec(Deleting, OperationKinds.InstanceDelete, "delete"), caller, db, dispatcher, http, ct, instance);
+        ETags.CheckIfMatch(http, instance.Version);
+        if (instance.Status is not (Deleting or Deleted))
+        {
+            try
+            {
+                return await BeginAsync(id, new ActionSpec(Deleting, OperationKinds.InstanceDelete, "delete"), caller, db, dispatcher, http, ct, instance);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear();
+                instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+                if (instance.Status is not (Deleting or Deleted)) throw;
+            }
+        }
+        ETags.Set(http, instance.Version);
+        return TypedResults.Accepted($"/v1/instances/{id}", InstanceResponse.From(instance, caller.IsAdmin));
     }
 
     private static async Task<IResult> BeginAsync(Guid id, ActionSpec spec, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
@@ -66,7 +82,7 @@ public static class InstanceActions
         instance.Begin(spec.Transitional, spec.Verb, caller.Actor, op.Id, db.Clock.GetUtcNow());   // 409 invalid-state if not allowed
         db.Operations.Add(op);
         await db.SaveChangesAsync(ct);                                                             // 409 if it changed concurrently
-        await dispatcher.DispatchAsync(op, ct);
+        await dispatcher.DispatchAsync(op, CancellationToken.None);   // committed: the client leaving must not stop the enqueue
         ETags.Set(http, instance.Version);
         return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
     }

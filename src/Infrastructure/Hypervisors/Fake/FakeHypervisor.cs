@@ -84,7 +84,7 @@ public sealed class FakeHypervisor
             {
                 if (existing.HostId != host.Id)
                     throw new HypervisorException(
-                        $"Instance {spec.InstanceId} already exists on another host ({existing.HostId}); refusing to create it twice.", false);
+                        $"Instance {spec.InstanceId} already exists on another host; refusing to create it twice.", false);
                 RepeatedSpawns++;
                 return;
             }
@@ -114,7 +114,7 @@ public sealed class FakeHypervisor
         {
             ThrowIfFaulted(FakeOperation.Power, host.Id, instanceId);
             var vm = VmOn(host, instanceId)
-                     ?? throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+                     ?? throw new HypervisorException($"No VM {instanceId} exists on its host.", false);
             var power = action switch
             {
                 PowerAction.Start => VmPowerState.Running,

@@ -17,6 +17,9 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         b.Property(o => o.JobId).HasMaxLength(64);
         b.Property(o => o.Queue).HasMaxLength(80);
         b.Property(o => o.LastError).HasMaxLength(Limits.DetailMaxLength);
+        b.Property(o => o.ClientToken).HasMaxLength(IdempotencyContext.ClientTokenMaxLength);
+        b.Property(o => o.RequestHash).HasMaxLength(64);
+        b.HasIndex(o => o.ClientToken).IsUnique();
         b.ComplexProperty(o => o.Error, c =>
         {
             c.Property(e => e.Type).HasColumnName("error_type").HasMaxLength(Limits.ShortTextMaxLength);

@@ -716,6 +716,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
+                    b.Property<string>("ClientToken")
+                        .HasMaxLength(336)
+                        .HasColumnType("character varying(336)")
+                        .HasColumnName("client_token");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
@@ -756,6 +761,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<int>("Redrives")
                         .HasColumnType("integer")
                         .HasColumnName("redrives");
+
+                    b.Property<string>("RequestHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_hash");
 
                     b.Property<Guid?>("ResourceId")
                         .HasColumnType("uuid")
@@ -808,6 +818,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_operations");
+
+                    b.HasIndex("ClientToken")
+                        .IsUnique()
+                        .HasDatabaseName("ix_operations_client_token");
 
                     b.HasIndex("ParentId")
                         .HasDatabaseName("ix_operations_parent_id");

@@ -710,6 +710,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
 
+                    b.Property<string>("ClientToken")
+                        .HasMaxLength(336)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("client_token");
+
                     b.Property<long?>("CompletedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("completed_at");
@@ -750,6 +755,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<int>("Redrives")
                         .HasColumnType("INTEGER")
                         .HasColumnName("redrives");
+
+                    b.Property<string>("RequestHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
 
                     b.Property<Guid?>("ResourceId")
                         .HasColumnType("TEXT")
@@ -802,6 +812,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_operations");
+
+                    b.HasIndex("ClientToken")
+                        .IsUnique()
+                        .HasDatabaseName("ix_operations_client_token");
 
                     b.HasIndex("ParentId")
                         .HasDatabaseName("ix_operations_parent_id");

@@ -3,19 +3,26 @@ using IaasApi.Domain.Common;
 namespace IaasApi.Api.Http;
 
 /// <summary>
-/// JSON bodies over 1 MiB are refused with 413 — by Content-Length before reading, and while reading for chunked
-/// bodies (the limit is enforced by the stream, so it holds under any server, including the test server).
+/// Limits every request meets before routing:
+/// <list type="bullet">
+/// <item>JSON bodies over 1 MiB are refused with 413 — by Content-Length before reading, and while reading for chunked
+/// bodies (the stream enforces it, so the limit holds under any server, including the test server);</item>
+/// <item>query values with control characters are refused with 400 (PostgreSQL text cannot hold NUL; no filter needs them).</item>
+/// </list>
 /// </summary>
-internal sealed class BodySizeLimitMiddleware(RequestDelegate next)
+internal sealed class RequestLimitsMiddleware(RequestDelegate next)
 {
-    public const long MaxBytes = 1024 * 1024;
+    public const long MaxBodyBytes = 1024 * 1024;
 
     public Task InvokeAsync(HttpContext http)
     {
-        if (http.Request.ContentLength > MaxBytes)
-            throw new BadHttpRequestException($"The request body is larger than {MaxBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+        if (http.Request.ContentLength > MaxBodyBytes)
+            throw new BadHttpRequestException($"The request body is larger than {MaxBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
         if (http.Request.ContentLength is null && (http.Request.Method is "POST" or "PUT" or "PATCH"))
-            http.Request.Body = new LimitedReadStream(http.Request.Body, MaxBytes);
+            http.Request.Body = new LimitedReadStream(http.Request.Body, MaxBodyBytes);
+        foreach (var (name, values) in http.Request.Query)
+            if (values.Any(v => v is not null && v.Any(char.IsControl)))
+                throw new FieldValidationException(name, $"The query parameter '{name}' must not contain control characters.");
         return next(http);
     }
 
