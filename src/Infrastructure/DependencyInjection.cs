@@ -51,7 +51,10 @@ public static class DependencyInjection
         services.AddSingleton<IHypervisorDriver, FakeHypervisorDriver>();
         services.AddSingleton<HypervisorDrivers>();
 
-        services.AddSingleton(PlacementPipeline.Default);
+        services.AddSingleton(options.Placement.Filters is { Length: > 0 } order
+            ? PlacementPipeline.WithFilterOrder(order)
+            : PlacementPipeline.Default);
+        services.AddSingleton<HostSnapshot>();
         services.AddScoped<CapacityClaims>();
         services.AddScoped<InstanceScheduler>();
         services.AddScoped<JobDispatcher>();

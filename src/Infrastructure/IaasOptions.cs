@@ -46,6 +46,14 @@ public sealed class ReconcilerOptions
 
 public sealed class PlacementOptions
 {
+    /// <summary>Filter order (names from API.md); a filter left out is off. Default: all, in the documented order.</summary>
+    public string[]? Filters { get; set; }
+    /// <summary>The cloud-wide cap on instances per host (the max-per-host filter); 0 = none.</summary>
+    public int MaxInstancesPerHost { get; set; }
+    /// <summary>How stale the in-memory host snapshot may get before a request refreshes what changed.</summary>
+    public int RefreshMilliseconds { get; set; } = 250;
+    /// <summary>A full re-read of the host table (catches deletions) at least this often.</summary>
+    public int FullRefreshSeconds { get; set; } = 30;
     /// <summary>Ranked candidates tried per placement round before the snapshot is refreshed (Nova's alternates).</summary>
     public int MaxClaimAttempts { get; set; } = 10;
     /// <summary>Placement rounds (fresh host snapshot each) before answering no-valid-host.</summary>

@@ -1,155 +1,149 @@
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
-using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Placement;
+using IaasApi.Domain.ServerGroups;
+using static IaasApi.Domain.Tests.Hosts;
 
 namespace IaasApi.Domain.Tests;
 
 public sealed class PlacementPipelineTests
 {
-    private static readonly Resources Small = new(2, 4096, 40, 100);
+    private static string[] Names(PlacementResult r) => r.Ranked.Select(x => x.Host.Name).ToArray();
 
     [Fact]
-    public void Rank_OrdersByFreeMemoryDescending_WhenStrategyIsSpread()
+    public void Spread_PutsTheEmptiestHostFirst()
     {
-        var hosts = new[]
-        {
-            Hosts.Candidate(1, allocated: new Resources(0, 32768, 0, 0)),
-            Hosts.Candidate(2, allocated: new Resources(0, 8192, 0, 0)),
-            Hosts.Candidate(3, allocated: new Resources(0, 16384, 0, 0)),
-        };
-        var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Spread), hosts);
-        Assert.Equal(["host-2", "host-3", "host-1"], result.Ranked.Select(r => r.Host.Name));
+        var hosts = new[] { Candidate(1, allocated: new Resources(8, 32768, 0, 0)), Candidate(2), Candidate(3, allocated: new Resources(4, 16384, 0, 0)) };
+        Assert.Equal(["host-2", "host-3", "host-1"], Names(PlacementPipeline.Default.Rank(Request(), hosts)));
     }
 
     [Fact]
-    public void Rank_OrdersByFreeMemoryAscending_WhenStrategyIsPack()
+    public void Pack_PutsTheFullestHostThatStillFitsFirst()
     {
-        var hosts = new[]
-        {
-            Hosts.Candidate(1, allocated: new Resources(0, 32768, 0, 0)),
-            Hosts.Candidate(2, allocated: new Resources(0, 8192, 0, 0)),
-            Hosts.Candidate(3, allocated: new Resources(0, 16384, 0, 0)),
-        };
-        var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Pack), hosts);
-        Assert.Equal(["host-1", "host-3", "host-2"], result.Ranked.Select(r => r.Host.Name));
+        var hosts = new[] { Candidate(1, allocated: new Resources(8, 32768, 0, 0)), Candidate(2), Candidate(3, allocated: new Resources(4, 16384, 0, 0)) };
+        Assert.Equal(["host-1", "host-3", "host-2"], Names(PlacementPipeline.Default.Rank(Request(strategy: PlacementStrategy.Pack), hosts)));
     }
 
     [Fact]
-    public void Rank_NormalisesWeights_ToTheUnitInterval()
+    public void Rank_NormalisesEachWeigher_ToTheUnitInterval()
     {
-        var hosts = new[] { Hosts.Candidate(1), Hosts.Candidate(2, allocated: new Resources(0, 30000, 0, 0)), Hosts.Candidate(3, allocated: new Resources(0, 60000, 0, 0)) };
-        var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Spread), hosts);
-        Assert.Equal(1.0, result.Ranked[0].Score, 9);
-        Assert.Equal(0.0, result.Ranked[^1].Score, 9);
-        Assert.All(result.Ranked, r => Assert.InRange(r.Score, 0.0, 1.0));
+        var hosts = new[] { Candidate(1), Candidate(2, allocated: new Resources(8, 32768, 0, 0)), Candidate(3, allocated: new Resources(16, 65536, 0, 0)) };
+        var result = PlacementPipeline.Default.Rank(Request(diskGiB: 0), hosts, detailed: true);
+        Assert.All(result.Ranked.SelectMany(r => r.Weights!), w => Assert.InRange(w.Normalized, 0.0, 1.0));
+        var best = result.Ranked[0];
+        Assert.Equal("host-1", best.Host.Name);
+        Assert.Equal(best.Weights!.Sum(w => w.Contribution), best.Score, 9);   // the score is the sum of the contributions
+        Assert.Equal(0.0, result.Ranked[^1].Weights!.Where(w => w.Weigher != WeigherNames.InstanceCount).Sum(w => w.Normalized), 9);
     }
 
     [Fact]
     public void Rank_BreaksTiesById_WhenWeightsAreEqual()
     {
-        var hosts = new[] { Hosts.Candidate(3), Hosts.Candidate(1), Hosts.Candidate(2) };
-        var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Spread), hosts);
-        Assert.Equal(["host-1", "host-2", "host-3"], result.Ranked.Select(r => r.Host.Name));
+        var hosts = new[] { Candidate(3), Candidate(1), Candidate(2) };
+        var result = PlacementPipeline.Default.Rank(Request(), hosts);
+        Assert.Equal(["host-1", "host-2", "host-3"], Names(result));
         Assert.All(result.Ranked, r => Assert.Equal(0.0, r.Score));   // equal raw values contribute nothing
     }
 
     [Fact]
     public void Rank_StopsAtZero_AndTracesEveryFilterUpToIt()
     {
-        var hosts = new[]
-        {
-            Hosts.Candidate(1, memoryMiB: 2048),
-            Hosts.Candidate(2, memoryMiB: 2048),
-            Hosts.Candidate(3, zone: Hosts.ZoneB),
-        };
-        var result = PlacementPipeline.Default.Rank(new PlacementRequest(Small, PlacementStrategy.Spread, ZoneId: Hosts.ZoneA), hosts);
+        var hosts = new[] { Candidate(1, memoryMiB: 2048), Candidate(2, memoryMiB: 2048), Candidate(3, zone: ZoneB) };
+        var result = PlacementPipeline.Default.Rank(Request() with { ZoneId = ZoneA }, hosts, detailed: true);
 
         Assert.False(result.Found);
         Assert.Equal(["zone", "host-state", "hypervisor", "vcpus", "memory"], result.Trace.Select(s => s.Filter));
         Assert.Equal((3, 2), (result.Trace[0].Before, result.Trace[0].After));
-        Assert.Equal((2, 0), (result.Trace[^1].Before, result.Trace[^1].After));
-        Assert.Equal(2, result.Trace[^1].EliminatedHostIds.Count);
-    }
-
-    [Theory]
-    [InlineData(HostState.Disabled, HostPower.On)]
-    [InlineData(HostState.Maintenance, HostPower.On)]
-    [InlineData(HostState.Down, HostPower.On)]
-    [InlineData(HostState.Enabled, HostPower.Off)]
-    public void HostStateFilter_Eliminates_HostsOutOfService(HostState state, HostPower power) =>
-        Assert.False(new HostStateFilter().Passes(Hosts.Candidate(1, state: state, power: power), new PlacementRequest(Small, PlacementStrategy.Spread)));
-
-    [Fact]
-    public void VcpusFilter_AppliesTheAllocationRatio_AfterReserved()
-    {
-        // (8 − 2) × 4.0 = 24 usable vCPUs; 22 allocated + 2 fits exactly, + 3 does not.
-        var host = Hosts.Candidate(1, vcpus: 8, reserved: new Resources(2, 0, 0, 0), ratios: new AllocationRatios(4.0, 1.0, 1.0),
-                                   allocated: new Resources(22, 0, 0, 0));
-        Assert.True(new VcpusFilter().Passes(host, new PlacementRequest(new Resources(2, 1, 1, 0), PlacementStrategy.Spread)));
-        Assert.False(new VcpusFilter().Passes(host, new PlacementRequest(new Resources(3, 1, 1, 0), PlacementStrategy.Spread)));
+        Assert.Equal((2, 2), (result.Trace[2].Before, result.Trace[2].After));          // skipped: the request asks nothing of it
+        var memory = result.Trace[^1];
+        Assert.Equal((2, 0), (memory.Before, memory.After));
+        Assert.Equal(["needs 4096 MiB, 2048 free", "needs 4096 MiB, 2048 free"], memory.Eliminated!.Select(e => e.Reason));
     }
 
     [Fact]
-    public void MemoryFilter_HonoursReservedMemory()
+    public void Rank_KeepsOnlyCounts_UnlessDetailed()
     {
-        var host = Hosts.Candidate(1, memoryMiB: 8192, reserved: new Resources(0, 4096, 0, 0));
-        Assert.True(new MemoryFilter().Passes(host, new PlacementRequest(new Resources(1, 4096, 0, 0), PlacementStrategy.Spread)));
-        Assert.False(new MemoryFilter().Passes(host, new PlacementRequest(new Resources(1, 4097, 0, 0), PlacementStrategy.Spread)));
+        var result = PlacementPipeline.Default.Rank(Request() with { ZoneId = ZoneA }, [Candidate(1, zone: ZoneB)]);
+        Assert.Null(result.Trace[0].Eliminated);
     }
 
     [Fact]
-    public void DiskAndNetworkFilters_CompareAgainstWhatIsLeft()
+    public void Rank_ReturnsOnlyTheTopK_InTheSameOrderAsAFullRanking()
     {
-        var host = Hosts.Candidate(1, diskGiB: 100, networkMbps: 1000, allocated: new Resources(0, 0, 60, 900));
-        var request = new PlacementRequest(new Resources(1, 1, 40, 100), PlacementStrategy.Spread);
-        Assert.True(new DiskFilter().Passes(host, request));
-        Assert.True(new NetworkFilter().Passes(host, request));
-        var tooMuch = request with { Demand = new Resources(1, 1, 41, 101) };
-        Assert.False(new DiskFilter().Passes(host, tooMuch));
-        Assert.False(new NetworkFilter().Passes(host, tooMuch));
-    }
-
-    [Fact]
-    public void Fits_AgreesWithTheCapacityFilters()
-    {
-        var filters = new IHostFilter[] { new VcpusFilter(), new MemoryFilter(), new DiskFilter(), new NetworkFilter() };
-        var random = new Random(42);
-        for (var i = 0; i < 500; i++)
-        {
-            var host = Hosts.Candidate(i, vcpus: random.Next(1, 64), memoryMiB: random.Next(1, 65536), diskGiB: random.Next(0, 500),
-                networkMbps: random.Next(0, 10000), ratios: new AllocationRatios(random.Next(1, 16) / 2.0, random.Next(2, 4) / 2.0, 1.0),
-                allocated: new Resources(random.Next(0, 64), random.Next(0, 65536), random.Next(0, 500), random.Next(0, 10000)));
-            var request = new PlacementRequest(new Resources(random.Next(1, 16), random.Next(1, 16384), random.Next(0, 100), random.Next(0, 1000)),
-                                               PlacementStrategy.Spread);
-            Assert.Equal(filters.All(f => f.Passes(host, request)), host.Fits(request.Demand));
-        }
-    }
-
-    [Fact]
-    public void HypervisorFilter_KeepsOnlyKindsWithADriver()
-    {
-        var qemu = Hosts.Candidate(1) with { Hypervisor = "qemu" };
-        var request = new PlacementRequest(Small, PlacementStrategy.Spread) { Hypervisors = new HashSet<string> { "fake" } };
-        Assert.False(new HypervisorFilter().Passes(qemu, request));
-        Assert.True(new HypervisorFilter().Passes(Hosts.Candidate(2), request));
-        Assert.True(new HypervisorFilter().Passes(qemu, request with { Hypervisors = null }));
+        var random = new Random(7);
+        var hosts = Enumerable.Range(1, 500).Select(i => Candidate(i, allocated: new Resources(random.Next(0, 16), random.Next(0, 60000), 0, 0))).ToList();
+        var all = PlacementPipeline.Default.Rank(Request(vcpus: 1, memoryMiB: 1024), hosts);
+        var top = PlacementPipeline.Default.Rank(Request(vcpus: 1, memoryMiB: 1024), hosts, top: 10);
+        Assert.Equal(10, top.Ranked.Count);
+        Assert.Equal(all.Ranked.Take(10).Select(r => r.Host.Id), top.Ranked.Select(r => r.Host.Id));
+        Assert.Equal(all.Candidates, top.Candidates);
     }
 
     [Fact]
     public void Rank_SkipsExcludedHosts()
     {
-        var hosts = new[] { Hosts.Candidate(1), Hosts.Candidate(2) };
-        var request = new PlacementRequest(Small, PlacementStrategy.Spread) { ExcludedHosts = new HashSet<Guid> { hosts[0].Id } };
-        var result = PlacementPipeline.Default.Rank(request, hosts);
-        Assert.Equal("host-2", Assert.Single(result.Ranked).Host.Name);
+        var hosts = new[] { Candidate(1), Candidate(2) };
+        var request = Request() with { ExcludedHosts = new HashSet<Guid> { hosts[0].Id } };
+        Assert.Equal("host-2", Assert.Single(PlacementPipeline.Default.Rank(request, hosts).Ranked).Host.Name);
     }
 
     [Fact]
-    public void WithClaim_AddsTheDemand_ToTheSnapshot()
+    public void SoftAntiAffinity_OutweighsFreeCapacity_InTheSpreadProfile()
     {
-        var host = Hosts.Candidate(1, allocated: new Resources(1, 1024, 10, 10)).WithClaim(new Resources(2, 2048, 20, 20));
-        Assert.Equal(new Resources(3, 3072, 30, 30), host.Allocated);
-        Assert.Equal(1, host.InstanceCount);
+        // host-1 is emptier, but already holds a member of the soft-anti-affinity group.
+        var hosts = new[] { Candidate(1), Candidate(2, allocated: new Resources(8, 30000, 0, 0)) };
+        var request = Request() with { Group = Group(ServerGroupPolicy.SoftAntiAffinity, null, (1, 1)) };
+        Assert.Equal("host-2", PlacementPipeline.Default.Rank(request, hosts).Ranked[0].Host.Name);
+    }
+
+    [Fact]
+    public void SoftAffinity_PrefersTheMembersHost_EvenWhenFuller()
+    {
+        var hosts = new[] { Candidate(1), Candidate(2, allocated: new Resources(8, 30000, 0, 0)) };
+        var request = Request() with { Group = Group(ServerGroupPolicy.SoftAffinity, null, (2, 1)) };
+        Assert.Equal("host-2", PlacementPipeline.Default.Rank(request, hosts).Ranked[0].Host.Name);
+    }
+
+    [Fact]
+    public void WithFilterOrder_RunsTheNamedFiltersInThatOrder_AndRejectsUnknownNames()
+    {
+        var pipeline = PlacementPipeline.WithFilterOrder(["memory", "zone"]);
+        Assert.Equal(["memory", "zone"], pipeline.Filters.Select(f => f.Name));
+        var result = pipeline.Rank(Request() with { ZoneId = ZoneA }, [Candidate(1, memoryMiB: 1024)]);
+        Assert.Equal("memory", Assert.Single(result.Trace).Filter);
+        Assert.Throws<ArgumentException>(() => PlacementPipeline.WithFilterOrder(["memory", "colour"]));
+    }
+
+    [Fact]
+    public void Batch_ConsumesCapacityBetweenPicks_ThroughWithClaim()
+    {
+        var host = Candidate(1, vcpus: 4, memoryMiB: 8192);
+        var request = Request(vcpus: 2, memoryMiB: 4096, diskGiB: 0);
+        var after = host.WithClaim(request.Demand).WithClaim(request.Demand);
+        Assert.Equal(new Resources(4, 8192, 0, 0), after.Allocated);
+        Assert.Equal(2, after.InstanceCount);
+        Assert.False(PlacementPipeline.Default.Rank(request, [after]).Found);
+    }
+
+    [Fact]
+    public void PlacementRequests_CombineFlavorAndImage_AndRefuseContradictions()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var flavor = new Flavor("f", new Resources(2, 4096, 20, 0), FlavorFamily.General, now);
+        flavor.SetHints(new PlacementHints(null, ["avx2"], ["ssd"], []), inUse: false);
+        var image = new Image("i", "linux", ImageFormat.Qcow2, 1, 0, now);
+        image.SetPlacement("fake", new PlacementHints("Xeon", ["aes"], [], ["gpu"]));
+        var plan = new SlaPlan("gold", now) { RequiredCapabilities = ["live-migration"], PlacementStrategy = PlacementStrategy.Pack };
+
+        var request = PlacementRequests.For(flavor, image, plan, ZoneA, null, null, 0);
+
+        Assert.Equal(Set("avx2", "aes"), request.RequiredCpuFeatures);
+        Assert.Equal(Set("ssd"), request.RequiredTraits);
+        Assert.Equal(Set("gpu"), request.ForbiddenTraits);
+        Assert.Equal(("Xeon", "fake", PlacementStrategy.Pack), (request.RequiredCpuModel, request.RequiredHypervisor, request.Strategy));
+        Assert.Equal(Set("live-migration"), request.RequiredCapabilities);
+
+        image.SetPlacement(null, new PlacementHints(null, [], [], ["ssd"]));
+        Assert.Throws<FieldValidationException>(() => PlacementRequests.For(flavor, image, plan, null, null, null, 0));
     }
 }

@@ -1,5 +1,6 @@
 using FluentValidation;
 using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -10,6 +11,17 @@ namespace IaasApi.Api.Features;
 public sealed record ResourcesDto(int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps)
 {
     public static ResourcesDto From(Resources r) => new(r.Vcpus, r.MemoryMiB, r.DiskGiB, r.NetworkMbps);
+}
+
+/// <summary>A flavor's or image's placement requirements, as patched: absent lists and model keep their current value.</summary>
+public static class Hints
+{
+    public static PlacementHints Merge(PlacementHints current, string? cpuModel, IReadOnlyList<string>? cpuFeatures,
+                                       IReadOnlyList<string>? requiredTraits, IReadOnlyList<string>? forbiddenTraits) =>
+        new(cpuModel is null ? current.CpuModel : cpuModel.Length == 0 ? null : cpuModel.Trim(),
+            cpuFeatures is null ? current.CpuFeatures : PlacementHints.Normalise(cpuFeatures),
+            requiredTraits is null ? current.RequiredTraits : PlacementHints.Normalise(requiredTraits),
+            forbiddenTraits is null ? current.ForbiddenTraits : PlacementHints.Normalise(forbiddenTraits));
 }
 
 /// <summary>Rules shared by the validators (shape only: existence and state belong to handlers).</summary>

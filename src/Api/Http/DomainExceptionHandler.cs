@@ -57,12 +57,11 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         _ => null,
     };
 
+    /// <summary>Per-filter counts for everyone; for admins also which hosts each filter dropped and why (capped per filter).</summary>
     private static ProblemDetails NoValidHost(NoValidHostException n, bool admin)
     {
         var p = Problems.Create(409, ProblemTypes.NoValidHost, "No valid host was found.", n.Message);
-        p.Extensions["eliminations"] = n.Trace.Select(s => admin
-            ? (object)new { filter = s.Filter, before = s.Before, after = s.After, eliminatedHostIds = s.EliminatedHostIds }
-            : new { filter = s.Filter, before = s.Before, after = s.After }).ToList();
+        p.Extensions["eliminations"] = n.Trace.Select(s => admin ? Eliminations.Detailed(s) : Eliminations.Counts(s)).ToList();
         return p;
     }
 

@@ -13,12 +13,13 @@ public sealed class SlaPlan : Entity
 {
     public const int MaxPriority = 1000;
 
-    private SlaPlan() { Name = ""; Schemes = []; }
+    private SlaPlan() { Name = ""; Schemes = []; RequiredCapabilities = []; }
 
     public SlaPlan(string name, DateTimeOffset now) : base(now)
     {
         Name = name;
         Schemes = [ProvisioningScheme.Immediate];
+        RequiredCapabilities = [];
     }
 
     public string Name { get; set; }
@@ -30,6 +31,8 @@ public sealed class SlaPlan : Entity
     public int MaxProvisioningSeconds { get; set; }
     public decimal PricePerHour { get; set; }
     public double PenaltyPercent { get; set; }
+    /// <summary>Driver capabilities every host of this plan's instances must have (e.g. "live-migration" for gold).</summary>
+    public List<string> RequiredCapabilities { get; set; }
 
     public bool Offers(ProvisioningScheme scheme) => Schemes.Contains(scheme);
 }

@@ -44,3 +44,23 @@ public sealed class HypervisorException(string message, bool isTransient, Except
 {
     public bool IsTransient { get; } = isTransient;
 }
+
+/// <summary>The capability words used by SLA plans and the hypervisor filter.</summary>
+public static class CapabilityNames
+{
+    public const string PowerControl = "power-control";
+    public const string LiveMigration = "live-migration";
+    public const string ColdMigration = "cold-migration";
+    public const string Snapshots = "snapshots";
+
+    public static IReadOnlyList<string> All { get; } = [PowerControl, LiveMigration, ColdMigration, Snapshots];
+
+    public static bool Has(this DriverCapabilities caps, string capability) => capability switch
+    {
+        PowerControl => caps.PowerControl,
+        LiveMigration => caps.LiveMigration,
+        ColdMigration => caps.ColdMigration,
+        Snapshots => caps.Snapshots,
+        _ => false,
+    };
+}

@@ -33,6 +33,7 @@ public sealed class Instance : Entity
     public Guid? SlaPlanId { get; private set; }
     public Guid? ZoneId { get; private set; }
     public Guid? HostId { get; private set; }
+    public Guid? ServerGroupId { get; private set; }
     /// <summary>The flavor's resources copied at creation: what was claimed is what is released.</summary>
     public Resources Resources { get; private set; }
     /// <summary>True while <see cref="Resources"/> is counted in the host's allocation.</summary>
@@ -47,11 +48,13 @@ public sealed class Instance : Entity
 
     /// <summary>A new instance placed on a host whose capacity the caller has just claimed: status <c>building</c>.</summary>
     public static Instance Place(string name, Guid tenantId, Guid flavorId, Guid imageId, Guid slaPlanId, Resources resources,
-                                 string? userData, Guid hostId, Guid zoneId, string actor, Guid operationId, DateTimeOffset now)
+                                 string? userData, Guid hostId, Guid zoneId, string actor, Guid operationId, DateTimeOffset now,
+                                 Guid? serverGroupId = null)
     {
         var instance = new Instance(name, tenantId, flavorId, imageId, slaPlanId, resources, userData, now)
         {
             HostId = hostId,
+            ServerGroupId = serverGroupId,
             ZoneId = zoneId,
             ResourcesClaimed = true,
             OperationId = operationId,

@@ -1,47 +1,104 @@
+using System.Collections.Frozen;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Inventory;
 
 namespace IaasApi.Domain.Placement;
 
-/// <summary>A host as placement sees it: an immutable snapshot, taken once per request.</summary>
-public sealed record HostCandidate(
-    Guid Id,
-    string Name,
-    Guid ZoneId,
-    Guid RegionId,
-    string Hypervisor,
-    HostState State,
-    HostPower Power,
-    Resources Capacity,
-    Resources Reserved,
-    AllocationRatios Ratios,
-    Resources Allocated,
-    int InstanceCount,
-    string? CpuModel,
-    IReadOnlyList<string> CpuFeatures,
-    IReadOnlyList<string> Traits)
+/// <summary>
+/// A host as placement sees it: an immutable snapshot. Usable and free amounts are computed once at construction,
+/// because the pipeline reads them for every host of every request.
+/// </summary>
+public sealed class HostCandidate
 {
-    public double UsableVcpus => Host.Usable(Capacity.Vcpus, Reserved.Vcpus, Ratios.Cpu);
-    public double UsableMemoryMiB => Host.Usable(Capacity.MemoryMiB, Reserved.MemoryMiB, Ratios.Memory);
-    public double UsableDiskGiB => Host.Usable(Capacity.DiskGiB, Reserved.DiskGiB, Ratios.Disk);
-    public double UsableNetworkMbps => Capacity.NetworkMbps;
+    public HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
+                         Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
+                         string? cpuModel, IEnumerable<string> cpuFeatures, IEnumerable<string> traits,
+                         DriverCapabilities? capabilities = null)
+        : this(id, name, zoneId, regionId, hypervisor, state, power, capacity, reserved, ratios, allocated, instanceCount, cpuModel,
+               cpuFeatures as FrozenSet<string> ?? cpuFeatures.ToFrozenSet(StringComparer.Ordinal),
+               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.Ordinal), capabilities)
+    {
+    }
 
-    public double FreeVcpus => UsableVcpus - Allocated.Vcpus;
-    public double FreeMemoryMiB => UsableMemoryMiB - Allocated.MemoryMiB;
-    public double FreeDiskGiB => UsableDiskGiB - Allocated.DiskGiB;
-    public double FreeNetworkMbps => UsableNetworkMbps - Allocated.NetworkMbps;
+    private HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
+                          Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
+                          string? cpuModel, FrozenSet<string> cpuFeatures, FrozenSet<string> traits, DriverCapabilities? capabilities)
+    {
+        Id = id;
+        Name = name;
+        ZoneId = zoneId;
+        RegionId = regionId;
+        Hypervisor = hypervisor;
+        State = state;
+        Power = power;
+        Capacity = capacity;
+        Reserved = reserved;
+        Ratios = ratios;
+        Allocated = allocated;
+        InstanceCount = instanceCount;
+        CpuModel = cpuModel;
+        CpuFeatures = cpuFeatures;
+        Traits = traits;
+        Capabilities = capabilities;
+        UsableVcpus = Host.Usable(capacity.Vcpus, reserved.Vcpus, ratios.Cpu);
+        UsableMemoryMiB = Host.Usable(capacity.MemoryMiB, reserved.MemoryMiB, ratios.Memory);
+        UsableDiskGiB = Host.Usable(capacity.DiskGiB, reserved.DiskGiB, ratios.Disk);
+        UsableNetworkMbps = capacity.NetworkMbps;
+        FreeVcpus = UsableVcpus - allocated.Vcpus;
+        FreeMemoryMiB = UsableMemoryMiB - allocated.MemoryMiB;
+        FreeDiskGiB = UsableDiskGiB - allocated.DiskGiB;
+        FreeNetworkMbps = UsableNetworkMbps - allocated.NetworkMbps;
+    }
 
-    /// <summary>The same arithmetic as the claim's conditional UPDATE: a host passes here iff the claim can succeed.</summary>
+    public Guid Id { get; }
+    public string Name { get; }
+    public Guid ZoneId { get; }
+    public Guid RegionId { get; }
+    public string Hypervisor { get; }
+    public HostState State { get; }
+    public HostPower Power { get; }
+    public Resources Capacity { get; }
+    public Resources Reserved { get; }
+    public AllocationRatios Ratios { get; }
+    public Resources Allocated { get; }
+    public int InstanceCount { get; }
+    public string? CpuModel { get; }
+    public FrozenSet<string> CpuFeatures { get; }
+    public FrozenSet<string> Traits { get; }
+    /// <summary>What the host's driver can do (null: no driver for this kind in this process).</summary>
+    public DriverCapabilities? Capabilities { get; }
+
+    /// <summary>(capacity − reserved) × ratio, per resource: what placement may hand out.</summary>
+    public double UsableVcpus { get; }
+    public double UsableMemoryMiB { get; }
+    public double UsableDiskGiB { get; }
+    public double UsableNetworkMbps { get; }
+
+    public double FreeVcpus { get; }
+    public double FreeMemoryMiB { get; }
+    public double FreeDiskGiB { get; }
+    public double FreeNetworkMbps { get; }
+
+    /// <summary>The same arithmetic as the claim's conditional UPDATE: a host passes the capacity filters iff the claim can succeed.</summary>
     public bool Fits(Resources demand) =>
         Allocated.Vcpus + demand.Vcpus <= UsableVcpus
         && Allocated.MemoryMiB + demand.MemoryMiB <= UsableMemoryMiB
         && Allocated.DiskGiB + demand.DiskGiB <= UsableDiskGiB
         && Allocated.NetworkMbps + demand.NetworkMbps <= UsableNetworkMbps;
 
-    public static HostCandidate From(Host h) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power,
-        h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits);
+    /// <summary>This snapshot after a claim of <paramref name="demand"/> (a batch placed in one request, a local claim).</summary>
+    public HostCandidate WithClaim(Resources demand) => WithAllocation(Allocated + demand, InstanceCount + 1);
 
-    /// <summary>This snapshot after a claim of <paramref name="demand"/> (used to place a batch within one request).</summary>
-    public HostCandidate WithClaim(Resources demand) =>
-        this with { Allocated = Allocated + demand, InstanceCount = InstanceCount + 1 };
+    public HostCandidate WithAllocation(Resources allocated, int instanceCount) =>
+        new(Id, Name, ZoneId, RegionId, Hypervisor, State, Power, Capacity, Reserved, Ratios, allocated, instanceCount, CpuModel,
+            CpuFeatures, Traits, Capabilities);
+
+    public HostCandidate WithHypervisor(string hypervisor, DriverCapabilities? capabilities) =>
+        new(Id, Name, ZoneId, RegionId, hypervisor, State, Power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
+            CpuFeatures, Traits, capabilities);
+
+    public static HostCandidate From(Host h, DriverCapabilities? capabilities) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor,
+        h.State, h.Power, h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits,
+        capabilities);
 }

@@ -1,17 +1,55 @@
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.ServerGroups;
 
 namespace IaasApi.Domain.Placement;
 
-/// <summary>What one instance needs from a host, and the preferences the SLA plan adds.</summary>
-public sealed record PlacementRequest(
-    Resources Demand,
-    PlacementStrategy Strategy,
-    Guid? ZoneId = null,
-    Guid? RegionId = null)
+/// <summary>
+/// What one instance needs from a host: resources, where, on what kind of hypervisor with which capabilities,
+/// CPU, traits, and its server group's rules. Unset requirements cost nothing: their filters are skipped.
+/// </summary>
+public sealed record PlacementRequest(Resources Demand, PlacementStrategy Strategy, Guid? ZoneId = null, Guid? RegionId = null)
 {
-    public IReadOnlySet<Guid> ExcludedHosts { get; init; } = new HashSet<Guid>();
+    public IReadOnlySet<Guid> ExcludedHosts { get; init; } = EmptyGuids;
 
-    /// <summary>Hypervisor kinds acceptable for this request (null: any).</summary>
+    /// <summary>Hypervisor kinds the control plane can drive (null: any).</summary>
     public IReadOnlySet<string>? Hypervisors { get; init; }
+
+    /// <summary>A hypervisor kind the image insists on (null: any).</summary>
+    public string? RequiredHypervisor { get; init; }
+
+    /// <summary>Driver capabilities the SLA plan needs ("live-migration"...).</summary>
+    public IReadOnlySet<string> RequiredCapabilities { get; init; } = EmptyStrings;
+
+    /// <summary>A CPU model the image or flavor needs (exact, case-insensitive), or null.</summary>
+    public string? RequiredCpuModel { get; init; }
+
+    public IReadOnlySet<string> RequiredCpuFeatures { get; init; } = EmptyStrings;
+    public IReadOnlySet<string> RequiredTraits { get; init; } = EmptyStrings;
+    public IReadOnlySet<string> ForbiddenTraits { get; init; } = EmptyStrings;
+
+    /// <summary>The instance's server group, with where its members already run.</summary>
+    public GroupPlacement? Group { get; init; }
+
+    /// <summary>The cloud-wide cap on instances per host (0: none).</summary>
+    public int MaxInstancesPerHost { get; init; }
+
+    private static readonly IReadOnlySet<Guid> EmptyGuids = new HashSet<Guid>();
+    private static readonly IReadOnlySet<string> EmptyStrings = new HashSet<string>();
+}
+
+/// <summary>A server group as placement needs it: the policy, the per-host cap, and how many members each host holds.</summary>
+public sealed record GroupPlacement(Guid GroupId, ServerGroupPolicy Policy, int? MaxPerHost, IReadOnlyDictionary<Guid, int> MembersPerHost)
+{
+    public int MembersOn(Guid hostId) => MembersPerHost.TryGetValue(hostId, out var n) ? n : 0;
+
+    public int TotalMembers => MembersPerHost.Values.Sum();
+
+    /// <summary>The group after one more member lands on <paramref name="hostId"/> (batches place members one by one).</summary>
+    public GroupPlacement WithMember(Guid hostId)
+    {
+        var members = new Dictionary<Guid, int>(MembersPerHost);
+        members[hostId] = MembersOn(hostId) + 1;
+        return this with { MembersPerHost = members };
+    }
 }

@@ -18,6 +18,9 @@ public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
     /// <summary>The kinds this process can drive (placement only picks hosts of these kinds).</summary>
     public IReadOnlySet<string> Kinds { get; } = drivers.Select(d => d.Kind).ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>The capabilities of the driver for <paramref name="kind"/>, or null when this process has none.</summary>
+    public DriverCapabilities? CapabilitiesOf(string kind) => _byKind.TryGetValue(kind, out var driver) ? driver.Capabilities : null;
+
     public IHypervisorDriver For(string kind) =>
         _byKind.TryGetValue(kind, out var driver)
             ? driver

@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
+using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
@@ -27,6 +28,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Instance> Instances => Set<Instance>();
+    public DbSet<ServerGroup> ServerGroups => Set<ServerGroup>();
     public DbSet<InstanceAction> InstanceActions => Set<InstanceAction>();
     public DbSet<Operation> Operations => Set<Operation>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -48,6 +50,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         b.Properties<ImageFormat>().HaveConversion<EnumWordConverter<ImageFormat>>().HaveMaxLength(24);
         b.Properties<PlacementStrategy>().HaveConversion<EnumWordConverter<PlacementStrategy>>().HaveMaxLength(24);
         b.Properties<Role>().HaveConversion<EnumWordConverter<Role>>().HaveMaxLength(24);
+        b.Properties<ServerGroupPolicy>().HaveConversion<EnumWordConverter<ServerGroupPolicy>>().HaveMaxLength(24);
     }
 
     protected override void OnModelCreating(ModelBuilder b)

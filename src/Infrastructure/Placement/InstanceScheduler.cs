@@ -3,14 +3,15 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
+using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Jobs;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Idempotency;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace IaasApi.Infrastructure.Placement;
@@ -18,7 +19,7 @@ namespace IaasApi.Infrastructure.Placement;
 /// <summary>A create request with its references resolved (the handler checked they exist and belong together).</summary>
 public sealed record AdmissionRequest(
     Guid TenantId, string Name, Flavor Flavor, Image Image, SlaPlan Plan, Guid? ZoneId, string? UserData, int Count, string Actor,
-    IdempotencyContext? Idempotency = null);
+    IdempotencyContext? Idempotency = null, ServerGroup? Group = null);
 
 /// <summary>What was admitted: the instances (status <c>building</c>) and the operation the client polls.</summary>
 public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Operation)
@@ -28,41 +29,78 @@ public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Oper
 }
 
 /// <summary>
-/// Admits instances: quota claim, placement, capacity claims on the ranked hosts (alternates on a lost race, a fresh
-/// snapshot after <c>MaxClaimAttempts</c>), then the instance, operation and audit rows, all in ONE transaction. A
-/// batch is all or nothing. Jobs are enqueued only after the commit.
+/// Admits instances: quota claim, server-group lock, placement on the in-memory host snapshot, capacity claims on the
+/// ranked hosts (alternates when a concurrent claim wins; lost hosts are re-read and avoided; a few jittered rounds),
+/// then the instance, operation and audit rows — all in ONE transaction; a batch is all or nothing. Jobs are enqueued
+/// only after the commit. Lock order everywhere: tenant row → server group row → host rows.
 /// </summary>
 public sealed class InstanceScheduler(
     IaasDbContext db,
     CapacityClaims claims,
     PlacementPipeline pipeline,
+    HostSnapshot snapshot,
     JobDispatcher dispatcher,
     HypervisorDrivers drivers,
     IOptions<IaasOptions> options)
 {
-    private const int TransactionRetries = 3;
+    private const int TransactionRetries = 4;
 
     public async Task<Admission> AdmitAsync(AdmissionRequest request, CancellationToken ct)
     {
         Admission admission;
+        IReadOnlyList<HostCandidate> claimed;
+        var fresh = false;
         for (var attempt = 1; ; attempt++)
         {
             if (await PreviousAdmissionAsync(request.Idempotency, ct) is { } earlier) return earlier;
             try
             {
-                admission = await AdmitOnceAsync(request, ct);
+                (admission, claimed) = await AdmitOnceAsync(request, fresh, ct);
                 break;
+            }
+            catch (NoValidHostException) when (!fresh)
+            {
+                // Never refuse on a stale view (a host added or re-enabled a moment ago): refresh, then decide.
+                db.ChangeTracker.Clear();
+                fresh = true;
             }
             catch (Exception ex) when (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
             {
-                db.ChangeTracker.Clear();   // a deadlock between two batches, or the same key committed first: look again
+                // A deadlock between two batches, a busy database, or the same key committed first: look again, a
+                // little later and not in step with whoever we collided with.
+                db.ChangeTracker.Clear();
+                await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);
             }
         }
-        // Committed: nothing after this point may be cancelled by the client going away (the reconciler would
-        // recover a lost enqueue, but there is no reason to make it).
+        snapshot.Apply(claimed);
+        // Committed: nothing after this point may be cancelled by the client going away.
         foreach (var op in await ChildrenOf(admission.Operation, CancellationToken.None))
             await dispatcher.DispatchAsync(op, CancellationToken.None);
         return admission;
+    }
+
+    /// <summary>
+    /// A dry run (POST /v1/placement/preview): the ranked hosts with every weigher's contribution and the detailed
+    /// eliminations, on a freshly refreshed snapshot, nothing claimed. With a count, the hosts each instance would get.
+    /// </summary>
+    public async Task<(PlacementResult First, IReadOnlyList<HostCandidate?> Picks)> PreviewAsync(
+        Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, ServerGroup? group, int count, int top, CancellationToken ct)
+    {
+        var hosts = (await snapshot.GetAsync(db, ct, fresh: true)).ToArray();
+        var request = PlacementRequests.For(flavor, image, plan, zoneId, await GroupPlacementAsync(group, ct), drivers.Kinds,
+            options.Value.Placement.MaxInstancesPerHost);
+        var first = pipeline.Rank(request, hosts, top, detailed: true);
+        var picks = new List<HostCandidate?>(count);
+        var index = hosts.Select((h, i) => (h.Id, i)).ToDictionary(p => p.Id, p => p.i);
+        for (var n = 0; n < count; n++)
+        {
+            var pick = n == 0 ? first.Ranked.FirstOrDefault()?.Host : pipeline.Rank(request, hosts, 1).Ranked.FirstOrDefault()?.Host;
+            picks.Add(pick);
+            if (pick is null) break;
+            hosts[index[pick.Id]] = pick.WithClaim(request.Demand);
+            if (request.Group is { } g) request = request with { Group = g.WithMember(pick.Id) };
+        }
+        return (first, picks);
     }
 
     /// <summary>The instances an earlier request with this Idempotency-Key admitted, or null.</summary>
@@ -80,18 +118,29 @@ public sealed class InstanceScheduler(
         return new Admission(instances, op) { Replayed = true };
     }
 
-    private async Task<Admission> AdmitOnceAsync(AdmissionRequest r, CancellationToken ct)
+    private async Task<(Admission, IReadOnlyList<HostCandidate>)> AdmitOnceAsync(AdmissionRequest r, bool freshSnapshot, CancellationToken ct)
     {
         var now = db.Clock.GetUtcNow();
         var demand = r.Flavor.Resources;
+        var hosts = await snapshot.GetAsync(db, ct, fresh: freshSnapshot);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
         var usage = Usage.Of(demand, r.Count);
         if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
             throw await QuotaErrorAsync(r.TenantId, usage, ct);
 
-        var placement = new PlacementRequest(demand, r.Plan.PlacementStrategy, r.ZoneId) { Hypervisors = drivers.Kinds };
-        var snapshot = await SnapshotAsync(ct);
+        GroupPlacement? group = null;
+        if (r.Group is { } g)
+        {
+            // Serialise admissions into one group: with its row locked, the members read below cannot change under us,
+            // so two parallel creates in an anti-affinity group can never both pick the same host.
+            await db.ServerGroups.Where(x => x.Id == g.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Version, x => x.Version + 1), ct);
+            group = await GroupPlacementAsync(g, ct);
+        }
+
+        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, group, drivers.Kinds, options.Value.Placement.MaxInstancesPerHost);
+        var working = r.Count > 1 ? hosts.ToArray() : null;         // a batch consumes capacity in memory between picks
+        var view = (IReadOnlyList<HostCandidate>?)working ?? hosts;
         var parent = r.Count > 1
             ? new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, null, now)
               {
@@ -101,11 +150,15 @@ public sealed class InstanceScheduler(
         if (parent is not null) db.Operations.Add(parent);
 
         var instances = new List<Instance>(r.Count);
+        var claimed = new Dictionary<Guid, HostCandidate>();
         Operation? single = null;
         for (var n = 1; n <= r.Count; n++)
         {
-            var host = await ClaimAsync(placement, snapshot, ct);
-            snapshot[snapshot.FindIndex(h => h.Id == host.Id)] = host.WithClaim(demand);
+            var host = await ClaimAsync(request, view, shareReloads: r.Count == 1, ct);
+            var after = host.WithClaim(demand);
+            claimed[host.Id] = after;
+            if (working is not null) working[Array.FindIndex(working, h => h.Id == host.Id)] = after;
+            if (request.Group is { } placed) request = request with { Group = placed.WithMember(host.Id) };
 
             var name = r.Count > 1 ? $"{r.Name}-{n}" : r.Name;
             var op = new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, parent?.Id, now)
@@ -115,7 +168,7 @@ public sealed class InstanceScheduler(
                 RequestHash = parent is null ? r.Idempotency?.RequestHash : null,
             };
             var instance = Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
-                host.Id, host.ZoneId, r.Actor, op.Id, now);
+                host.Id, host.ZoneId, r.Actor, op.Id, now, r.Group?.Id);
             op.BindResource(instance.Id);
             parent?.BindResource(instance.Id);
             db.Operations.Add(op);
@@ -126,49 +179,61 @@ public sealed class InstanceScheduler(
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return new Admission(instances, parent ?? single!);
+        return (new Admission(instances, parent ?? single!), claimed.Values.ToList());
     }
 
     /// <summary>
-    /// Ranks the snapshot and claims the best host that still has room, trying alternates when a concurrent claim
-    /// got there first; refreshes the snapshot between rounds. Throws <see cref="NoValidHostException"/>.
+    /// Ranks the snapshot and claims the best host that still has room. A lost claim (another request got there first,
+    /// or the snapshot was stale) puts the host on this request's avoid-list and re-reads it into the snapshot; after
+    /// <c>MaxClaimAttempts</c> alternates a new round ranks again, after a short jittered pause. Bounded by
+    /// <c>MaxRounds</c>: a request never loops. Throws <see cref="NoValidHostException"/> with the trace.
     /// </summary>
-    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, List<HostCandidate> snapshot, CancellationToken ct)
+    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, bool shareReloads,
+                                                 CancellationToken ct)
     {
         var o = options.Value.Placement;
-        var lost = new List<Guid>();
+        var avoid = new HashSet<Guid>();
         for (var round = 1; ; round++)
         {
-            var result = pipeline.Rank(request, snapshot);
-            if (!result.Found) throw new NoValidHostException(result.Trace);
+            var result = pipeline.Rank(request with { ExcludedHosts = avoid }, hosts, Math.Max(1, o.MaxClaimAttempts));
+            if (!result.Found) throw Refusal(request, hosts, avoid.Count);
 
-            var tried = 0;
+            var lost = new List<Guid>();
             foreach (var candidate in result.Ranked)
             {
-                if (tried++ == Math.Max(1, o.MaxClaimAttempts)) break;
                 if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, ct)) return candidate.Host;
                 lost.Add(candidate.Host.Id);
+                avoid.Add(candidate.Host.Id);
             }
-
-            if (round >= Math.Max(1, o.MaxRounds))
-            {
-                var trace = result.Trace.Append(new FilterStep("claim", result.Ranked.Count, 0, lost.Distinct().ToList())).ToList();
-                throw new NoValidHostException(trace,
-                    $"No valid host was found: {lost.Distinct().Count()} candidate host(s) filled up while this request was being placed.");
-            }
-            var fresh = await SnapshotAsync(ct);
-            // Keep this request's own earlier claims (a batch): they are committed only with the transaction,
-            // but a fresh read inside the same transaction already sees them.
-            snapshot.Clear();
-            snapshot.AddRange(fresh);
+            // Read the truth about the hosts we lost (this transaction sees its own claims too) into what we rank.
+            foreach (var fresh in await snapshot.ReloadAsync(db, lost, shareReloads, ct))
+                if (hosts is HostCandidate[] array && Array.FindIndex(array, h => h.Id == fresh.Id) is >= 0 and var i) array[i] = fresh;
+            if (round >= Math.Max(1, o.MaxRounds)) throw Refusal(request, hosts, avoid.Count);
+            await Task.Delay(Random.Shared.Next(1, 10 * round), ct);
         }
     }
 
-    private Task<List<HostCandidate>> SnapshotAsync(CancellationToken ct) =>
-        db.Hosts.AsNoTracking().OrderBy(h => h.Id)
-            .Select(h => new HostCandidate(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power,
-                h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits))
-            .ToListAsync(ct);
+    /// <summary>
+    /// The refusal, ranked once more without the avoid-list and with reasons (the API shows those to admins only):
+    /// either the filters now say why nothing fits, or every candidate was taken by concurrent requests ("claim").
+    /// </summary>
+    private NoValidHostException Refusal(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, int lost)
+    {
+        var result = pipeline.Rank(request, hosts, 1, detailed: true);
+        if (!result.Found || lost == 0) return new NoValidHostException(result.Trace);
+        return new NoValidHostException(result.Trace.Append(new FilterStep("claim", result.Candidates, 0)).ToList(),
+            $"No valid host was found: {lost} candidate host(s) filled up while this request was being placed.");
+    }
+
+    /// <summary>Where the group's live members run (read inside the admission transaction, under the group lock).</summary>
+    private async Task<GroupPlacement?> GroupPlacementAsync(ServerGroup? group, CancellationToken ct)
+    {
+        if (group is null) return null;
+        var members = await db.Instances.AsNoTracking()
+            .Where(i => i.ServerGroupId == group.Id && i.Status != InstanceStatus.Deleted && i.HostId != null)
+            .GroupBy(i => i.HostId!.Value).Select(x => new { HostId = x.Key, Count = x.Count() }).ToListAsync(ct);
+        return new GroupPlacement(group.Id, group.Policy, group.MaxPerHost, members.ToDictionary(m => m.HostId, m => m.Count));
+    }
 
     private async Task<QuotaExceededException> QuotaErrorAsync(Guid tenantId, Usage extra, CancellationToken ct)
     {

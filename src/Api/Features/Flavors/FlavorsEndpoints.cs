@@ -8,14 +8,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Flavors;
 
-public sealed record CreateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family);
-public sealed record UpdateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family);
+public sealed record CreateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family,
+                                         string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
+                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
+public sealed record UpdateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family,
+                                         string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
+                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
 
 public sealed record FlavorResponse(Guid Id, string Name, int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps, FlavorFamily Family,
-                                    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+                                    string? RequiredCpuModel, IReadOnlyList<string> RequiredCpuFeatures, IReadOnlyList<string> RequiredTraits,
+                                    IReadOnlyList<string> ForbiddenTraits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static FlavorResponse From(Flavor f) => new(f.Id, f.Name, f.Resources.Vcpus, f.Resources.MemoryMiB, f.Resources.DiskGiB,
-        f.Resources.NetworkMbps, f.Family, f.CreatedAt, f.UpdatedAt);
+        f.Resources.NetworkMbps, f.Family, f.RequiredCpuModel, f.RequiredCpuFeatures, f.RequiredTraits, f.ForbiddenTraits, f.CreatedAt, f.UpdatedAt);
 }
 
 public sealed class CreateFlavorValidator : AbstractValidator<CreateFlavorRequest>
@@ -27,6 +32,10 @@ public sealed class CreateFlavorValidator : AbstractValidator<CreateFlavorReques
         RuleFor(x => x.MemoryMiB).Between(1, Limits.MaxMemoryMiB);
         RuleFor(x => x.DiskGiB).Between(0, Limits.MaxDiskGiB);
         RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
+        RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
+        RuleFor(x => x.RequiredCpuFeatures).ValidTags();
+        RuleFor(x => x.RequiredTraits).ValidTags();
+        RuleFor(x => x.ForbiddenTraits).ValidTags();
     }
 }
 
@@ -39,6 +48,10 @@ public sealed class UpdateFlavorValidator : AbstractValidator<UpdateFlavorReques
         RuleFor(x => x.MemoryMiB).InclusiveBetween(1, Limits.MaxMemoryMiB);
         RuleFor(x => x.DiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
         RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
+        RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
+        RuleFor(x => x.RequiredCpuFeatures).ValidTags();
+        RuleFor(x => x.RequiredTraits).ValidTags();
+        RuleFor(x => x.ForbiddenTraits).ValidTags();
     }
 }
 
@@ -77,6 +90,8 @@ public static class FlavorsEndpoints
         await db.Flavors.EnsureNameFreeAsync(f => f.Name == req.Name, Resource, req.Name!, null, ct);
         var flavor = new Flavor(req.Name!, new Resources(req.Vcpus!.Value, req.MemoryMiB!.Value, req.DiskGiB!.Value, req.NetworkMbps ?? 0),
             req.Family ?? FlavorFamily.General, db.Clock.GetUtcNow());
+        flavor.SetHints(Hints.Merge(PlacementHints.None, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits),
+            inUse: false);
         db.Flavors.Add(flavor);
         await db.SaveChangesAsync(ct);
         return Store.Created(http, $"/v1/flavors/{flavor.Id}", flavor.Version, FlavorResponse.From(flavor));
@@ -93,7 +108,9 @@ public static class FlavorsEndpoints
         }
         var r = flavor.Resources;
         var resized = new Resources(req.Vcpus ?? r.Vcpus, req.MemoryMiB ?? r.MemoryMiB, req.DiskGiB ?? r.DiskGiB, req.NetworkMbps ?? r.NetworkMbps);
-        if (resized != r) flavor.Resize(resized, await InUseAsync(db, id, ct) is not null);
+        var inUse = await InUseAsync(db, id, ct) is not null;
+        if (resized != r) flavor.Resize(resized, inUse);
+        flavor.SetHints(Hints.Merge(flavor.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits), inUse);
         if (req.Family is { } family) flavor.SetFamily(family);
         await db.SaveChangesAsync(ct);
         return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));

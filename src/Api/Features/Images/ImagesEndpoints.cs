@@ -3,18 +3,25 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Images;
 
-public sealed record CreateImageRequest(string? Name, string? Os, ImageFormat? Format, int? MinDiskGiB, int? SizeMiB);
-public sealed record UpdateImageRequest(string? Name, string? Os, int? MinDiskGiB);
+public sealed record CreateImageRequest(string? Name, string? Os, ImageFormat? Format, int? MinDiskGiB, int? SizeMiB,
+                                        string? Hypervisor = null, string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
+                                        IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
+public sealed record UpdateImageRequest(string? Name, string? Os, int? MinDiskGiB,
+                                        string? Hypervisor = null, string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
+                                        IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
 
-public sealed record ImageResponse(Guid Id, string Name, string Os, ImageFormat Format, int MinDiskGiB, int SizeMiB,
-                                   DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+public sealed record ImageResponse(Guid Id, string Name, string Os, ImageFormat Format, int MinDiskGiB, int SizeMiB, string? Hypervisor,
+                                   string? RequiredCpuModel, IReadOnlyList<string> RequiredCpuFeatures, IReadOnlyList<string> RequiredTraits,
+                                   IReadOnlyList<string> ForbiddenTraits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static ImageResponse From(Image i) => new(i.Id, i.Name, i.Os, i.Format, i.MinDiskGiB, i.SizeMiB, i.CreatedAt, i.UpdatedAt);
+    public static ImageResponse From(Image i) => new(i.Id, i.Name, i.Os, i.Format, i.MinDiskGiB, i.SizeMiB, i.Hypervisor, i.RequiredCpuModel,
+        i.RequiredCpuFeatures, i.RequiredTraits, i.ForbiddenTraits, i.CreatedAt, i.UpdatedAt);
 }
 
 public sealed class CreateImageValidator : AbstractValidator<CreateImageRequest>
@@ -26,6 +33,12 @@ public sealed class CreateImageValidator : AbstractValidator<CreateImageRequest>
         RuleFor(x => x.Format).NotNull();
         RuleFor(x => x.MinDiskGiB).Between(0, Limits.MaxDiskGiB);
         RuleFor(x => x.SizeMiB).InclusiveBetween(0, int.MaxValue);
+        RuleFor(x => x.Hypervisor).Must(h => h is null || HypervisorDrivers.KnownKinds.Contains(h))
+            .WithMessage($"'hypervisor' must be one of: {string.Join(", ", HypervisorDrivers.KnownKinds)}.");
+        RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
+        RuleFor(x => x.RequiredCpuFeatures).ValidTags();
+        RuleFor(x => x.RequiredTraits).ValidTags();
+        RuleFor(x => x.ForbiddenTraits).ValidTags();
     }
 }
 
@@ -36,6 +49,12 @@ public sealed class UpdateImageValidator : AbstractValidator<UpdateImageRequest>
         RuleFor(x => x.Name).ValidOptionalName();
         RuleFor(x => x.Os).ValidOptionalName();
         RuleFor(x => x.MinDiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
+        RuleFor(x => x.Hypervisor).Must(h => h is null || h.Length == 0 || HypervisorDrivers.KnownKinds.Contains(h))
+            .WithMessage($"'hypervisor' must be one of: {string.Join(", ", HypervisorDrivers.KnownKinds)} (or \"\" for any).");
+        RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
+        RuleFor(x => x.RequiredCpuFeatures).ValidTags();
+        RuleFor(x => x.RequiredTraits).ValidTags();
+        RuleFor(x => x.ForbiddenTraits).ValidTags();
     }
 }
 
@@ -69,6 +88,8 @@ public static class ImagesEndpoints
     {
         await db.Images.EnsureNameFreeAsync(i => i.Name == req.Name, Resource, req.Name!, null, ct);
         var image = new Image(req.Name!, req.Os!, req.Format!.Value, req.MinDiskGiB!.Value, req.SizeMiB ?? 0, db.Clock.GetUtcNow());
+        image.SetPlacement(req.Hypervisor,
+            Hints.Merge(PlacementHints.None, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
         db.Images.Add(image);
         await db.SaveChangesAsync(ct);
         return Store.Created(http, $"/v1/images/{image.Id}", image.Version, ImageResponse.From(image));
@@ -81,6 +102,8 @@ public static class ImagesEndpoints
         if (req.Name is { } name && name != image.Name)
             await db.Images.EnsureNameFreeAsync(i => i.Name == name, Resource, name, id, ct);
         image.Update(req.Name, req.Os, req.MinDiskGiB);
+        image.SetPlacement(req.Hypervisor is null ? image.Hypervisor : req.Hypervisor.Length == 0 ? null : req.Hypervisor,
+            Hints.Merge(image.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
         await db.SaveChangesAsync(ct);
         return Store.Ok(http, image.Version, ImageResponse.From(image));
     }

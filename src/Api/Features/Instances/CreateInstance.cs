@@ -1,5 +1,6 @@
 using System.Text;
 using FluentValidation;
+using IaasApi.Api.Features.ServerGroups;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
@@ -43,7 +44,8 @@ public static class CreateInstance
         var image = await db.Images.AsNoTracking().GetAsync(req.ImageId!.Value, "image", ct);
         var plan = await db.SlaPlans.AsNoTracking().GetAsync(req.SlaPlanId!.Value, "sla-plan", ct);
         if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
-        if (req.ServerGroupId is { } groupId) throw new NotFoundException("server-group", groupId);   // server groups: a later work item
+        var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
+        if (group is not null && group.TenantId != tenantId) throw new NotFoundException("server-group", group.Id);
 
         if (image.MinDiskGiB > flavor.Resources.DiskGiB)
             throw new FieldValidationException("imageId",
@@ -53,7 +55,7 @@ public static class CreateInstance
 
         var count = req.Count ?? 1;
         var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, req.ZoneId, req.UserData,
-            count, caller.Actor, IdempotencyMiddleware.Of(http)), ct);
+            count, caller.Actor, IdempotencyMiddleware.Of(http), group), ct);
 
         var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
         if (count == 1)

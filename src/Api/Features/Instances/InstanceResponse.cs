@@ -7,11 +7,11 @@ public sealed record InstanceResponse(
     Guid Id, string Name, Guid TenantId, InstanceStatus Status, string? StatusReason, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId,
     Guid? ZoneId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? HostId,
-    ResourcesDto Resources, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt)
+    ResourcesDto Resources, Guid? ServerGroupId, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt)
 {
     /// <summary>The host is operator knowledge: only admins see <c>hostId</c>.</summary>
     public static InstanceResponse From(Instance i, bool admin) => new(i.Id, i.Name, i.TenantId, i.Status, i.StatusReason, i.FlavorId,
-        i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.OperationId, i.CreatedAt,
+        i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.ServerGroupId, i.OperationId, i.CreatedAt,
         i.UpdatedAt, i.DeletedAt);
 }
 

@@ -2,6 +2,7 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -11,14 +12,15 @@ namespace IaasApi.Api.Features.SlaPlans;
 /// <summary>Create and merge-patch share one shape: on create, absent fields take the documented defaults.</summary>
 public sealed record SlaPlanRequest(string? Name, int? Priority, IReadOnlyList<ProvisioningScheme>? Schemes, bool? Preemptible,
                                     PlacementStrategy? PlacementStrategy, double? AvailabilityTarget, int? MaxProvisioningSeconds,
-                                    decimal? PricePerHour, double? PenaltyPercent);
+                                    decimal? PricePerHour, double? PenaltyPercent, IReadOnlyList<string>? RequiredCapabilities = null);
 
 public sealed record SlaPlanResponse(Guid Id, string Name, int Priority, IReadOnlyList<ProvisioningScheme> Schemes, bool Preemptible,
                                      PlacementStrategy PlacementStrategy, double AvailabilityTarget, int MaxProvisioningSeconds,
-                                     decimal PricePerHour, double PenaltyPercent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+                                     decimal PricePerHour, double PenaltyPercent, IReadOnlyList<string> RequiredCapabilities,
+                                     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static SlaPlanResponse From(SlaPlan p) => new(p.Id, p.Name, p.Priority, p.Schemes, p.Preemptible, p.PlacementStrategy,
-        p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.CreatedAt, p.UpdatedAt);
+        p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.RequiredCapabilities, p.CreatedAt, p.UpdatedAt);
 }
 
 public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
@@ -33,6 +35,8 @@ public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
         RuleFor(x => x.MaxProvisioningSeconds).InclusiveBetween(1, 7 * 24 * 3600);
         RuleFor(x => x.PricePerHour).InclusiveBetween(0m, 1_000_000m);
         RuleFor(x => x.PenaltyPercent).InclusiveBetween(0, 100);
+        RuleForEach(x => x.RequiredCapabilities).Must(c => CapabilityNames.All.Contains(c))
+            .WithMessage($"Capabilities are: {string.Join(", ", CapabilityNames.All)}.");
     }
 }
 
@@ -100,6 +104,7 @@ public static class SlaPlansEndpoints
         if (req.MaxProvisioningSeconds is { } max) plan.MaxProvisioningSeconds = max;
         if (req.PricePerHour is { } price) plan.PricePerHour = price;
         if (req.PenaltyPercent is { } penalty) plan.PenaltyPercent = penalty;
+        if (req.RequiredCapabilities is { } capabilities) plan.RequiredCapabilities = capabilities.Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>

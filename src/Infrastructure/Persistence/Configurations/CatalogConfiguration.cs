@@ -13,6 +13,11 @@ internal sealed class FlavorConfiguration : IEntityTypeConfiguration<Flavor>
         b.Property(f => f.Name).HasMaxLength(Limits.NameMaxLength).IsRequired();
         b.HasIndex(f => f.Name).IsUnique();
         b.MapResources(f => f.Resources, "resources");
+        b.Property(f => f.RequiredCpuModel).HasMaxLength(Limits.ShortTextMaxLength);
+        b.PrimitiveCollection(f => f.RequiredCpuFeatures);
+        b.PrimitiveCollection(f => f.RequiredTraits);
+        b.PrimitiveCollection(f => f.ForbiddenTraits);
+        b.Ignore(f => f.Hints);
     }
 }
 
@@ -26,6 +31,12 @@ internal sealed class ImageConfiguration : IEntityTypeConfiguration<Image>
         b.Property(i => i.Os).HasMaxLength(Limits.NameMaxLength).IsRequired();
         b.Property(i => i.MinDiskGiB).HasColumnName("min_disk_gib");
         b.Property(i => i.SizeMiB).HasColumnName("size_mib");
+        b.Property(i => i.Hypervisor).HasMaxLength(32);
+        b.Property(i => i.RequiredCpuModel).HasMaxLength(Limits.ShortTextMaxLength);
+        b.PrimitiveCollection(i => i.RequiredCpuFeatures);
+        b.PrimitiveCollection(i => i.RequiredTraits);
+        b.PrimitiveCollection(i => i.ForbiddenTraits);
+        b.Ignore(i => i.Hints);
     }
 }
 
@@ -38,5 +49,6 @@ internal sealed class SlaPlanConfiguration : IEntityTypeConfiguration<SlaPlan>
         b.HasIndex(p => p.Name).IsUnique();
         b.PrimitiveCollection(p => p.Schemes).ElementType(e => e.HasConversion<EnumWordConverter<ProvisioningScheme>>());
         b.Property(p => p.PricePerHour).HasPrecision(12, 4);
+        b.PrimitiveCollection(p => p.RequiredCapabilities);
     }
 }

@@ -2,6 +2,7 @@ using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
+using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -26,6 +27,8 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         b.HasOne<SlaPlan>().WithMany().HasForeignKey(i => i.SlaPlanId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Zone>().WithMany().HasForeignKey(i => i.ZoneId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Host>().WithMany().HasForeignKey(i => i.HostId).OnDelete(DeleteBehavior.SetNull);
+        b.HasOne<ServerGroup>().WithMany().HasForeignKey(i => i.ServerGroupId).OnDelete(DeleteBehavior.SetNull);
+        b.HasIndex(i => new { i.ServerGroupId, i.Status });
 
         b.HasMany(i => i.Actions).WithOne().HasForeignKey(a => a.InstanceId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(i => i.Actions).UsePropertyAccessMode(PropertyAccessMode.Property);

@@ -49,5 +49,6 @@ internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
         b.HasOne<Zone>().WithMany().HasForeignKey(h => h.ZoneId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Region>().WithMany().HasForeignKey(h => h.RegionId).OnDelete(DeleteBehavior.Restrict);
         b.HasIndex(h => h.ZoneId);
+        b.HasIndex(h => h.UpdatedAt);   // the placement snapshot reads only what changed since its last refresh
     }
 }

@@ -108,11 +108,31 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(24)")
                         .HasColumnName("family");
 
+                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("forbidden_traits");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)")
                         .HasColumnName("name");
+
+                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("required_cpu_features");
+
+                    b.Property<string>("RequiredCpuModel")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("required_cpu_model");
+
+                    b.PrimitiveCollection<List<string>>("RequiredTraits")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("required_traits");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -164,11 +184,21 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("forbidden_traits");
+
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(24)
                         .HasColumnType("character varying(24)")
                         .HasColumnName("format");
+
+                    b.Property<string>("Hypervisor")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("hypervisor");
 
                     b.Property<int>("MinDiskGiB")
                         .HasColumnType("integer")
@@ -185,6 +215,21 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)")
                         .HasColumnName("os");
+
+                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("required_cpu_features");
+
+                    b.Property<string>("RequiredCpuModel")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("required_cpu_model");
+
+                    b.PrimitiveCollection<List<string>>("RequiredTraits")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("required_traits");
 
                     b.Property<int>("SizeMiB")
                         .HasColumnType("integer")
@@ -256,6 +301,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("priority");
 
+                    b.PrimitiveCollection<List<string>>("RequiredCapabilities")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("required_capabilities");
+
                     b.PrimitiveCollection<string[]>("Schemes")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -319,6 +369,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<bool>("ResourcesClaimed")
                         .HasColumnType("boolean")
                         .HasColumnName("resources_claimed");
+
+                    b.Property<Guid?>("ServerGroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("server_group_id");
 
                     b.Property<Guid?>("SlaPlanId")
                         .HasColumnType("uuid")
@@ -398,6 +452,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("HostId", "Status")
                         .HasDatabaseName("ix_instances_host_id_status");
+
+                    b.HasIndex("ServerGroupId", "Status")
+                        .HasDatabaseName("ix_instances_server_group_id_status");
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_instances_tenant_id_id");
@@ -623,6 +680,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("RegionId")
                         .HasDatabaseName("ix_hosts_region_id");
 
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_hosts_updated_at");
+
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_hosts_zone_id");
 
@@ -836,6 +896,54 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
                     b.ToTable("operations", "iaas");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("MaxPerHost")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_per_host");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Policy")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("policy");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_server_groups");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_server_groups_tenant_id_id");
+
+                    b.ToTable("server_groups", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
@@ -1052,6 +1160,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
 
+                    b.HasOne("IaasApi.Domain.ServerGroups.ServerGroup", null)
+                        .WithMany()
+                        .HasForeignKey("ServerGroupId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_server_groups_server_group_id");
+
                     b.HasOne("IaasApi.Domain.Catalog.SlaPlan", null)
                         .WithMany()
                         .HasForeignKey("SlaPlanId")
@@ -1107,6 +1221,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_server_groups_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>

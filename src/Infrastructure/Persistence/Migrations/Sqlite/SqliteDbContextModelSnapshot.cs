@@ -102,11 +102,31 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("family");
 
+                    b.PrimitiveCollection<string>("ForbiddenTraits")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("forbidden_traits");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_cpu_features");
+
+                    b.Property<string>("RequiredCpuModel")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_cpu_model");
+
+                    b.PrimitiveCollection<string>("RequiredTraits")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_traits");
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
@@ -158,11 +178,21 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.PrimitiveCollection<string>("ForbiddenTraits")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("forbidden_traits");
+
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(24)
                         .HasColumnType("TEXT")
                         .HasColumnName("format");
+
+                    b.Property<string>("Hypervisor")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hypervisor");
 
                     b.Property<int>("MinDiskGiB")
                         .HasColumnType("INTEGER")
@@ -179,6 +209,21 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT")
                         .HasColumnName("os");
+
+                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_cpu_features");
+
+                    b.Property<string>("RequiredCpuModel")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_cpu_model");
+
+                    b.PrimitiveCollection<string>("RequiredTraits")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_traits");
 
                     b.Property<int>("SizeMiB")
                         .HasColumnType("INTEGER")
@@ -250,6 +295,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("priority");
 
+                    b.PrimitiveCollection<string>("RequiredCapabilities")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_capabilities");
+
                     b.PrimitiveCollection<string>("Schemes")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -313,6 +363,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<bool>("ResourcesClaimed")
                         .HasColumnType("INTEGER")
                         .HasColumnName("resources_claimed");
+
+                    b.Property<Guid?>("ServerGroupId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("server_group_id");
 
                     b.Property<Guid?>("SlaPlanId")
                         .HasColumnType("TEXT")
@@ -392,6 +446,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("HostId", "Status")
                         .HasDatabaseName("ix_instances_host_id_status");
+
+                    b.HasIndex("ServerGroupId", "Status")
+                        .HasDatabaseName("ix_instances_server_group_id_status");
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_instances_tenant_id_id");
@@ -617,6 +674,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("RegionId")
                         .HasDatabaseName("ix_hosts_region_id");
 
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_hosts_updated_at");
+
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_hosts_zone_id");
 
@@ -830,6 +890,54 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
                     b.ToTable("operations", (string)null);
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<int?>("MaxPerHost")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_per_host");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Policy")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("policy");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_server_groups");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_server_groups_tenant_id_id");
+
+                    b.ToTable("server_groups", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
@@ -1046,6 +1154,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
 
+                    b.HasOne("IaasApi.Domain.ServerGroups.ServerGroup", null)
+                        .WithMany()
+                        .HasForeignKey("ServerGroupId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_server_groups_server_group_id");
+
                     b.HasOne("IaasApi.Domain.Catalog.SlaPlan", null)
                         .WithMany()
                         .HasForeignKey("SlaPlanId")
@@ -1101,6 +1215,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_server_groups_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>

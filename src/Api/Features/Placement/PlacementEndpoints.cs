@@ -1,0 +1,59 @@
+using FluentValidation;
+using IaasApi.Api.Features.ServerGroups;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.Placement;
+
+/// <summary>The same body as a create (tenantId names whose server group applies), plus how many ranked hosts to show.</summary>
+public sealed record PreviewRequest(Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId, Guid? ZoneId, Guid? ServerGroupId, int? Count, int? Limit);
+
+public sealed record WeightResponse(string Weigher, double Raw, double Normalized, double Multiplier, double Contribution);
+
+public sealed record RankedHostResponse(int Rank, Guid HostId, string HostName, Guid ZoneId, double Score, IReadOnlyList<WeightResponse> Weights);
+
+public sealed record PreviewResponse(string Profile, int Candidates, IReadOnlyList<RankedHostResponse> Ranked, IReadOnlyList<object> Eliminations,
+                                     IReadOnlyList<Guid?> Picks, ResourcesDto Demand);
+
+public sealed class PreviewValidator : AbstractValidator<PreviewRequest>
+{
+    public PreviewValidator()
+    {
+        RuleFor(x => x.FlavorId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.ImageId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.SlaPlanId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.Count).InclusiveBetween(1, Limits.MaxBatchCount);
+        RuleFor(x => x.Limit).InclusiveBetween(1, 10_000);
+    }
+}
+
+/// <summary>
+/// POST /v1/placement/preview (admin): where would this go, and why? The ranked hosts with every weigher's
+/// contribution, the eliminations with reasons, and for a count the host each instance would get — nothing claimed.
+/// </summary>
+public static class PlacementEndpoints
+{
+    public static void MapPlacement(this RouteGroupBuilder v1) =>
+        v1.MapPost("/placement/preview", Preview).WithTags("Placement").WithName("PreviewPlacement")
+          .Validate<PreviewRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
+
+    private static async Task<IResult> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CancellationToken ct)
+    {
+        var flavor = await db.Flavors.AsNoTracking().GetAsync(req.FlavorId!.Value, "flavor", ct);
+        var image = await db.Images.AsNoTracking().GetAsync(req.ImageId!.Value, "image", ct);
+        var plan = await db.SlaPlans.AsNoTracking().GetAsync(req.SlaPlanId!.Value, "sla-plan", ct);
+        if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
+        var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
+
+        var (first, picks) = await scheduler.PreviewAsync(flavor, image, plan, req.ZoneId, group, req.Count ?? 1, req.Limit ?? 20, ct);
+        var ranked = first.Ranked.Select((r, i) => new RankedHostResponse(i + 1, r.Host.Id, r.Host.Name, r.Host.ZoneId, r.Score,
+            (r.Weights ?? []).Select(w => new WeightResponse(w.Weigher, w.Raw, w.Normalized, w.Multiplier, w.Contribution)).ToList())).ToList();
+        return TypedResults.Ok(new PreviewResponse(PlacementProfile.For(plan.PlacementStrategy).Name, first.Candidates, ranked,
+            first.Trace.Select(Eliminations.Detailed).ToList(), picks.Select(p => p?.Id).ToList(), ResourcesDto.From(flavor.Resources)));
+    }
+}

@@ -1,0 +1,38 @@
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Placement;
+
+public static class PlacementRequests
+{
+    /// <summary>
+    /// The placement request for one instance of <paramref name="flavor"/> booting <paramref name="image"/> under
+    /// <paramref name="plan"/>: the flavor's and image's requirements combined, the plan's capabilities and strategy.
+    /// Contradictions between flavor and image are the caller's error (400), not a host shortage.
+    /// </summary>
+    public static PlacementRequest For(Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, GroupPlacement? group,
+                                       IReadOnlySet<string>? hypervisors, int maxInstancesPerHost)
+    {
+        if (flavor.RequiredCpuModel is { } a && image.RequiredCpuModel is { } b && !string.Equals(a, b, StringComparison.OrdinalIgnoreCase))
+            throw new FieldValidationException("imageId", $"Image '{image.Name}' needs CPU model '{b}' but flavor '{flavor.Name}' needs '{a}'.");
+        var required = Union(flavor.RequiredTraits, image.RequiredTraits);
+        var forbidden = Union(flavor.ForbiddenTraits, image.ForbiddenTraits);
+        if (required.Intersect(forbidden).FirstOrDefault() is { } both)
+            throw new FieldValidationException("imageId", $"Trait '{both}' is both required and forbidden by flavor '{flavor.Name}' and image '{image.Name}'.");
+
+        return new PlacementRequest(flavor.Resources, plan.PlacementStrategy, zoneId)
+        {
+            Hypervisors = hypervisors,
+            RequiredHypervisor = image.Hypervisor,
+            RequiredCapabilities = plan.RequiredCapabilities.ToHashSet(StringComparer.Ordinal),
+            RequiredCpuModel = flavor.RequiredCpuModel ?? image.RequiredCpuModel,
+            RequiredCpuFeatures = Union(flavor.RequiredCpuFeatures, image.RequiredCpuFeatures),
+            RequiredTraits = required,
+            ForbiddenTraits = forbidden,
+            Group = group,
+            MaxInstancesPerHost = maxInstancesPerHost,
+        };
+    }
+
+    private static HashSet<string> Union(IEnumerable<string> a, IEnumerable<string> b) => a.Concat(b).ToHashSet(StringComparer.Ordinal);
+}
