@@ -53,6 +53,12 @@ public sealed class Host : Entity
     public string? CpuModel { get; private set; }
     public List<string> CpuFeatures { get; private set; }
     public List<string> Traits { get; private set; }
+    /// <summary>
+    /// Changes whenever an operator changes what placement filters on (state, ratios, reserved, traits). Claims carry
+    /// the value placement saw, so a claim made on a stale view of the host's configuration fails and is retried.
+    /// (<see cref="Entity.Version"/> also moves with every capacity claim, so it cannot serve here.)
+    /// </summary>
+    public long ConfigVersion { get; private set; }
 
     /// <summary>What placement may hand out, per resource: (capacity − reserved) × ratio.</summary>
     public static double Usable(int capacity, int reserved, double ratio) => (capacity - reserved) * ratio;
@@ -63,14 +69,28 @@ public sealed class Host : Entity
             throw new FieldValidationException("state", "Only 'enabled' and 'disabled' can be set directly; maintenance and down come from host actions and health checks.");
         if (State is HostState.Maintenance or HostState.Down && state != State)
             throw new InvalidStateException($"Host is '{EnumWords.ToWord(State)}'; it returns to service through its own action, not a PATCH.");
+        if (State != state) ConfigVersion++;
         State = state;
     }
 
-    public void SetAllocationRatios(AllocationRatios ratios) => AllocationRatios = ratios;
+    public void SetAllocationRatios(AllocationRatios ratios)
+    {
+        if (ratios != AllocationRatios) ConfigVersion++;
+        AllocationRatios = ratios;
+    }
 
-    public void SetReserved(Resources reserved) => Reserved = reserved;
+    public void SetReserved(Resources reserved)
+    {
+        if (reserved != Reserved) ConfigVersion++;
+        Reserved = reserved;
+    }
 
-    public void SetTraits(IEnumerable<string> traits) => Traits = Normalise(traits);
+    public void SetTraits(IEnumerable<string> traits)
+    {
+        var normalised = Normalise(traits);
+        if (!normalised.SequenceEqual(Traits)) ConfigVersion++;
+        Traits = normalised;
+    }
 
     private static List<string> Normalise(IEnumerable<string> tags) =>
         tags.Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

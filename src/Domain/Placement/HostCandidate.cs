@@ -14,17 +14,19 @@ public sealed class HostCandidate
     public HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                          Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
                          string? cpuModel, IEnumerable<string> cpuFeatures, IEnumerable<string> traits,
-                         DriverCapabilities? capabilities = null)
+                         DriverCapabilities? capabilities = null, long configVersion = 0)
         : this(id, name, zoneId, regionId, hypervisor, state, power, capacity, reserved, ratios, allocated, instanceCount, cpuModel,
                cpuFeatures as FrozenSet<string> ?? cpuFeatures.ToFrozenSet(StringComparer.Ordinal),
-               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.Ordinal), capabilities)
+               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.Ordinal), capabilities, configVersion)
     {
     }
 
     private HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                           Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
-                          string? cpuModel, FrozenSet<string> cpuFeatures, FrozenSet<string> traits, DriverCapabilities? capabilities)
+                          string? cpuModel, FrozenSet<string> cpuFeatures, FrozenSet<string> traits, DriverCapabilities? capabilities,
+                          long configVersion)
     {
+        ConfigVersion = configVersion;
         Id = id;
         Name = name;
         ZoneId = zoneId;
@@ -66,6 +68,9 @@ public sealed class HostCandidate
     public string? CpuModel { get; }
     public FrozenSet<string> CpuFeatures { get; }
     public FrozenSet<string> Traits { get; }
+    /// <summary>The host's configuration version as placement saw it (claims require it unchanged).</summary>
+    public long ConfigVersion { get; }
+
     /// <summary>What the host's driver can do (null: no driver for this kind in this process).</summary>
     public DriverCapabilities? Capabilities { get; }
 
@@ -92,13 +97,13 @@ public sealed class HostCandidate
 
     public HostCandidate WithAllocation(Resources allocated, int instanceCount) =>
         new(Id, Name, ZoneId, RegionId, Hypervisor, State, Power, Capacity, Reserved, Ratios, allocated, instanceCount, CpuModel,
-            CpuFeatures, Traits, Capabilities);
+            CpuFeatures, Traits, Capabilities, ConfigVersion);
 
     public HostCandidate WithHypervisor(string hypervisor, DriverCapabilities? capabilities) =>
         new(Id, Name, ZoneId, RegionId, hypervisor, State, Power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
-            CpuFeatures, Traits, capabilities);
+            CpuFeatures, Traits, capabilities, ConfigVersion);
 
     public static HostCandidate From(Host h, DriverCapabilities? capabilities) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor,
         h.State, h.Power, h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits,
-        capabilities);
+        capabilities, h.ConfigVersion);
 }

@@ -109,7 +109,8 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
 
     private static IQueryable<HostCandidate> Project(IQueryable<Domain.Inventory.Host> hosts) =>
         hosts.AsNoTracking().Select(h => new HostCandidate(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power,
-            h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, null));
+            h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, null,
+            h.ConfigVersion));
 
     /// <summary>Hosts by id, and where each sits in the array. Replaced whole when hosts come or go.</summary>
     private sealed record Table(HostCandidate[] Hosts, Dictionary<Guid, int> Index, bool Loaded)

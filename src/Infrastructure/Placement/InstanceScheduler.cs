@@ -201,7 +201,7 @@ public sealed class InstanceScheduler(
             var lost = new List<Guid>();
             foreach (var candidate in result.Ranked)
             {
-                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, ct)) return candidate.Host;
+                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, ct)) return candidate.Host;
                 lost.Add(candidate.Host.Id);
                 avoid.Add(candidate.Host.Id);
             }

@@ -526,6 +526,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<long>("ConfigVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("config_version");
+
                     b.PrimitiveCollection<List<string>>("CpuFeatures")
                         .IsRequired()
                         .HasColumnType("text[]")

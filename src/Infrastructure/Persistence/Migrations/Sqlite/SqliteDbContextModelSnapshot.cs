@@ -520,6 +520,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<long>("ConfigVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("config_version");
+
                     b.PrimitiveCollection<string>("CpuFeatures")
                         .IsRequired()
                         .HasColumnType("TEXT")
