@@ -1,3 +1,4 @@
+using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
@@ -23,25 +24,30 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     private volatile Table _table = Table.Empty;
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
     private long _lastRefreshTicks;
+    private long _lastRefreshStartTicks;
     private long _lastFullTicks;
 
     public int Count => _table.Hosts.Length;
 
     /// <summary>Hosts ordered by id. The array is shared: never modify it (copy it to place a batch).</summary>
+    /// <param name="fresh">Wait for a refresh that starts after this call (a refusal must not rest on a stale view);
+    /// concurrent callers share one such refresh.</param>
     public async ValueTask<IReadOnlyList<HostCandidate>> GetAsync(IaasDbContext db, CancellationToken ct, bool fresh = false)
     {
-        var now = clock.GetTimestamp();
+        var asked = clock.GetTimestamp();
         var o = options.Value.Placement;
-        var full = _table.Loaded == false || clock.GetElapsedTime(_lastFullTicks, now) > TimeSpan.FromSeconds(o.FullRefreshSeconds);
-        var due = full || fresh || clock.GetElapsedTime(_lastRefreshTicks, now) > TimeSpan.FromMilliseconds(o.RefreshMilliseconds);
+        var due = !_table.Loaded || fresh || clock.GetElapsedTime(_lastRefreshTicks, asked) > TimeSpan.FromMilliseconds(o.RefreshMilliseconds);
         if (!due) return _table.Hosts;
 
         // One refresher at a time; others use the current table unless there is none yet (or they need it fresh).
         if (!await _refreshing.WaitAsync(_table.Loaded && !fresh ? TimeSpan.Zero : Timeout.InfiniteTimeSpan, ct)) return _table.Hosts;
         try
         {
-            if (full || !_table.Loaded) await LoadAllAsync(db, ct);
-            else if (fresh || clock.GetElapsedTime(_lastRefreshTicks, clock.GetTimestamp()) > TimeSpan.FromMilliseconds(o.RefreshMilliseconds))
+            var now = clock.GetTimestamp();
+            if (!_table.Loaded || clock.GetElapsedTime(_lastFullTicks, now) > TimeSpan.FromSeconds(o.FullRefreshSeconds))
+                await LoadAllAsync(db, ct);
+            else if (fresh ? _lastRefreshStartTicks < asked
+                           : clock.GetElapsedTime(_lastRefreshTicks, now) > TimeSpan.FromMilliseconds(o.RefreshMilliseconds))
                 await LoadChangedAsync(db, ct);
         }
         finally
@@ -51,29 +57,38 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
         return _table.Hosts;
     }
 
-    /// <summary>Records claims this process just committed, so the next decision sees them at once.</summary>
-    public void Apply(IEnumerable<HostCandidate> claimed)
+    /// <summary>
+    /// Adds a claim this process just made (or, with a negative delta, takes back one that did not commit), so the
+    /// next decision sees it at once instead of racing for the same host. A compare-and-swap on the host's slot:
+    /// concurrent adjustments add up. Drift (a rollback we missed, another replica's claims) is corrected by the
+    /// next refresh, which reads the committed rows.
+    /// </summary>
+    public void Adjust(Guid hostId, Resources delta, int instances)
     {
         var table = _table;
-        foreach (var host in claimed)
-            if (table.Index.TryGetValue(host.Id, out var i)) table.Hosts[i] = host;   // an atomic reference swap
+        if (!table.Index.TryGetValue(hostId, out var i)) return;
+        while (true)
+        {
+            var current = Volatile.Read(ref table.Hosts[i]);
+            var next = current.WithAllocation(current.Allocated + delta, current.InstanceCount + instances);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref table.Hosts[i], next, current), current)) return;
+        }
     }
 
     /// <summary>
     /// Re-reads the given hosts (after claims on them were lost): their real allocation, state, or their deletion.
-    /// <paramref name="share"/>: also update the shared snapshot — not when the caller's transaction holds claims of
-    /// its own that may still roll back (a batch), which the rows would include.
+    /// Claims on them are not ours (we lost them), so the rows hold nothing this transaction might roll back.
     /// </summary>
-    public async Task<IReadOnlyList<HostCandidate>> ReloadAsync(IaasDbContext db, IReadOnlyCollection<Guid> hostIds, bool share, CancellationToken ct)
+    public async Task ReloadAsync(IaasDbContext db, IReadOnlyCollection<Guid> hostIds, CancellationToken ct)
     {
-        if (hostIds.Count == 0) return [];
+        if (hostIds.Count == 0) return;
         var rows = (await Project(db.Hosts.Where(h => hostIds.Contains(h.Id))).ToListAsync(ct)).Select(WithDriver).ToList();
-        if (share) Merge(rows, removed: hostIds.Except(rows.Select(r => r.Id)).ToList());
-        return rows;
+        Merge(rows, removed: hostIds.Except(rows.Select(r => r.Id)).ToList());
     }
 
     private async Task LoadAllAsync(IaasDbContext db, CancellationToken ct)
     {
+        _lastRefreshStartTicks = clock.GetTimestamp();
         var started = clock.GetUtcNow();
         var rows = await Project(db.Hosts).ToListAsync(ct);
         _table = Table.Of(rows.Select(WithDriver));
@@ -84,6 +99,7 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
 
     private async Task LoadChangedAsync(IaasDbContext db, CancellationToken ct)
     {
+        _lastRefreshStartTicks = clock.GetTimestamp();
         var started = clock.GetUtcNow();
         var since = _watermark;
         var rows = (await Project(db.Hosts.Where(h => h.UpdatedAt >= since)).ToListAsync(ct)).Select(WithDriver).ToList();

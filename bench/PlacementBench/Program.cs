@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using IaasApi.Domain.Catalog;
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Placement;
+
+// The placement pipeline in-process (no database, no HTTP): how fast it decides, and how well it packs.
+//   dotnet run -c Release --project bench/PlacementBench -- pipeline [decisions]
+//   dotnet run -c Release --project bench/PlacementBench -- packing
+var mode = args.FirstOrDefault() ?? "pipeline";
+if (mode == "pipeline") Pipeline(args.Length > 1 ? int.Parse(args[1]) : 20_000);
+else if (mode == "packing") Packing();
+else Console.Error.WriteLine("modes: pipeline [decisions] | packing");
+return;
+
+static void Pipeline(int decisions)
+{
+    foreach (var count in new[] { 1_000, 10_000 })
+    {
+        var random = new Random(42);
+        var zones = Enumerable.Range(0, 10).Select(_ => Ids.New()).ToArray();
+        var hosts = Enumerable.Range(0, count).Select(i => RandomHost(random, zones[i % zones.Length])).OrderBy(h => h.Id).ToArray();
+        var drivable = new HashSet<string> { "fake" };
+        var flavors = SizeMix();
+        foreach (var (label, scoped) in new[] { ("cloud-wide", false), ("one zone", true) })
+        {
+            foreach (var strategy in new[] { PlacementStrategy.Spread, PlacementStrategy.Pack })
+            {
+                var requests = Enumerable.Range(0, 1024).Select(i =>
+                {
+                    var f = flavors.Pick(random);
+                    return new PlacementRequest(f, strategy, scoped ? zones[i % zones.Length] : null)
+                    {
+                        Hypervisors = drivable,
+                        RequiredTraits = i % 8 == 0 ? new HashSet<string> { "ssd" } : new HashSet<string>(),
+                        RequiredCpuFeatures = i % 16 == 0 ? new HashSet<string> { "avx2" } : new HashSet<string>(),
+                    };
+                }).ToArray();
+                var pipeline = PlacementPipeline.Default;
+                for (var i = 0; i < 2_000; i++) pipeline.Rank(requests[i % requests.Length], hosts, 10);   // warm-up (JIT, tiering)
+
+                var latencies = new double[decisions];
+                var found = 0;
+                var total = Stopwatch.StartNew();
+                for (var i = 0; i < decisions; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    if (pipeline.Rank(requests[i % requests.Length], hosts, 10).Found) found++;
+                    latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+                total.Stop();
+                Array.Sort(latencies);
+                Console.WriteLine($"{count,6} hosts, {label,-10}, {strategy.ToString().ToLowerInvariant(),-6}: {decisions / total.Elapsed.TotalSeconds,9:N0} decisions/s  " +
+                                  $"p50 {P(latencies, 50):F3} ms  p99 {P(latencies, 99):F3} ms  max {latencies[^1]:F3} ms  ({100.0 * found / decisions:F0}% placed)");
+            }
+        }
+    }
+}
+
+static void Packing()
+{
+    const int hostCount = 100;
+    var capacity = new Resources(48, 196_608, 4_000, 25_000);   // 48 vCPUs, 192 GiB, 4 TB, 25 Gbps
+    var mix = SizeMix();
+    foreach (var fill in new[] { 0.3, 0.5, 0.7 })
+    {
+        foreach (var strategy in new[] { PlacementStrategy.Pack, PlacementStrategy.Spread })
+        {
+            var random = new Random(2026);
+            var hosts = Enumerable.Range(0, hostCount).Select(_ => NewHost(capacity)).OrderBy(h => h.Id).ToArray();
+            var placed = new List<Resources>();
+            var target = new Resources((int)(capacity.Vcpus * hostCount * fill), (int)((long)capacity.MemoryMiB * hostCount * fill), 0, 0);
+            Resources sum = default;
+            while (sum.Vcpus < target.Vcpus && sum.MemoryMiB < target.MemoryMiB)
+            {
+                var demand = mix.Pick(random);
+                if (!Place(hosts, demand, strategy)) break;
+                placed.Add(demand);
+                sum += demand;
+            }
+            var used = hosts.Count(h => h.InstanceCount > 0);
+            var lowerBound = new[]
+            {
+                Math.Ceiling((double)sum.Vcpus / capacity.Vcpus), Math.Ceiling((double)sum.MemoryMiB / capacity.MemoryMiB),
+                Math.Ceiling((double)sum.DiskGiB / capacity.DiskGiB),
+            }.Max();
+            Console.WriteLine($"fill {fill:P0} of the cloud, {strategy.ToString().ToLowerInvariant(),-6}: {placed.Count,5} VMs on {used,3} hosts, " +
+                              $"lower bound {lowerBound,3}, ratio {used / lowerBound:F3}");
+        }
+    }
+
+    // Until full: keep placing from the mix; after 200 consecutive refusals, measure what is left and cannot be used.
+    foreach (var strategy in new[] { PlacementStrategy.Pack, PlacementStrategy.Spread })
+    {
+        var random = new Random(7);
+        var hosts = Enumerable.Range(0, hostCount).Select(_ => NewHost(capacity)).OrderBy(h => h.Id).ToArray();
+        int placed = 0, refusals = 0;
+        while (refusals < 200)
+        {
+            if (Place(hosts, mix.Pick(random), strategy)) { placed++; refusals = 0; }
+            else refusals++;
+        }
+        var smallest = mix.Smallest;
+        // Stranded: free capacity on hosts where not even the smallest flavor fits any more.
+        double strandedCpu = hosts.Where(h => !h.Fits(smallest)).Sum(h => h.FreeVcpus);
+        double strandedMem = hosts.Where(h => !h.Fits(smallest)).Sum(h => h.FreeMemoryMiB);
+        double freeCpu = hosts.Sum(h => h.FreeVcpus), freeMem = hosts.Sum(h => h.FreeMemoryMiB);
+        Console.WriteLine($"until full, {strategy.ToString().ToLowerInvariant(),-6}: {placed} VMs; vCPU used {100 - 100 * freeCpu / (capacity.Vcpus * hostCount):F1}%, " +
+                          $"memory used {100 - 100 * freeMem / ((double)capacity.MemoryMiB * hostCount):F1}%; stranded vCPU {100 * strandedCpu / (capacity.Vcpus * hostCount):F1}%, " +
+                          $"stranded memory {100 * strandedMem / ((double)capacity.MemoryMiB * hostCount):F1}%");
+    }
+}
+
+static bool Place(HostCandidate[] hosts, Resources demand, PlacementStrategy strategy)
+{
+    var result = PlacementPipeline.Default.Rank(new PlacementRequest(demand, strategy), hosts, 1);
+    if (!result.Found) return false;
+    var id = result.Ranked[0].Host.Id;
+    var i = Array.FindIndex(hosts, h => h.Id == id);
+    hosts[i] = hosts[i].WithClaim(demand);
+    return true;
+}
+
+static HostCandidate NewHost(Resources capacity) =>
+    new(Ids.New(), "h", Guid.Empty, Guid.Empty, "fake", HostState.Enabled, HostPower.On, capacity, Resources.Zero, AllocationRatios.Default,
+        Resources.Zero, 0, null, [], [], new DriverCapabilities(true, true, true, true));
+
+static HostCandidate RandomHost(Random random, Guid zone)
+{
+    var big = random.Next(4) == 0;
+    var capacity = big ? new Resources(128, 1_048_576, 8_000, 100_000) : new Resources(48, 196_608, 4_000, 25_000);
+    var usedFraction = random.NextDouble() * 0.9;
+    var allocated = new Resources((int)(capacity.Vcpus * usedFraction), (int)(capacity.MemoryMiB * usedFraction * random.NextDouble()),
+        (int)(capacity.DiskGiB * usedFraction * 0.5), 0);
+    string[] traits = random.Next(2) == 0 ? ["ssd"] : ["hdd"];
+    string[] features = random.Next(3) == 0 ? ["sse4_2", "aes"] : ["sse4_2", "aes", "avx", "avx2"];
+    var state = random.Next(50) == 0 ? HostState.Disabled : HostState.Enabled;
+    return new HostCandidate(Ids.New(), "h", zone, Guid.Empty, "fake", state, HostPower.On, capacity, new Resources(2, 4096, 50, 0),
+        new AllocationRatios(2.0, 1.0, 1.0), allocated, (int)(usedFraction * 20), "Xeon", features, traits, new DriverCapabilities(true, true, true, true));
+}
+
+/// <summary>A realistic size mix: many small, some large; general, high-CPU and high-memory families.</summary>
+static Mix SizeMix() => new(
+[
+    (new Resources(1, 2048, 20, 100), 30), (new Resources(2, 4096, 40, 100), 25), (new Resources(4, 8192, 80, 200), 12),
+    (new Resources(8, 16384, 160, 500), 6), (new Resources(16, 16384, 80, 1000), 8), (new Resources(8, 8192, 80, 500), 6),
+    (new Resources(4, 32768, 80, 200), 8), (new Resources(8, 65536, 160, 500), 5),
+]);
+
+static double P(double[] sorted, int p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+internal sealed record Mix(IReadOnlyList<(Resources Size, int Weight)> Sizes)
+{
+    private readonly int _total = Sizes.Sum(s => s.Weight);
+
+    public Resources Smallest => Sizes.MinBy(s => s.Size.Vcpus + s.Size.MemoryMiB / 1024).Size;
+
+    public Resources Pick(Random random)
+    {
+        var n = random.Next(_total);
+        foreach (var (size, weight) in Sizes)
+        {
+            if (n < weight) return size;
+            n -= weight;
+        }
+        return Sizes[^1].Size;
+    }
+}
