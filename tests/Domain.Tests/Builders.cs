@@ -33,5 +33,5 @@ internal static class Hosts
     public static GroupPlacement Group(ServerGroupPolicy policy, int? maxPerHost = null, params (int Host, int Members)[] members) =>
         new(Guid.NewGuid(), policy, maxPerHost, members.ToDictionary(m => IdOf(m.Host), m => m.Members));
 
-    public static HashSet<string> Set(params string[] items) => new(items, StringComparer.Ordinal);
+    public static string[] Set(params string[] items) => items;
 }

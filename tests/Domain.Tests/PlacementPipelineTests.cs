@@ -54,7 +54,7 @@ public sealed class PlacementPipelineTests
         Assert.False(result.Found);
         Assert.Equal(["zone", "host-state", "hypervisor", "vcpus", "memory"], result.Trace.Select(s => s.Filter));
         Assert.Equal((3, 2), (result.Trace[0].Before, result.Trace[0].After));
-        Assert.Equal((2, 2), (result.Trace[2].Before, result.Trace[2].After));          // skipped: the request asks nothing of it
+        Assert.Equal((2, 2), (result.Trace[1].Before, result.Trace[1].After));          // all enabled: host-state drops none
         var memory = result.Trace[^1];
         Assert.Equal((2, 0), (memory.Before, memory.After));
         Assert.Equal(["needs 4096 MiB, 2048 free", "needs 4096 MiB, 2048 free"], memory.Eliminated!.Select(e => e.Reason));
@@ -135,15 +135,15 @@ public sealed class PlacementPipelineTests
         image.SetPlacement("fake", new PlacementHints("Xeon", ["aes"], [], ["gpu"]));
         var plan = new SlaPlan("gold", now) { RequiredCapabilities = ["live-migration"], PlacementStrategy = PlacementStrategy.Pack };
 
-        var request = PlacementRequests.For(flavor, image, plan, ZoneA, null, null, 0);
+        var request = PlacementRequests.For(flavor, image, plan, ZoneA, null, 0);
 
-        Assert.Equal(Set("avx2", "aes"), request.RequiredCpuFeatures);
+        Assert.Equal(["aes", "avx2"], request.RequiredCpuFeatures);
         Assert.Equal(Set("ssd"), request.RequiredTraits);
         Assert.Equal(Set("gpu"), request.ForbiddenTraits);
         Assert.Equal(("Xeon", "fake", PlacementStrategy.Pack), (request.RequiredCpuModel, request.RequiredHypervisor, request.Strategy));
         Assert.Equal(Set("live-migration"), request.RequiredCapabilities);
 
         image.SetPlacement(null, new PlacementHints(null, [], [], ["ssd"]));
-        Assert.Throws<FieldValidationException>(() => PlacementRequests.For(flavor, image, plan, null, null, null, 0));
+        Assert.Throws<FieldValidationException>(() => PlacementRequests.For(flavor, image, plan, null, null, 0));
     }
 }

@@ -77,101 +77,173 @@ public sealed class PlacementPipeline
     /// <param name="hosts">The host snapshot (not copied, not modified).</param>
     /// <param name="top">How many ranked hosts to return (the claim needs a few alternates; a preview may want all).</param>
     /// <param name="detailed">Also record which hosts each filter eliminated and why, and each weigher's contribution.</param>
-    public PlacementResult Rank(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, int top = int.MaxValue, bool detailed = false)
+    public PlacementResult Rank(PlacementRequest request, IReadOnlyList<HostCandidate> list, int top = int.MaxValue, bool detailed = false)
     {
-        var total = hosts.Count;
-        var idx = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
+        var hosts = list as HostCandidate[] ?? list.ToArray();   // the snapshot is an array: index it directly, not through an interface
+        var partitions = detailed || hosts.Length < ParallelThreshold ? 1 : Math.Max(1, Parallelism);
+        var profile = PlacementProfile.For(request.Strategy);
+        var weighers = _weighers.Where(w => profile.Multiplier(w.Name) != 0 && w.AppliesTo(request)).ToArray();
+        var parts = new Partition[partitions];
         try
         {
-            var count = 0;
-            if (request.ExcludedHosts.Count == 0)
-                for (var i = 0; i < total; i++) idx[count++] = i;
-            else
-                for (var i = 0; i < total; i++)
-                    if (!request.ExcludedHosts.Contains(hosts[i].Id)) idx[count++] = i;
-
-            var trace = new FilterStep[_filters.Length];
-            var steps = 0;
-            foreach (var filter in _filters)
+            // Phase 1, per partition (in parallel for large clouds): filters, then every weigher's raw values.
+            Run(partitions, p =>
             {
-                var before = count;
+                var from = (int)((long)hosts.Length * p / partitions);
+                var to = (int)((long)hosts.Length * (p + 1) / partitions);
+                parts[p] = Partition.Filter(_filters, weighers, request, hosts, from, to, detailed);
+            });
+
+            var trace = new List<FilterStep>(_filters.Length);
+            for (var f = 0; f < _filters.Length; f++)
+            {
+                int before = 0, after = 0;
                 List<Elimination>? eliminated = detailed ? [] : null;
-                if (filter.AppliesTo(request))
+                foreach (var part in parts)
                 {
-                    var kept = 0;
-                    for (var j = 0; j < count; j++)
-                    {
-                        var host = hosts[idx[j]];
-                        if (filter.Passes(host, request)) idx[kept++] = idx[j];
-                        else eliminated?.Add(new Elimination(host.Id, host.Name, filter.Explain(host, request)));
-                    }
-                    count = kept;
+                    before += part.Before[f];
+                    after += part.After[f];
+                    if (eliminated is not null && part.Eliminated?[f] is { } e) eliminated.AddRange(e);
                 }
-                trace[steps++] = new FilterStep(filter.Name, before, count) { Eliminated = eliminated };
-                if (count == 0) return new PlacementResult([], trace[..steps], 0);
+                trace.Add(new FilterStep(_filters[f].Name, before, after) { Eliminated = eliminated });
+                if (after == 0) return new PlacementResult([], trace, 0);
             }
-            return new PlacementResult(Weigh(request, hosts, idx, count, Math.Min(top, count), detailed), trace, count);
+
+            // Min-max normalisation needs every partition's range; then phase 2: scores and each partition's best.
+            var min = new double[weighers.Length];
+            var max = new double[weighers.Length];
+            for (var w = 0; w < weighers.Length; w++)
+            {
+                min[w] = parts.Min(x => x.Count > 0 ? x.Min[w] : double.MaxValue);
+                max[w] = parts.Max(x => x.Count > 0 ? x.Max[w] : double.MinValue);
+            }
+            var scale = new double[weighers.Length];
+            for (var w = 0; w < weighers.Length; w++)
+                scale[w] = max[w] > min[w] ? profile.Multiplier(weighers[w].Name) / (max[w] - min[w]) : 0;   // all equal: contributes nothing
+            var candidates = parts.Sum(x => x.Count);
+            var wanted = Math.Min(top, candidates);
+            Run(partitions, p => parts[p].Score(hosts, min, scale, wanted));
+
+            var best = parts.SelectMany(x => x.Best.Select(j => (Part: x, J: j))).ToList();
+            best.Sort((a, b) => Compare(hosts, a.Part, a.J, b.Part, b.J));
+            var ranked = new List<RankedHost>(wanted);
+            foreach (var (part, j) in best.Take(wanted))
+            {
+                IReadOnlyList<WeigherScore>? weights = null;
+                if (detailed)
+                {
+                    var list2 = new WeigherScore[weighers.Length];
+                    for (var w = 0; w < weighers.Length; w++)
+                    {
+                        var value = part.Raw[w * part.Count + j];
+                        list2[w] = new WeigherScore(weighers[w].Name, value, max[w] > min[w] ? (value - min[w]) / (max[w] - min[w]) : 0,
+                            profile.Multiplier(weighers[w].Name));
+                    }
+                    weights = list2;
+                }
+                ranked.Add(new RankedHost(hosts[part.Idx[j]], part.Scores[j]) { Weights = weights });
+            }
+            return new PlacementResult(ranked, trace, candidates);
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(idx);
+            foreach (var part in parts) part?.Dispose();
         }
     }
 
-    private List<RankedHost> Weigh(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, int[] idx, int count, int top, bool detailed)
-    {
-        var profile = PlacementProfile.For(request.Strategy);
-        var active = _weighers.Where(w => profile.Multiplier(w.Name) != 0 && w.AppliesTo(request)).ToArray();
-        var scores = ArrayPool<double>.Shared.Rent(count);
-        var raw = ArrayPool<double>.Shared.Rent(count);
-        var rawByWeigher = detailed ? new double[active.Length][] : null;
-        var ranges = new (double Min, double Max)[active.Length];
-        try
-        {
-            Array.Clear(scores, 0, count);
-            for (var w = 0; w < active.Length; w++)
-            {
-                var weigher = active[w];
-                double min = double.MaxValue, max = double.MinValue;
-                for (var j = 0; j < count; j++)
-                {
-                    var value = weigher.Weigh(hosts[idx[j]], request);
-                    raw[j] = value;
-                    if (value < min) min = value;
-                    if (value > max) max = value;
-                }
-                ranges[w] = (min, max);
-                if (rawByWeigher is not null) rawByWeigher[w] = raw[..count];
-                if (max <= min) continue;                                   // all equal: contributes nothing (nova/weights.py)
-                var scale = profile.Multiplier(weigher.Name) / (max - min);
-                for (var j = 0; j < count; j++) scores[j] += (raw[j] - min) * scale;
-            }
+    /// <summary>Hosts at which a decision is split across cores (small clouds are faster on one).</summary>
+    public int ParallelThreshold { get; init; } = 4096;
 
-            var best = SelectTop(hosts, idx, scores, count, top);
-            var ranked = new List<RankedHost>(best.Length);
-            foreach (var j in best)
-            {
-                IReadOnlyList<WeigherScore>? weights = null;
-                if (rawByWeigher is not null)
-                {
-                    var parts = new WeigherScore[active.Length];
-                    for (var w = 0; w < active.Length; w++)
-                    {
-                        var (min, max) = ranges[w];
-                        var value = rawByWeigher[w][j];
-                        parts[w] = new WeigherScore(active[w].Name, value, max > min ? (value - min) / (max - min) : 0,
-                            profile.Multiplier(active[w].Name));
-                    }
-                    weights = parts;
-                }
-                ranked.Add(new RankedHost(hosts[idx[j]], scores[j]) { Weights = weights });
-            }
-            return ranked;
-        }
-        finally
+    /// <summary>How many partitions a large decision is split into (default: one per core).</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    private static void Run(int partitions, Action<int> body)
+    {
+        if (partitions == 1) body(0);
+        else Parallel.For(0, partitions, new ParallelOptions { MaxDegreeOfParallelism = partitions }, body);
+    }
+
+    private static int Compare(HostCandidate[] hosts, Partition pa, int a, Partition pb, int b)
+    {
+        var byScore = pb.Scores[b].CompareTo(pa.Scores[a]);
+        return byScore != 0 ? byScore : hosts[pa.Idx[a]].Id.CompareTo(hosts[pb.Idx[b]].Id);
+    }
+
+    /// <summary>One slice of the host array: its surviving indices, raw weigher values, scores and best few.</summary>
+    private sealed class Partition : IDisposable
+    {
+        public int[] Idx = [];
+        public int Count;
+        public int[] Before = [];
+        public int[] After = [];
+        public List<Elimination>?[]? Eliminated;
+        public double[] Raw = [];
+        public double[] Min = [];
+        public double[] Max = [];
+        public double[] Scores = [];
+        public int[] Best = [];
+        private int _weighers;
+
+        public static Partition Filter(IHostFilter[] filters, IHostWeigher[] weighers, PlacementRequest request, HostCandidate[] hosts,
+                                       int from, int to, bool detailed)
         {
-            ArrayPool<double>.Shared.Return(scores);
-            ArrayPool<double>.Shared.Return(raw);
+            var part = new Partition
+            {
+                Idx = ArrayPool<int>.Shared.Rent(Math.Max(1, to - from)),
+                Before = new int[filters.Length],
+                After = new int[filters.Length],
+                Eliminated = detailed ? new List<Elimination>?[filters.Length] : null,
+                Min = new double[weighers.Length],
+                Max = new double[weighers.Length],
+                _weighers = weighers.Length,
+            };
+            var count = 0;
+            if (request.ExcludedHosts.Count == 0)
+                for (var i = from; i < to; i++) part.Idx[count++] = i;
+            else
+                for (var i = from; i < to; i++)
+                    if (!request.ExcludedHosts.Contains(hosts[i].Id)) part.Idx[count++] = i;
+
+            // Filter-major: each filter compacts the surviving indices in one specialised loop (IHostFilter.Keep).
+            for (var f = 0; f < filters.Length; f++)
+            {
+                part.Before[f] = count;
+                if (count > 0 && filters[f].AppliesTo(request))
+                {
+                    List<Elimination>? eliminated = detailed ? [] : null;
+                    count = filters[f].Keep(hosts, part.Idx, count, request, eliminated);
+                    if (part.Eliminated is not null) part.Eliminated[f] = eliminated;
+                }
+                part.After[f] = count;
+            }
+            part.Count = count;
+
+            // raw[w * count + j]: each weigher fills its row in one specialised loop (IHostWeigher.WeighAll).
+            part.Raw = ArrayPool<double>.Shared.Rent(Math.Max(1, count * weighers.Length));
+            for (var w = 0; w < weighers.Length; w++)
+                (part.Min[w], part.Max[w]) = count == 0 ? (double.MaxValue, double.MinValue)
+                    : weighers[w].WeighAll(hosts, part.Idx, count, request, part.Raw.AsSpan(w * count, count));
+            return part;
+        }
+
+        public void Score(HostCandidate[] hosts, double[] min, double[] scale, int top)
+        {
+            Scores = ArrayPool<double>.Shared.Rent(Math.Max(1, Count));
+            Array.Clear(Scores, 0, Count);
+            for (var w = 0; w < _weighers; w++)
+            {
+                if (scale[w] == 0) continue;
+                var offset = w * Count;
+                for (var j = 0; j < Count; j++) Scores[j] += (Raw[offset + j] - min[w]) * scale[w];
+            }
+            Best = SelectTop(hosts, Idx, Scores, Count, Math.Min(top, Count));
+        }
+
+        public void Dispose()
+        {
+            if (Idx.Length > 0) ArrayPool<int>.Shared.Return(Idx);
+            if (Raw.Length > 0) ArrayPool<double>.Shared.Return(Raw);
+            if (Scores.Length > 0) ArrayPool<double>.Shared.Return(Scores);
         }
     }
 
@@ -179,7 +251,7 @@ public sealed class PlacementPipeline
     /// Positions (into idx/scores) of the best <paramref name="top"/> candidates, best first: score descending, then
     /// host id ascending. A bounded insertion buffer: O(n) for the usual handful of alternates, no full sort.
     /// </summary>
-    private static int[] SelectTop(IReadOnlyList<HostCandidate> hosts, int[] idx, double[] scores, int count, int top)
+    private static int[] SelectTop(HostCandidate[] hosts, int[] idx, double[] scores, int count, int top)
     {
         if (top > 64)
         {

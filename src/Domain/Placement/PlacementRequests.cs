@@ -10,21 +10,19 @@ public static class PlacementRequests
     /// <paramref name="plan"/>: the flavor's and image's requirements combined, the plan's capabilities and strategy.
     /// Contradictions between flavor and image are the caller's error (400), not a host shortage.
     /// </summary>
-    public static PlacementRequest For(Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, GroupPlacement? group,
-                                       IReadOnlySet<string>? hypervisors, int maxInstancesPerHost)
+    public static PlacementRequest For(Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, GroupPlacement? group, int maxInstancesPerHost)
     {
         if (flavor.RequiredCpuModel is { } a && image.RequiredCpuModel is { } b && !string.Equals(a, b, StringComparison.OrdinalIgnoreCase))
             throw new FieldValidationException("imageId", $"Image '{image.Name}' needs CPU model '{b}' but flavor '{flavor.Name}' needs '{a}'.");
         var required = Union(flavor.RequiredTraits, image.RequiredTraits);
         var forbidden = Union(flavor.ForbiddenTraits, image.ForbiddenTraits);
-        if (required.Intersect(forbidden).FirstOrDefault() is { } both)
+        if (required.Intersect(forbidden, StringComparer.Ordinal).FirstOrDefault() is { } both)
             throw new FieldValidationException("imageId", $"Trait '{both}' is both required and forbidden by flavor '{flavor.Name}' and image '{image.Name}'.");
 
         return new PlacementRequest(flavor.Resources, plan.PlacementStrategy, zoneId)
         {
-            Hypervisors = hypervisors,
             RequiredHypervisor = image.Hypervisor,
-            RequiredCapabilities = plan.RequiredCapabilities.ToHashSet(StringComparer.Ordinal),
+            RequiredCapabilities = plan.RequiredCapabilities.Distinct(StringComparer.Ordinal).ToArray(),
             RequiredCpuModel = flavor.RequiredCpuModel ?? image.RequiredCpuModel,
             RequiredCpuFeatures = Union(flavor.RequiredCpuFeatures, image.RequiredCpuFeatures),
             RequiredTraits = required,
@@ -34,5 +32,6 @@ public static class PlacementRequests
         };
     }
 
-    private static HashSet<string> Union(IEnumerable<string> a, IEnumerable<string> b) => a.Concat(b).ToHashSet(StringComparer.Ordinal);
+    private static string[] Union(IEnumerable<string> a, IEnumerable<string> b) =>
+        a.Concat(b).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 }

@@ -15,6 +15,39 @@ public interface IHostWeigher
     bool AppliesTo(PlacementRequest request) => true;
 
     double Weigh(HostCandidate host, PlacementRequest request);
+
+    /// <summary>
+    /// Raw values of hosts[idx[0..count)] into raw[0..count), with their minimum and maximum (one pass). Built-ins
+    /// specialise it like filters (see IHostFilter.Keep).
+    /// </summary>
+    (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw)
+    {
+        double min = double.MaxValue, max = double.MinValue;
+        for (var j = 0; j < count; j++)
+        {
+            var value = raw[j] = Weigh(hosts[idx[j]], request);
+            if (value < min) min = value;
+            if (value > max) max = value;
+        }
+        return (min, max);
+    }
+}
+
+public static class WeigherLoop
+{
+    public static (double Min, double Max) WeighAll<T>(T weigher, HostCandidate[] hosts, int[] idx, int count, PlacementRequest request,
+                                                       Span<double> raw)
+        where T : struct, IHostWeigher
+    {
+        double min = double.MaxValue, max = double.MinValue;
+        for (var j = 0; j < count; j++)
+        {
+            var value = raw[j] = weigher.Weigh(hosts[idx[j]], request);
+            if (value < min) min = value;
+            if (value > max) max = value;
+        }
+        return (min, max);
+    }
 }
 
 public static class WeigherNames
@@ -30,22 +63,31 @@ public static class WeigherNames
 }
 
 /// <summary>Free memory (MiB). Spread: emptiest first.</summary>
-public sealed class FreeMemoryWeigher : IHostWeigher
+public readonly struct FreeMemoryWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.FreeMemory;
     public double Weigh(HostCandidate host, PlacementRequest r) => host.FreeMemoryMiB;
 }
 
 /// <summary>Free vCPUs (after the allocation ratio).</summary>
-public sealed class FreeVcpusWeigher : IHostWeigher
+public readonly struct FreeVcpusWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.FreeVcpus;
     public double Weigh(HostCandidate host, PlacementRequest r) => host.FreeVcpus;
 }
 
 /// <summary>Free disk (GiB).</summary>
-public sealed class FreeDiskWeigher : IHostWeigher
+public readonly struct FreeDiskWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.FreeDisk;
     public bool AppliesTo(PlacementRequest r) => r.Demand.DiskGiB > 0;
     public double Weigh(HostCandidate host, PlacementRequest r) => host.FreeDiskGiB;
@@ -57,8 +99,11 @@ public sealed class FreeDiskWeigher : IHostWeigher
 /// so hosts fill up on their bottleneck first and fewer hosts are left with one resource exhausted and others idle
 /// (stranded capacity). Raw value: −(fraction of the dominant resource left free after placement).
 /// </summary>
-public sealed class DominantResourceFitWeigher : IHostWeigher
+public readonly struct DominantResourceFitWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.DominantResourceFit;
 
     public double Weigh(HostCandidate host, PlacementRequest r)
@@ -82,8 +127,11 @@ public sealed class DominantResourceFitWeigher : IHostWeigher
 }
 
 /// <summary>How full the host already is (mean used fraction of vCPU, memory, disk): pack prefers the fullest.</summary>
-public sealed class FillWeigher : IHostWeigher
+public readonly struct FillWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.Fill;
 
     public double Weigh(HostCandidate host, PlacementRequest r)
@@ -105,23 +153,32 @@ public sealed class FillWeigher : IHostWeigher
 }
 
 /// <summary>Fewer instances scores higher: spread keeps failure domains small, pack (negative multiplier) stacks.</summary>
-public sealed class InstanceCountWeigher : IHostWeigher
+public readonly struct InstanceCountWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.InstanceCount;
     public double Weigh(HostCandidate host, PlacementRequest r) => -host.InstanceCount;
 }
 
 /// <summary>Soft affinity: the more members of the group a host holds, the better.</summary>
-public sealed class SoftAffinityWeigher : IHostWeigher
+public readonly struct SoftAffinityWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.SoftAffinity;
     public bool AppliesTo(PlacementRequest r) => r.Group is { Policy: ServerGroupPolicy.SoftAffinity } g && g.TotalMembers > 0;
     public double Weigh(HostCandidate host, PlacementRequest r) => r.Group!.MembersOn(host.Id);
 }
 
 /// <summary>Soft anti-affinity: the fewer members of the group a host holds, the better.</summary>
-public sealed class SoftAntiAffinityWeigher : IHostWeigher
+public readonly struct SoftAntiAffinityWeigher : IHostWeigher
 {
+    public (double Min, double Max) WeighAll(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, Span<double> raw) =>
+        WeigherLoop.WeighAll(this, hosts, idx, count, request, raw);
+
     public string Name => WeigherNames.SoftAntiAffinity;
     public bool AppliesTo(PlacementRequest r) => r.Group is { Policy: ServerGroupPolicy.SoftAntiAffinity } g && g.TotalMembers > 0;
     public double Weigh(HostCandidate host, PlacementRequest r) => -r.Group!.MembersOn(host.Id);

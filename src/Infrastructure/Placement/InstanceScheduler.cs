@@ -40,7 +40,6 @@ public sealed class InstanceScheduler(
     PlacementPipeline pipeline,
     HostSnapshot snapshot,
     JobDispatcher dispatcher,
-    HypervisorDrivers drivers,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 4;
@@ -85,7 +84,7 @@ public sealed class InstanceScheduler(
         Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, ServerGroup? group, int count, int top, CancellationToken ct)
     {
         var hosts = (await snapshot.GetAsync(db, ct, fresh: true)).ToArray();
-        var request = PlacementRequests.For(flavor, image, plan, zoneId, await GroupPlacementAsync(group, ct), drivers.Kinds,
+        var request = PlacementRequests.For(flavor, image, plan, zoneId, await GroupPlacementAsync(group, ct),
             options.Value.Placement.MaxInstancesPerHost);
         var first = pipeline.Rank(request, hosts, top, detailed: true);
         var picks = new List<HostCandidate?>(count);
@@ -125,7 +124,7 @@ public sealed class InstanceScheduler(
         if (r.Group is null)
         {
             // Nothing can fit on what we see: refuse without a transaction (the caller refreshes once before believing it).
-            var quick = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, null, drivers.Kinds, maxPerHost);
+            var quick = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, null, maxPerHost);
             if (!pipeline.Rank(quick, hosts, 1).Found) throw Refusal(quick, hosts, 0);
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -145,7 +144,7 @@ public sealed class InstanceScheduler(
             group = await GroupPlacementAsync(g, ct);
         }
 
-        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, group, drivers.Kinds, maxPerHost);
+        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, group, maxPerHost);
         var parent = r.Count > 1
             ? new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, null, now)
               {
