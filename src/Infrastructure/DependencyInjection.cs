@@ -55,6 +55,8 @@ public static class DependencyInjection
             ? PlacementPipeline.WithFilterOrder(order)
             : PlacementPipeline.Default);
         services.AddSingleton<HostSnapshot>();
+        services.AddSingleton<PlacementStats>();
+        services.AddSingleton<CatalogCache>();
         services.AddScoped<CapacityClaims>();
         services.AddScoped<InstanceScheduler>();
         services.AddScoped<JobDispatcher>();

@@ -40,6 +40,7 @@ public sealed class InstanceScheduler(
     PlacementPipeline pipeline,
     HostSnapshot snapshot,
     JobDispatcher dispatcher,
+    PlacementStats stats,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 4;
@@ -61,15 +62,23 @@ public sealed class InstanceScheduler(
                 // Never refuse on a stale view (a host added or re-enabled a moment ago): refresh, then decide.
                 db.ChangeTracker.Clear();
                 fresh = true;
+                stats.RefreshedBeforeRefusing();
+            }
+            catch (NoValidHostException)
+            {
+                stats.Refused();
+                throw;
             }
             catch (Exception ex) when (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
             {
                 // A deadlock between two batches, a busy database, or the same key committed first: look again, a
                 // little later and not in step with whoever we collided with.
                 db.ChangeTracker.Clear();
+                stats.TransactionRetried();
                 await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);
             }
         }
+        stats.Admitted(admission.Instances.Count);
         // Committed: nothing after this point may be cancelled by the client going away.
         foreach (var op in await ChildrenOf(admission.Operation, CancellationToken.None))
             await dispatcher.DispatchAsync(op, CancellationToken.None);
@@ -216,6 +225,7 @@ public sealed class InstanceScheduler(
                 if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, ct)) return candidate.Host;
                 lost.Add(candidate.Host.Id);
                 avoid.Add(candidate.Host.Id);
+                stats.ClaimLost();
             }
             // Read the truth about the hosts we lost into the snapshot we rank on.
             await snapshot.ReloadAsync(db, lost, ct);

@@ -4,6 +4,7 @@ using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Flavors;
@@ -97,7 +98,7 @@ public static class FlavorsEndpoints
         return Store.Created(http, $"/v1/flavors/{flavor.Id}", flavor.Version, FlavorResponse.From(flavor));
     }
 
-    private static async Task<IResult> Update(Guid id, UpdateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Update(Guid id, CatalogCache cache, UpdateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var flavor = await db.Flavors.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, flavor.Version);
@@ -113,11 +114,16 @@ public static class FlavorsEndpoints
         flavor.SetHints(Hints.Merge(flavor.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits), inUse);
         if (req.Family is { } family) flavor.SetFamily(family);
         await db.SaveChangesAsync(ct);
+        cache.Invalidate(id);
         return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
-        Store.DeleteAsync<Flavor>(db, http, id, Resource, () => InUseAsync(db, id, ct), ct);
+    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var result = await Store.DeleteAsync<Flavor>(db, http, id, Resource, () => InUseAsync(db, id, ct), ct);
+        cache.Invalidate(id);
+        return result;
+    }
 
     private static async Task<string?> InUseAsync(IaasDbContext db, Guid id, CancellationToken ct)
     {

@@ -5,6 +5,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Images;
@@ -95,7 +96,7 @@ public static class ImagesEndpoints
         return Store.Created(http, $"/v1/images/{image.Id}", image.Version, ImageResponse.From(image));
     }
 
-    private static async Task<IResult> Update(Guid id, UpdateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Update(Guid id, CatalogCache cache, UpdateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var image = await db.Images.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, image.Version);
@@ -105,13 +106,18 @@ public static class ImagesEndpoints
         image.SetPlacement(req.Hypervisor is null ? image.Hypervisor : req.Hypervisor.Length == 0 ? null : req.Hypervisor,
             Hints.Merge(image.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
         await db.SaveChangesAsync(ct);
+        cache.Invalidate(id);
         return Store.Ok(http, image.Version, ImageResponse.From(image));
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
-        Store.DeleteAsync<Image>(db, http, id, Resource, async () =>
+    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var result = await Store.DeleteAsync<Image>(db, http, id, Resource, async () =>
         {
             var live = await db.Instances.CountAsync(i => i.ImageId == id && i.Status != InstanceStatus.Deleted, ct);
             return live > 0 ? $"{live} instance(s) use it" : null;
         }, ct);
+        cache.Invalidate(id);
+        return result;
+    }
 }

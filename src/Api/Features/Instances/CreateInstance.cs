@@ -37,12 +37,12 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
 public static class CreateInstance
 {
     public static async Task<IResult> Handle(CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler,
-                                             HttpContext http, CancellationToken ct)
+                                             CatalogCache catalog, HttpContext http, CancellationToken ct)
     {
         var tenantId = await ResolveTenantAsync(req, caller, db, ct);
-        var flavor = await db.Flavors.AsNoTracking().GetAsync(req.FlavorId!.Value, "flavor", ct);
-        var image = await db.Images.AsNoTracking().GetAsync(req.ImageId!.Value, "image", ct);
-        var plan = await db.SlaPlans.AsNoTracking().GetAsync(req.SlaPlanId!.Value, "sla-plan", ct);
+        var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
+        var image = await catalog.ImageAsync(db, req.ImageId!.Value, ct);
+        var plan = await catalog.PlanAsync(db, req.SlaPlanId!.Value, ct);
         if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
         var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
         if (group is not null && group.TenantId != tenantId) throw new NotFoundException("server-group", group.Id);

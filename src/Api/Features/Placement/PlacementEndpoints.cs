@@ -20,6 +20,9 @@ public sealed record RankedHostResponse(int Rank, Guid HostId, string HostName, 
 public sealed record PreviewResponse(string Profile, int Candidates, IReadOnlyList<RankedHostResponse> Ranked, IReadOnlyList<object> Eliminations,
                                      IReadOnlyList<Guid?> Picks, ResourcesDto Demand);
 
+/// <summary>This API process's placement counters since it started, and how many hosts its snapshot holds.</summary>
+public sealed record PlacementStatsResponse(PlacementCounters Counters, int SnapshotHosts);
+
 public sealed class PreviewValidator : AbstractValidator<PreviewRequest>
 {
     public PreviewValidator()
@@ -38,9 +41,14 @@ public sealed class PreviewValidator : AbstractValidator<PreviewRequest>
 /// </summary>
 public static class PlacementEndpoints
 {
-    public static void MapPlacement(this RouteGroupBuilder v1) =>
+    public static void MapPlacement(this RouteGroupBuilder v1)
+    {
         v1.MapPost("/placement/preview", Preview).WithTags("Placement").WithName("PreviewPlacement")
           .Validate<PreviewRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
+        v1.MapGet("/placement/stats", (PlacementStats stats, HostSnapshot snapshot) =>
+                TypedResults.Ok(new PlacementStatsResponse(stats.Read(), snapshot.Count)))
+          .WithTags("Placement").WithName("PlacementStats").RequireAuthorization(AuthorizationPolicies.Admin);
+    }
 
     private static async Task<IResult> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CancellationToken ct)
     {

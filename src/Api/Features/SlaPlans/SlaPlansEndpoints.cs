@@ -5,6 +5,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.SlaPlans;
@@ -82,7 +83,7 @@ public static class SlaPlansEndpoints
         return Store.Created(http, $"/v1/sla-plans/{plan.Id}", plan.Version, SlaPlanResponse.From(plan));
     }
 
-    private static async Task<IResult> Update(Guid id, SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Update(Guid id, CatalogCache cache, SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var plan = await db.SlaPlans.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, plan.Version);
@@ -90,6 +91,7 @@ public static class SlaPlansEndpoints
             await db.SlaPlans.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
         Apply(plan, req);
         await db.SaveChangesAsync(ct);
+        cache.Invalidate(id);
         return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
     }
 
@@ -107,10 +109,14 @@ public static class SlaPlansEndpoints
         if (req.RequiredCapabilities is { } capabilities) plan.RequiredCapabilities = capabilities.Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
-        Store.DeleteAsync<SlaPlan>(db, http, id, Resource, async () =>
+    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var result = await Store.DeleteAsync<SlaPlan>(db, http, id, Resource, async () =>
         {
             var live = await db.Instances.CountAsync(i => i.SlaPlanId == id && i.Status != InstanceStatus.Deleted, ct);
             return live > 0 ? $"{live} instance(s) run under it" : null;
         }, ct);
+        cache.Invalidate(id);
+        return result;
+    }
 }
