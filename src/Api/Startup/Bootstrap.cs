@@ -1,5 +1,6 @@
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure;
@@ -100,6 +101,9 @@ public static class Bootstrap
         ];
         foreach (var f in flavors)
             db.Flavors.Add(new Flavor(f.Name, new Resources(f.Vcpus, f.MemoryMiB, f.DiskGiB, 1000), f.Family, now));
+        var gpu = new Flavor("g1.large", new Resources(8, 32768, 200, 1000), FlavorFamily.Compute, now);
+        gpu.SetHints(new PlacementHints(null, ["avx2"], ["gpu"], []), inUse: false);   // lands on compute-a3 only
+        db.Flavors.Add(gpu);
 
         db.Images.AddRange(
             new Image("ubuntu-24.04", "ubuntu", ImageFormat.Qcow2, 10, 2560, now),
@@ -107,7 +111,8 @@ public static class Bootstrap
             new Image("alpine-3.20", "alpine", ImageFormat.Raw, 1, 128, now));
 
         db.SlaPlans.AddRange(
-            Plan("gold", 900, [ProvisioningScheme.Immediate, ProvisioningScheme.Reservation], false, PlacementStrategy.Spread, 99.95, 120, 0.50m, 25),
+            Plan("gold", 900, [ProvisioningScheme.Immediate, ProvisioningScheme.Reservation], false, PlacementStrategy.Spread, 99.95, 120, 0.50m, 25,
+                 [CapabilityNames.LiveMigration]),
             Plan("silver", 500, [ProvisioningScheme.Immediate, ProvisioningScheme.BestEffort, ProvisioningScheme.Reservation], false,
                  PlacementStrategy.Spread, 99.9, 300, 0.25m, 10),
             Plan("bronze", 100, [ProvisioningScheme.Immediate, ProvisioningScheme.BestEffort], true, PlacementStrategy.Pack, 99.0, 900, 0.10m, 0));
@@ -125,11 +130,12 @@ public static class Bootstrap
         Console.WriteLine($"  (kept in {path})");
 
         SlaPlan Plan(string name, int priority, List<ProvisioningScheme> schemes, bool preemptible, PlacementStrategy strategy,
-                     double availability, int maxSeconds, decimal price, double penalty) =>
+                     double availability, int maxSeconds, decimal price, double penalty, List<string>? capabilities = null) =>
             new(name, now)
             {
                 Priority = priority, Schemes = schemes, Preemptible = preemptible, PlacementStrategy = strategy,
                 AvailabilityTarget = availability, MaxProvisioningSeconds = maxSeconds, PricePerHour = price, PenaltyPercent = penalty,
+                RequiredCapabilities = capabilities ?? [],
             };
     }
 }
