@@ -80,15 +80,17 @@ public sealed class FiltersTests
     }
 
     [Fact]
-    public void DiskAndNetworkFilters_CompareAgainstWhatIsLeft_AndSkipZeroDemands()
+    public void DiskAndNetworkFilters_CompareAgainstWhatIsLeft_EvenForZeroDemands()
     {
         var host = Candidate(1, diskGiB: 100, networkMbps: 1000, allocated: new Resources(0, 0, 60, 900));
         Assert.True(new DiskFilter().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
         Assert.True(new NetworkFilter().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
         Assert.False(new DiskFilter().Passes(host, Request(diskGiB: 41)));
         Assert.False(new NetworkFilter().Passes(host, Request(networkMbps: 101)));
-        Assert.False(new DiskFilter().AppliesTo(Request(diskGiB: 0)));
-        Assert.False(new NetworkFilter().AppliesTo(Request(networkMbps: 0)));
+        // Zero demand still fails an over-committed host (a lowered ratio): the claim's WHERE says the same.
+        var overcommitted = Candidate(2, diskGiB: 100, networkMbps: 1000, allocated: new Resources(0, 0, 120, 1100));
+        Assert.False(new DiskFilter().Passes(overcommitted, Request(diskGiB: 0)));
+        Assert.False(new NetworkFilter().Passes(overcommitted, Request(networkMbps: 0)));
     }
 
     [Fact]
@@ -97,7 +99,7 @@ public sealed class FiltersTests
         var filter = new CpuFeaturesFilter();
         var host = Candidate(1, cpuModel: "Intel Xeon Gold 6338", cpuFeatures: ["aes", "avx2", "sse4_2"]);
         Assert.False(filter.AppliesTo(Request()));
-        Assert.True(filter.Passes(host, Request() with { RequiredCpuFeatures = Set("avx2", "aes") }));
+        Assert.True(filter.Passes(host, Request() with { RequiredCpuFeatures = Set("AVX2", "aes") }));   // case-insensitive
         var needsAvx512 = Request() with { RequiredCpuFeatures = Set("avx2", "avx512f") };
         Assert.False(filter.Passes(host, needsAvx512));
         Assert.Equal("CPU lacks avx512f", filter.Explain(host, needsAvx512));

@@ -80,6 +80,29 @@ public sealed class PlacementPipelineTests
     }
 
     [Fact]
+    public void PartitionedRanking_EqualsTheSingleThreadedOne_ForLargeClouds()
+    {
+        var random = new Random(11);
+        var hosts = Enumerable.Range(1, 6000).Select(i => Candidate(i, state: random.Next(40) == 0 ? Inventory.HostState.Disabled : Inventory.HostState.Enabled,
+            traits: random.Next(2) == 0 ? ["ssd"] : [], allocated: new Resources(random.Next(0, 16), random.Next(0, 65536), random.Next(0, 900), 0))).ToArray();
+        var single = new PlacementPipeline(PlacementPipeline.AllFilters, PlacementPipeline.AllWeighers) { Parallelism = 1 };
+        var parallel = new PlacementPipeline(PlacementPipeline.AllFilters, PlacementPipeline.AllWeighers) { Parallelism = 4, ParallelThreshold = 1000 };
+        foreach (var request in new[]
+                 {
+                     Request(vcpus: 1, memoryMiB: 2048), Request(vcpus: 4, memoryMiB: 32768, strategy: PlacementStrategy.Pack),
+                     Request() with { RequiredTraits = ["ssd"] }, Request(vcpus: 64),
+                 })
+        {
+            var a = single.Rank(request, hosts, 10);
+            var b = parallel.Rank(request, hosts, 10);
+            Assert.Equal(a.Ranked.Select(r => r.Host.Id), b.Ranked.Select(r => r.Host.Id));
+            Assert.Equal(a.Ranked.Select(r => Math.Round(r.Score, 9)), b.Ranked.Select(r => Math.Round(r.Score, 9)));
+            Assert.Equal(a.Trace.Select(t => (t.Filter, t.Before, t.After)), b.Trace.Select(t => (t.Filter, t.Before, t.After)));
+            Assert.Equal(a.Candidates, b.Candidates);
+        }
+    }
+
+    [Fact]
     public void Rank_SkipsExcludedHosts()
     {
         var hosts = new[] { Candidate(1), Candidate(2) };

@@ -161,7 +161,6 @@ public readonly struct DiskFilter : IHostFilter
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.Disk;
-    public bool AppliesTo(PlacementRequest r) => r.Demand.DiskGiB > 0;
     public bool Passes(HostCandidate host, PlacementRequest r) => host.Allocated.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB;
     public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.DiskGiB} GiB, {Math.Max(0, host.FreeDiskGiB):0.##} free";
 }
@@ -172,7 +171,6 @@ public readonly struct NetworkFilter : IHostFilter
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.Network;
-    public bool AppliesTo(PlacementRequest r) => r.Demand.NetworkMbps > 0;
     public bool Passes(HostCandidate host, PlacementRequest r) =>
         host.Allocated.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps;
     public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.NetworkMbps} Mbps, {Math.Max(0, host.FreeNetworkMbps):0.##} free";
@@ -191,7 +189,7 @@ public readonly struct CpuFeaturesFilter : IHostFilter
     {
         if (r.RequiredCpuModel is { } model && !string.Equals(host.CpuModel, model, StringComparison.OrdinalIgnoreCase)) return false;
         foreach (var feature in r.RequiredCpuFeatures)
-            if (!host.CpuFeatures.Contains(feature)) return false;
+            if (!host.CpuFeatures.Contains(feature)) return false;   // case-insensitive: the host's set ignores case
         return true;
     }
 

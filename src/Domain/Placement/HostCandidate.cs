@@ -14,19 +14,20 @@ public sealed class HostCandidate
     public HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                          Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
                          string? cpuModel, IEnumerable<string> cpuFeatures, IEnumerable<string> traits,
-                         DriverCapabilities? capabilities = null, long configVersion = 0)
+                         DriverCapabilities? capabilities = null, long configVersion = 0, long rowVersion = 0)
         : this(id, name, zoneId, regionId, hypervisor, state, power, capacity, reserved, ratios, allocated, instanceCount, cpuModel,
-               cpuFeatures as FrozenSet<string> ?? cpuFeatures.ToFrozenSet(StringComparer.Ordinal),
-               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.Ordinal), capabilities, configVersion)
+               cpuFeatures as FrozenSet<string> ?? cpuFeatures.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
+               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.OrdinalIgnoreCase), capabilities, configVersion, rowVersion)
     {
     }
 
     private HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                           Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
                           string? cpuModel, FrozenSet<string> cpuFeatures, FrozenSet<string> traits, DriverCapabilities? capabilities,
-                          long configVersion)
+                          long configVersion, long rowVersion)
     {
         ConfigVersion = configVersion;
+        RowVersion = rowVersion;
         Id = id;
         Name = name;
         ZoneId = zoneId;
@@ -71,6 +72,9 @@ public sealed class HostCandidate
     /// <summary>The host's configuration version as placement saw it (claims require it unchanged).</summary>
     public long ConfigVersion { get; }
 
+    /// <summary>The host row's version when read (a refresh skips rows whose version did not move).</summary>
+    public long RowVersion { get; }
+
     /// <summary>What the host's driver can do (null: no driver for this kind in this process).</summary>
     public DriverCapabilities? Capabilities { get; }
 
@@ -97,13 +101,13 @@ public sealed class HostCandidate
 
     public HostCandidate WithAllocation(Resources allocated, int instanceCount) =>
         new(Id, Name, ZoneId, RegionId, Hypervisor, State, Power, Capacity, Reserved, Ratios, allocated, instanceCount, CpuModel,
-            CpuFeatures, Traits, Capabilities, ConfigVersion);
+            CpuFeatures, Traits, Capabilities, ConfigVersion, RowVersion);
 
     public HostCandidate WithHypervisor(string hypervisor, DriverCapabilities? capabilities) =>
         new(Id, Name, ZoneId, RegionId, hypervisor, State, Power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
-            CpuFeatures, Traits, capabilities, ConfigVersion);
+            CpuFeatures, Traits, capabilities, ConfigVersion, RowVersion);
 
     public static HostCandidate From(Host h, DriverCapabilities? capabilities) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor,
         h.State, h.Power, h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits,
-        capabilities, h.ConfigVersion);
+        capabilities, h.ConfigVersion, h.Version);
 }

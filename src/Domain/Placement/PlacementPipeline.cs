@@ -79,8 +79,13 @@ public sealed class PlacementPipeline
     /// <param name="detailed">Also record which hosts each filter eliminated and why, and each weigher's contribution.</param>
     public PlacementResult Rank(PlacementRequest request, IReadOnlyList<HostCandidate> list, int top = int.MaxValue, bool detailed = false)
     {
-        var hosts = list as HostCandidate[] ?? list.ToArray();   // the snapshot is an array: index it directly, not through an interface
-        var partitions = detailed || hosts.Length < ParallelThreshold ? 1 : Math.Max(1, Parallelism);
+        // Read every slot exactly once: the snapshot may replace a host's entry while we decide, and the host that
+        // passed the filters must be the one we return (its configuration version is what the claim checks).
+        var total = list.Count;
+        var hosts = ArrayPool<HostCandidate>.Shared.Rent(Math.Max(1, total));
+        if (list is HostCandidate[] array) Array.Copy(array, hosts, total);
+        else for (var i = 0; i < total; i++) hosts[i] = list[i];
+        var partitions = detailed || total < ParallelThreshold ? 1 : Math.Max(1, Parallelism);
         var profile = PlacementProfile.For(request.Strategy);
         var weighers = _weighers.Where(w => profile.Multiplier(w.Name) != 0 && w.AppliesTo(request)).ToArray();
         var parts = new Partition[partitions];
@@ -89,8 +94,8 @@ public sealed class PlacementPipeline
             // Phase 1, per partition (in parallel for large clouds): filters, then every weigher's raw values.
             Run(partitions, p =>
             {
-                var from = (int)((long)hosts.Length * p / partitions);
-                var to = (int)((long)hosts.Length * (p + 1) / partitions);
+                var from = (int)((long)total * p / partitions);
+                var to = (int)((long)total * (p + 1) / partitions);
                 parts[p] = Partition.Filter(_filters, weighers, request, hosts, from, to, detailed);
             });
 
@@ -148,6 +153,8 @@ public sealed class PlacementPipeline
         finally
         {
             foreach (var part in parts) part?.Dispose();
+            Array.Clear(hosts, 0, total);
+            ArrayPool<HostCandidate>.Shared.Return(hosts);
         }
     }
 

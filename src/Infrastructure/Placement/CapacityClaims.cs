@@ -16,11 +16,13 @@ public sealed class CapacityClaims(IaasDbContext db)
 {
     /// <summary>
     /// Claims <paramref name="d"/> on an enabled, powered-on host whose configuration is still the one placement
-    /// filtered on (<paramref name="configVersion"/>), or returns false if it no longer fits or has changed.
+    /// filtered on (<paramref name="configVersion"/>) and that holds fewer than <paramref name="maxInstances"/>
+    /// instances (0: no cap), or returns false if it no longer fits or has changed.
     /// </summary>
-    public async Task<bool> TryClaimHostAsync(Guid hostId, Resources d, long configVersion, CancellationToken ct) =>
+    public async Task<bool> TryClaimHostAsync(Guid hostId, Resources d, long configVersion, int maxInstances, CancellationToken ct) =>
         await AdjustHostsAsync(Fitting(hostId, d).Where(h => h.State == HostState.Enabled && h.Power == HostPower.On
-                                                             && h.ConfigVersion == configVersion), d, +1, ct) == 1;
+                                                             && h.ConfigVersion == configVersion
+                                                             && (maxInstances <= 0 || h.InstanceCount < maxInstances)), d, +1, ct) == 1;
 
     /// <summary>Claims on a host whatever its state (an operator restoring an instance with reset-state), if it fits.</summary>
     public async Task<bool> TryReclaimHostAsync(Guid hostId, Resources d, CancellationToken ct) =>

@@ -14,13 +14,19 @@ namespace IaasApi.Infrastructure.Placement;
 /// every <c>RefreshMilliseconds</c>, fully every <c>FullRefreshSeconds</c> (deleted hosts, clock skew), and host by
 /// host after a lost claim. It may be stale; the database stays the arbiter through the conditional-UPDATE claim, so
 /// staleness can only cost a retry, never an over-allocation.
+/// Every mutation (table swap, slot write) happens under one lock; readers take the array without locking and read
+/// each slot once per decision (the pipeline copies the references).
 /// </summary>
 public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, IOptions<IaasOptions> options, ILogger<HostSnapshot> log)
 {
-    // Commits land a little after the updated_at they wrote; re-reading this far back catches them.
-    private static readonly TimeSpan SkewMargin = TimeSpan.FromSeconds(1);
+    // A commit lands after the updated_at it wrote, and replicas' clocks differ a little: re-reading this far back
+    // catches both (replica clocks are assumed NTP-synchronised well within it). Unchanged rows cost no allocation.
+    private static readonly TimeSpan SkewMargin = TimeSpan.FromSeconds(5);
+    // A refusal is re-checked on a full re-read at most this often (the full read also catches what skew hid).
+    private static readonly TimeSpan FullBeforeRefusingAfter = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly Lock _mutate = new();
     private volatile Table _table = Table.Empty;
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
     private long _lastRefreshTicks;
@@ -29,10 +35,10 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
 
     public int Count => _table.Hosts.Length;
 
-    /// <summary>Hosts ordered by id. The array is shared: never modify it (copy it to place a batch).</summary>
+    /// <summary>Hosts ordered by id. The array is shared: never modify it; read each slot once (copy the references).</summary>
     /// <param name="fresh">Wait for a refresh that starts after this call (a refusal must not rest on a stale view);
     /// concurrent callers share one such refresh.</param>
-    public async ValueTask<IReadOnlyList<HostCandidate>> GetAsync(IaasDbContext db, CancellationToken ct, bool fresh = false)
+    public async ValueTask<HostCandidate[]> GetAsync(IaasDbContext db, CancellationToken ct, bool fresh = false)
     {
         var asked = clock.GetTimestamp();
         var o = options.Value.Placement;
@@ -44,7 +50,8 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
         try
         {
             var now = clock.GetTimestamp();
-            if (!_table.Loaded || clock.GetElapsedTime(_lastFullTicks, now) > TimeSpan.FromSeconds(o.FullRefreshSeconds))
+            var sinceFull = clock.GetElapsedTime(_lastFullTicks, now);
+            if (!_table.Loaded || sinceFull > TimeSpan.FromSeconds(o.FullRefreshSeconds) || (fresh && sinceFull > FullBeforeRefusingAfter))
                 await LoadAllAsync(db, ct);
             else if (fresh ? _lastRefreshStartTicks < asked
                            : clock.GetElapsedTime(_lastRefreshTicks, now) > TimeSpan.FromMilliseconds(o.RefreshMilliseconds))
@@ -58,31 +65,29 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     }
 
     /// <summary>
-    /// Adds a claim this process just made (or, with a negative delta, takes back one that did not commit), so the
-    /// next decision sees it at once instead of racing for the same host. A compare-and-swap on the host's slot:
-    /// concurrent adjustments add up. Drift (a rollback we missed, another replica's claims) is corrected by the
-    /// next refresh, which reads the committed rows.
+    /// Adds a claim this process just made, so the next decision sees it at once instead of racing for the same host.
+    /// (A claim that then does not commit is not subtracted: the caller reloads the host's committed row instead.)
     /// </summary>
     public void Adjust(Guid hostId, Resources delta, int instances)
     {
-        var table = _table;
-        if (!table.Index.TryGetValue(hostId, out var i)) return;
-        while (true)
+        lock (_mutate)
         {
-            var current = Volatile.Read(ref table.Hosts[i]);
-            var next = current.WithAllocation(current.Allocated + delta, current.InstanceCount + instances);
-            if (ReferenceEquals(Interlocked.CompareExchange(ref table.Hosts[i], next, current), current)) return;
+            var table = _table;
+            if (!table.Index.TryGetValue(hostId, out var i)) return;
+            var current = table.Hosts[i];
+            table.Hosts[i] = current.WithAllocation(current.Allocated + delta, current.InstanceCount + instances);
         }
     }
 
     /// <summary>
-    /// Re-reads the given hosts (after claims on them were lost): their real allocation, state, or their deletion.
-    /// Claims on them are not ours (we lost them), so the rows hold nothing this transaction might roll back.
+    /// Re-reads the given hosts' committed rows (after claims on them were lost, or after a transaction holding our own
+    /// claims on them rolled back): their real allocation, state, or their deletion. Call it outside a transaction that
+    /// holds claims on them, or the rows would include claims that may still roll back.
     /// </summary>
     public async Task ReloadAsync(IaasDbContext db, IReadOnlyCollection<Guid> hostIds, CancellationToken ct)
     {
         if (hostIds.Count == 0) return;
-        var rows = (await Project(db.Hosts.Where(h => hostIds.Contains(h.Id))).ToListAsync(ct)).Select(WithDriver).ToList();
+        var rows = await Rows(db.Hosts.Where(h => hostIds.Contains(h.Id))).ToListAsync(ct);
         Merge(rows, removed: hostIds.Except(rows.Select(r => r.Id)).ToList());
     }
 
@@ -90,8 +95,13 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     {
         _lastRefreshStartTicks = clock.GetTimestamp();
         var started = clock.GetUtcNow();
-        var rows = await Project(db.Hosts).ToListAsync(ct);
-        _table = Table.Of(rows.Select(WithDriver));
+        var rows = await Rows(db.Hosts).ToListAsync(ct);
+        lock (_mutate)
+        {
+            var old = _table;
+            // Reuse the candidates that did not change (same row version): no FrozenSets rebuilt for them.
+            _table = Table.Of(rows.Select(r => old.Index.TryGetValue(r.Id, out var i) && old.Hosts[i].RowVersion == r.Version ? old.Hosts[i] : Build(r)));
+        }
         _watermark = started - SkewMargin;
         _lastRefreshTicks = _lastFullTicks = clock.GetTimestamp();
         log.LogDebug("Placement snapshot: {Count} hosts loaded", rows.Count);
@@ -102,31 +112,40 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
         _lastRefreshStartTicks = clock.GetTimestamp();
         var started = clock.GetUtcNow();
         var since = _watermark;
-        var rows = (await Project(db.Hosts.Where(h => h.UpdatedAt >= since)).ToListAsync(ct)).Select(WithDriver).ToList();
+        var rows = await Rows(db.Hosts.Where(h => h.UpdatedAt >= since)).ToListAsync(ct);
         Merge(rows, removed: []);
         _watermark = started - SkewMargin;
         _lastRefreshTicks = clock.GetTimestamp();
     }
 
-    private void Merge(IReadOnlyList<HostCandidate> rows, IReadOnlyList<Guid> removed)
+    private void Merge(IReadOnlyList<HostRow> rows, IReadOnlyList<Guid> removed)
     {
-        var table = _table;
-        var added = new List<HostCandidate>();
-        foreach (var row in rows)
+        lock (_mutate)
         {
-            if (table.Index.TryGetValue(row.Id, out var i)) table.Hosts[i] = row;
-            else added.Add(row);
+            var table = _table;
+            var added = new List<HostCandidate>();
+            foreach (var row in rows)
+            {
+                if (!table.Index.TryGetValue(row.Id, out var i)) added.Add(Build(row));
+                else if (table.Hosts[i].RowVersion != row.Version) table.Hosts[i] = Build(row);
+            }
+            if (added.Count > 0 || removed.Count > 0)
+                _table = Table.Of(table.Hosts.Where(h => !removed.Contains(h.Id)).Concat(added));   // structure changed: a new table
         }
-        if (added.Count > 0 || removed.Count > 0)
-            _table = Table.Of(table.Hosts.Where(h => !removed.Contains(h.Id)).Concat(added));   // structure changed: a new table
     }
 
-    private HostCandidate WithDriver(HostCandidate h) => h.WithHypervisor(h.Hypervisor, drivers.CapabilitiesOf(h.Hypervisor));
+    private HostCandidate Build(HostRow r) => new(r.Id, r.Name, r.ZoneId, r.RegionId, r.Hypervisor, r.State, r.Power, r.Capacity, r.Reserved,
+        r.Ratios, r.Allocated, r.InstanceCount, r.CpuModel, r.CpuFeatures, r.Traits, drivers.CapabilitiesOf(r.Hypervisor), r.ConfigVersion, r.Version);
 
-    private static IQueryable<HostCandidate> Project(IQueryable<Domain.Inventory.Host> hosts) =>
-        hosts.AsNoTracking().Select(h => new HostCandidate(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power,
-            h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, null,
-            h.ConfigVersion));
+    private static IQueryable<HostRow> Rows(IQueryable<Domain.Inventory.Host> hosts) =>
+        hosts.AsNoTracking().Select(h => new HostRow(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power, h.Capacity, h.Reserved,
+            h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, h.ConfigVersion, h.Version));
+
+    /// <summary>A host row as read, before it becomes a (more expensive) candidate.</summary>
+    private sealed record HostRow(Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, Domain.Inventory.HostState State,
+                                  Domain.Inventory.HostPower Power, Resources Capacity, Resources Reserved, Domain.Inventory.AllocationRatios Ratios,
+                                  Resources Allocated, int InstanceCount, string? CpuModel, List<string> CpuFeatures, List<string> Traits,
+                                  long ConfigVersion, long Version);
 
     /// <summary>Hosts by id, and where each sits in the array. Replaced whole when hosts come or go.</summary>
     private sealed record Table(HostCandidate[] Hosts, Dictionary<Guid, int> Index, bool Loaded)

@@ -17,9 +17,10 @@ using Npgsql;
 namespace IaasApi.Infrastructure.Placement;
 
 /// <summary>A create request with its references resolved (the handler checked they exist and belong together).</summary>
+/// <param name="ExplainRefusals">Build a refusal's per-host reasons (admins see them; for tenants counts are enough).</param>
 public sealed record AdmissionRequest(
     Guid TenantId, string Name, Flavor Flavor, Image Image, SlaPlan Plan, Guid? ZoneId, string? UserData, int Count, string Actor,
-    IdempotencyContext? Idempotency = null, ServerGroup? Group = null);
+    IdempotencyContext? Idempotency = null, ServerGroup? Group = null, bool ExplainRefusals = false);
 
 /// <summary>What was admitted: the instances (status <c>building</c>) and the operation the client polls.</summary>
 public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Operation)
@@ -29,10 +30,12 @@ public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Oper
 }
 
 /// <summary>
-/// Admits instances: quota claim, server-group lock, placement on the in-memory host snapshot, capacity claims on the
-/// ranked hosts (alternates when a concurrent claim wins; lost hosts are re-read and avoided; a few jittered rounds),
-/// then the instance, operation and audit rows — all in ONE transaction; a batch is all or nothing. Jobs are enqueued
-/// only after the commit. Lock order everywhere: tenant row → server group row → host rows.
+/// Admits instances: quota claim, placement on the in-memory host snapshot, capacity claims on the ranked hosts
+/// (alternates when a concurrent claim wins; lost hosts are re-read and avoided; a few rounds), then the instance,
+/// operation and audit rows — all in ONE transaction; a batch is all or nothing. Jobs are enqueued only after the
+/// commit. Lock order everywhere: tenant row → host rows. The tenant row (the quota claim, taken first) also serialises
+/// one tenant's admissions, and server groups belong to one tenant, so a group's members are read and placed with no
+/// concurrent admission into the same group: hard affinity rules hold under any concurrency.
 /// </summary>
 public sealed class InstanceScheduler(
     IaasDbContext db,
@@ -52,37 +55,55 @@ public sealed class InstanceScheduler(
         for (var attempt = 1; ; attempt++)
         {
             if (await PreviousAdmissionAsync(request.Idempotency, ct) is { } earlier) return earlier;
+            var claimed = new List<Guid>(request.Count);
             try
             {
-                admission = await AdmitOnceAsync(request, fresh, ct);
+                admission = await AdmitOnceAsync(request, fresh, claimed, ct);
                 break;
             }
-            catch (NoValidHostException) when (!fresh)
+            catch (Exception ex) when (claimed.Count > 0)
             {
-                // Never refuse on a stale view (a host added or re-enabled a moment ago): refresh, then decide.
+                // Claims this process published to the snapshot did not commit: read those hosts' committed rows back.
                 db.ChangeTracker.Clear();
-                fresh = true;
-                stats.RefreshedBeforeRefusing();
+                await snapshot.ReloadAsync(db, claimed, CancellationToken.None);
+                if (!Retryable(ex, attempt, ref fresh)) throw;
             }
-            catch (NoValidHostException)
+            catch (Exception ex) when (Retryable(ex, attempt, ref fresh))
             {
-                stats.Refused();
-                throw;
-            }
-            catch (Exception ex) when (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
-            {
-                // A deadlock between two batches, a busy database, or the same key committed first: look again, a
-                // little later and not in step with whoever we collided with.
                 db.ChangeTracker.Clear();
-                stats.TransactionRetried();
-                await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);
             }
+            if (attempt > 1 && !fresh) await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);   // out of step with whoever we collided with
         }
         stats.Admitted(admission.Instances.Count);
         // Committed: nothing after this point may be cancelled by the client going away.
         foreach (var op in await ChildrenOf(admission.Operation, CancellationToken.None))
             await dispatcher.DispatchAsync(op, CancellationToken.None);
         return admission;
+    }
+
+    /// <summary>
+    /// Whether to run the admission again: once on a freshly refreshed snapshot before believing a refusal (a host added
+    /// or re-enabled a moment ago), and a few times after a deadlock, a busy database, or the same key committed first.
+    /// </summary>
+    private bool Retryable(Exception ex, int attempt, ref bool fresh)
+    {
+        if (ex is NoValidHostException)
+        {
+            if (!fresh)
+            {
+                fresh = true;
+                stats.RefreshedBeforeRefusing();
+                return true;
+            }
+            stats.Refused();
+            return false;
+        }
+        if (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
+        {
+            stats.TransactionRetried();
+            return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -93,8 +114,7 @@ public sealed class InstanceScheduler(
         Flavor flavor, Image image, SlaPlan plan, Guid? zoneId, ServerGroup? group, int count, int top, CancellationToken ct)
     {
         var hosts = (await snapshot.GetAsync(db, ct, fresh: true)).ToArray();
-        var request = PlacementRequests.For(flavor, image, plan, zoneId, await GroupPlacementAsync(group, ct),
-            options.Value.Placement.MaxInstancesPerHost);
+        var request = PlacementRequests.For(flavor, image, plan, zoneId, await GroupPlacementAsync(group, ct), options.Value.Placement.MaxInstancesPerHost);
         var first = pipeline.Rank(request, hosts, top, detailed: true);
         var picks = new List<HostCandidate?>(count);
         var index = hosts.Select((h, i) => (h.Id, i)).ToDictionary(p => p.Id, p => p.i);
@@ -124,7 +144,7 @@ public sealed class InstanceScheduler(
         return new Admission(instances, op) { Replayed = true };
     }
 
-    private async Task<Admission> AdmitOnceAsync(AdmissionRequest r, bool freshSnapshot, CancellationToken ct)
+    private async Task<Admission> AdmitOnceAsync(AdmissionRequest r, bool freshSnapshot, List<Guid> claimed, CancellationToken ct)
     {
         var now = db.Clock.GetUtcNow();
         var demand = r.Flavor.Resources;
@@ -134,7 +154,8 @@ public sealed class InstanceScheduler(
         {
             // Nothing can fit on what we see: refuse without a transaction (the caller refreshes once before believing it).
             var quick = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, null, maxPerHost);
-            if (!pipeline.Rank(quick, hosts, 1).Found) throw Refusal(quick, hosts, 0);
+            var seen = pipeline.Rank(quick, hosts, 1);
+            if (!seen.Found) throw Refusal(quick, hosts, seen, lost: 0, r.ExplainRefusals);
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
@@ -144,16 +165,7 @@ public sealed class InstanceScheduler(
         if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
             throw await QuotaErrorAsync(r.TenantId, usage, ct);
 
-        GroupPlacement? group = null;
-        if (r.Group is { } g)
-        {
-            // Serialise admissions into one group: with its row locked, the members read below cannot change under us,
-            // so two parallel creates in an anti-affinity group can never both pick the same host.
-            await db.ServerGroups.Where(x => x.Id == g.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Version, x => x.Version + 1), ct);
-            group = await GroupPlacementAsync(g, ct);
-        }
-
-        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, group, maxPerHost);
+        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, await GroupPlacementAsync(r.Group, ct), maxPerHost);
         var parent = r.Count > 1
             ? new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, null, now)
               {
@@ -163,86 +175,81 @@ public sealed class InstanceScheduler(
         if (parent is not null) db.Operations.Add(parent);
 
         var instances = new List<Instance>(r.Count);
-        var claimed = new List<Guid>(r.Count);
         Operation? single = null;
-        try
+        for (var n = 1; n <= r.Count; n++)
         {
-            for (var n = 1; n <= r.Count; n++)
+            var host = await ClaimAsync(request, hosts, r.ExplainRefusals, ct);
+            // Seen at once by this batch's next pick and by concurrent requests of this process. If the transaction
+            // does not commit, the caller re-reads these hosts' committed rows.
+            snapshot.Adjust(host.Id, demand, +1);
+            claimed.Add(host.Id);
+            if (request.Group is { } placed) request = request with { Group = placed.WithMember(host.Id) };
+
+            var name = r.Count > 1 ? $"{r.Name}-{n}" : r.Name;
+            var op = new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, parent?.Id, now)
             {
-                var host = await ClaimAsync(request, hosts, ct);
-                // Seen at once by this batch's next pick and by concurrent requests of this process; taken back below
-                // if the transaction does not commit.
-                snapshot.Adjust(host.Id, demand, +1);
-                claimed.Add(host.Id);
-                if (request.Group is { } placed) request = request with { Group = placed.WithMember(host.Id) };
-
-                var name = r.Count > 1 ? $"{r.Name}-{n}" : r.Name;
-                var op = new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, parent?.Id, now)
-                {
-                    Queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name),
-                    ClientToken = parent is null ? r.Idempotency?.ClientToken : null,
-                    RequestHash = parent is null ? r.Idempotency?.RequestHash : null,
-                };
-                var instance = Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
-                    host.Id, host.ZoneId, r.Actor, op.Id, now, r.Group?.Id);
-                op.BindResource(instance.Id);
-                parent?.BindResource(instance.Id);
-                db.Operations.Add(op);
-                db.Instances.Add(instance);
-                instances.Add(instance);
-                single = op;
-            }
-
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+                Queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+                ClientToken = parent is null ? r.Idempotency?.ClientToken : null,
+                RequestHash = parent is null ? r.Idempotency?.RequestHash : null,
+            };
+            var instance = Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
+                host.Id, host.ZoneId, r.Actor, op.Id, now, r.Group?.Id);
+            op.BindResource(instance.Id);
+            parent?.BindResource(instance.Id);
+            db.Operations.Add(op);
+            db.Instances.Add(instance);
+            instances.Add(instance);
+            single = op;
         }
-        catch
-        {
-            foreach (var hostId in claimed) snapshot.Adjust(hostId, Resources.Zero - demand, -1);
-            throw;
-        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return new Admission(instances, parent ?? single!);
     }
 
     /// <summary>
     /// Ranks the snapshot and claims the best host that still has room. A lost claim (another request got there first,
     /// or the snapshot was stale) puts the host on this request's avoid-list and re-reads it into the snapshot; after
-    /// <c>MaxClaimAttempts</c> alternates a new round ranks again, after a short jittered pause. Bounded by
-    /// <c>MaxRounds</c>: a request never loops. Throws <see cref="NoValidHostException"/> with the trace.
+    /// <c>MaxClaimAttempts</c> alternates a new round ranks again — right away: this transaction holds the tenant row,
+    /// and sleeping with a lock held only makes others wait. Bounded by <c>MaxRounds</c>: a request never loops.
+    /// Throws <see cref="NoValidHostException"/> with the trace.
     /// </summary>
-    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, CancellationToken ct)
+    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, bool explain, CancellationToken ct)
     {
         var o = options.Value.Placement;
         var avoid = new HashSet<Guid>();
         for (var round = 1; ; round++)
         {
             var result = pipeline.Rank(request with { ExcludedHosts = avoid }, hosts, Math.Max(1, o.MaxClaimAttempts));
-            if (!result.Found) throw Refusal(request, hosts, avoid.Count);
+            if (!result.Found) throw Refusal(request, hosts, result, avoid.Count, explain);
 
             var lost = new List<Guid>();
             foreach (var candidate in result.Ranked)
             {
-                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, ct)) return candidate.Host;
+                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, o.MaxInstancesPerHost, ct))
+                    return candidate.Host;
                 lost.Add(candidate.Host.Id);
                 avoid.Add(candidate.Host.Id);
                 stats.ClaimLost();
             }
-            // Read the truth about the hosts we lost into the snapshot we rank on.
+            // Claims we lost are not ours, so these rows hold nothing this transaction may roll back.
             await snapshot.ReloadAsync(db, lost, ct);
-            if (round >= Math.Max(1, o.MaxRounds)) throw Refusal(request, hosts, avoid.Count);
-            await Task.Delay(Random.Shared.Next(1, 10 * round), ct);
+            if (round >= Math.Max(1, o.MaxRounds)) throw Refusal(request, hosts, result with { Ranked = [] }, avoid.Count, explain);
         }
     }
 
     /// <summary>
-    /// The refusal, ranked once more without the avoid-list and with reasons (the API shows those to admins only):
-    /// either the filters now say why nothing fits, or every candidate was taken by concurrent requests ("claim").
+    /// The refusal for a ranking that found nothing. Its own counts always; with <paramref name="explain"/> (admins),
+    /// a detailed re-rank for the per-host reasons — used only if it still finds nothing, so the trace never
+    /// contradicts the refusal. Candidates lost to concurrent claims appear as a final "claim" step.
     /// </summary>
-    private NoValidHostException Refusal(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, int lost)
+    private NoValidHostException Refusal(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, PlacementResult failed, int lost, bool explain)
     {
-        var result = pipeline.Rank(request, hosts, 1, detailed: true);
-        if (!result.Found || lost == 0) return new NoValidHostException(result.Trace);
-        return new NoValidHostException(result.Trace.Append(new FilterStep("claim", result.Candidates, 0)).ToList(),
+        var trace = failed.Trace;
+        if (explain && lost == 0 && pipeline.Rank(request, hosts, 1, detailed: true) is { Found: false } detailed) trace = detailed.Trace;
+        if (lost == 0) return new NoValidHostException(trace);
+        var candidates = trace.Count > 0 ? trace[^1].After + lost : lost;
+        return new NoValidHostException(trace.Append(new FilterStep("claim", candidates, 0)).ToList(),
             $"No valid host was found: {lost} candidate host(s) filled up while this request was being placed.");
     }
 

@@ -47,15 +47,11 @@ public static class CreateInstance
         var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
         if (group is not null && group.TenantId != tenantId) throw new NotFoundException("server-group", group.Id);
 
-        if (image.MinDiskGiB > flavor.Resources.DiskGiB)
-            throw new FieldValidationException("imageId",
-                $"Image '{image.Name}' needs at least {image.MinDiskGiB} GiB of disk; flavor '{flavor.Name}' has {flavor.Resources.DiskGiB} GiB.");
-        if (!plan.Offers(ProvisioningScheme.Immediate))
-            throw new FieldValidationException("slaPlanId", $"SLA plan '{plan.Name}' does not offer immediate provisioning.");
+        EnsureCompatible(flavor, image, plan);
 
         var count = req.Count ?? 1;
         var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, req.ZoneId, req.UserData,
-            count, caller.Actor, IdempotencyMiddleware.Of(http), group), ct);
+            count, caller.Actor, IdempotencyMiddleware.Of(http), group, ExplainRefusals: caller.IsAdmin), ct);
 
         var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
         if (count == 1)
@@ -64,6 +60,16 @@ public static class CreateInstance
             return TypedResults.Accepted($"/v1/instances/{items[0].Id}", items[0]);
         }
         return TypedResults.Accepted($"/v1/operations/{admission.Operation.Id}", new InstanceBatchResponse(items, admission.Operation.Id));
+    }
+
+    /// <summary>What a create (and a preview of one) refuses before placement: an image too big for the flavor's disk, a plan without immediate provisioning.</summary>
+    public static void EnsureCompatible(Flavor flavor, Image image, SlaPlan plan)
+    {
+        if (image.MinDiskGiB > flavor.Resources.DiskGiB)
+            throw new FieldValidationException("imageId",
+                $"Image '{image.Name}' needs at least {image.MinDiskGiB} GiB of disk; flavor '{flavor.Name}' has {flavor.Resources.DiskGiB} GiB.");
+        if (!plan.Offers(ProvisioningScheme.Immediate))
+            throw new FieldValidationException("slaPlanId", $"SLA plan '{plan.Name}' does not offer immediate provisioning.");
     }
 
     /// <summary>Tenant keys act for their own tenant; admin keys must name one.</summary>

@@ -1,4 +1,5 @@
 using FluentValidation;
+using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Features.ServerGroups;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
@@ -10,15 +11,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Placement;
 
-/// <summary>The same body as a create (tenantId names whose server group applies), plus how many ranked hosts to show.</summary>
+/// <summary>The same body as a create (its server group is the tenant-owned one named), plus how many ranked hosts to show.</summary>
 public sealed record PreviewRequest(Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId, Guid? ZoneId, Guid? ServerGroupId, int? Count, int? Limit);
 
 public sealed record WeightResponse(string Weigher, double Raw, double Normalized, double Multiplier, double Contribution);
 
 public sealed record RankedHostResponse(int Rank, Guid HostId, string HostName, Guid ZoneId, double Score, IReadOnlyList<WeightResponse> Weights);
 
-public sealed record PreviewResponse(string Profile, int Candidates, IReadOnlyList<RankedHostResponse> Ranked, IReadOnlyList<object> Eliminations,
-                                     IReadOnlyList<Guid?> Picks, ResourcesDto Demand);
+public sealed record PreviewResponse(string Profile, int Candidates, IReadOnlyList<RankedHostResponse> Ranked,
+                                     IReadOnlyList<EliminationStep> Eliminations, IReadOnlyList<Guid?> Picks, ResourcesDto Demand);
 
 /// <summary>This API process's placement counters since it started, and how many hosts its snapshot holds.</summary>
 public sealed record PlacementStatsResponse(PlacementCounters Counters, int SnapshotHosts);
@@ -50,12 +51,15 @@ public static class PlacementEndpoints
           .WithTags("Placement").WithName("PlacementStats").RequireAuthorization(AuthorizationPolicies.Admin);
     }
 
-    private static async Task<IResult> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CancellationToken ct)
+    /// <summary>Reads and checks exactly what a create would (same catalog cache, same refusals), then ranks without claiming.</summary>
+    private static async Task<IResult> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CatalogCache catalog,
+                                               CancellationToken ct)
     {
-        var flavor = await db.Flavors.AsNoTracking().GetAsync(req.FlavorId!.Value, "flavor", ct);
-        var image = await db.Images.AsNoTracking().GetAsync(req.ImageId!.Value, "image", ct);
-        var plan = await db.SlaPlans.AsNoTracking().GetAsync(req.SlaPlanId!.Value, "sla-plan", ct);
+        var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
+        var image = await catalog.ImageAsync(db, req.ImageId!.Value, ct);
+        var plan = await catalog.PlanAsync(db, req.SlaPlanId!.Value, ct);
         if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
+        CreateInstance.EnsureCompatible(flavor, image, plan);
         var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
 
         var (first, picks) = await scheduler.PreviewAsync(flavor, image, plan, req.ZoneId, group, req.Count ?? 1, req.Limit ?? 20, ct);
