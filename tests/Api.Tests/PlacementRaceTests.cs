@@ -25,13 +25,7 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
     {
         // 4 hosts with room for 2 instances each: every round, 64 requests from 8 tenants (so they really race for the
         // same host rows, not one after another on a tenant's row) compete for 8 slots, or fewer.
-        var cloud = await api.SeedAsync(hosts: 4, hostVcpus: 64, hostMemoryMiB: 8192, flavorVcpus: 1, flavorMemoryMiB: 4096);
-        var tenants = new List<Guid> { cloud.TenantId };
-        for (var t = 1; t < 8; t++) tenants.Add((await api.NewTenantAsync(new { instances = -1, vcpus = -1, memoryMiB = -1 })).Id);
-        var (flavor, image, plan) = await api.WithDbAsync(async db => (
-            await db.Flavors.AsNoTracking().SingleAsync(f => f.Id == cloud.FlavorId),
-            await db.Images.AsNoTracking().SingleAsync(i => i.Id == cloud.ImageId),
-            await db.SlaPlans.AsNoTracking().SingleAsync(p => p.Id == cloud.PlanId)));
+        var (cloud, tenants, flavor, image, plan) = await ArenaAsync(hosts: 4, hostMemoryMiB: 8192, flavorMemoryMiB: 4096);
         api.Jobs.DropNext(int.MaxValue);   // placement is under test here, not provisioning: nothing is enqueued
         var watch = Stopwatch.StartNew();
         long admitted = 0, refused = 0;
@@ -62,13 +56,7 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
     public async Task MaxInstancesPerHost_HoldsUnderConcurrency_InTheDatabase()
     {
         var options = api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IaasApi.Infrastructure.IaasOptions>>().Value;
-        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 64, hostMemoryMiB: 65536, flavorVcpus: 1, flavorMemoryMiB: 1024);
-        var tenants = new List<Guid> { cloud.TenantId };
-        for (var t = 1; t < 8; t++) tenants.Add((await api.NewTenantAsync(new { instances = -1, vcpus = -1, memoryMiB = -1 })).Id);
-        var (flavor, image, plan) = await api.WithDbAsync(async db => (
-            await db.Flavors.AsNoTracking().SingleAsync(f => f.Id == cloud.FlavorId),
-            await db.Images.AsNoTracking().SingleAsync(i => i.Id == cloud.ImageId),
-            await db.SlaPlans.AsNoTracking().SingleAsync(p => p.Id == cloud.PlanId)));
+        var (cloud, tenants, flavor, image, plan) = await ArenaAsync(hosts: 2, hostMemoryMiB: 65536, flavorMemoryMiB: 1024);
         options.Placement.MaxInstancesPerHost = 3;
         api.Jobs.DropNext(int.MaxValue);
         try
@@ -88,6 +76,19 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
             options.Placement.MaxInstancesPerHost = 0;
             api.Jobs.DropNext(0);
         }
+    }
+
+    /// <summary>A zone of hosts, 8 tenants with unlimited quotas (so their requests race on host rows), and the catalog entities.</summary>
+    private async Task<(Cloud Cloud, List<Guid> Tenants, Flavor Flavor, Image Image, SlaPlan Plan)> ArenaAsync(int hosts, int hostMemoryMiB, int flavorMemoryMiB)
+    {
+        var cloud = await api.SeedAsync(hosts: hosts, hostVcpus: 64, hostMemoryMiB: hostMemoryMiB, flavorVcpus: 1, flavorMemoryMiB: flavorMemoryMiB);
+        var tenants = new List<Guid> { cloud.TenantId };
+        for (var t = 1; t < 8; t++) tenants.Add((await api.NewTenantAsync(new { instances = -1, vcpus = -1, memoryMiB = -1 })).Id);
+        var (flavor, image, plan) = await api.WithDbAsync(async db => (
+            await db.Flavors.AsNoTracking().SingleAsync(f => f.Id == cloud.FlavorId),
+            await db.Images.AsNoTracking().SingleAsync(i => i.Id == cloud.ImageId),
+            await db.SlaPlans.AsNoTracking().SingleAsync(p => p.Id == cloud.PlanId)));
+        return (cloud, tenants, flavor, image, plan);
     }
 
     private async Task<bool> TryAdmitAsync(Guid tenantId, Cloud cloud, Flavor flavor, Image image, SlaPlan plan)
