@@ -8,6 +8,7 @@ using IaasApi.Infrastructure.Hypervisors.Fake;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,6 +60,10 @@ public static class DependencyInjection
         services.AddSingleton<CatalogCache>();
         services.AddScoped<CapacityClaims>();
         services.AddScoped<InstanceScheduler>();
+        services.AddScoped<ReservationLauncher>();
+        services.AddScoped<ReservationBook>();
+        services.AddScoped<ReservationClock>();
+        services.AddScoped<BestEffortQueue>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<OperationOutcomes>();
 
@@ -98,6 +103,7 @@ public static class DependencyInjection
     {
         services.AddScoped<IInstanceJobs, InstanceJobs>();
         services.AddScoped<ITickJob, TickJob>();
+        services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
         services.AddHangfireServer((sp, server) =>
         {

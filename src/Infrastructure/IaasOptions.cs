@@ -18,6 +18,7 @@ public sealed class IaasOptions
     public JobOptions Jobs { get; set; } = new();
     public ReconcilerOptions Reconciler { get; set; } = new();
     public PlacementOptions Placement { get; set; } = new();
+    public SchedulingOptions Scheduling { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
@@ -66,4 +67,18 @@ public sealed class WorkerOptions
     public string[] Hosts { get; set; } = [];
     /// <summary>Whether this worker also serves the shared <c>control</c> queue.</summary>
     public bool ServeControlQueue { get; set; } = true;
+}
+
+public sealed class SchedulingOptions
+{
+    /// <summary>How long before a reservation starts the preemptible instances it will displace are told (the notice period).</summary>
+    public int PreemptionNoticeSeconds { get; set; } = 300;
+    /// <summary>A reservation's grace period after its end when the request names none: then the on-end action runs.</summary>
+    public int DefaultGraceSeconds { get; set; } = 60;
+    /// <summary>How far ahead a reservation may start.</summary>
+    public int MaxAdvanceDays { get; set; } = 365;
+    /// <summary>Queued instances one pass of the best-effort queue tries to place (in queue order).</summary>
+    public int QueuePassLimit { get; set; } = 500;
+    /// <summary>How many future slot ends the earliest-window search tries when a reservation does not fit.</summary>
+    public int EarliestWindowCandidates { get; set; } = 500;
 }

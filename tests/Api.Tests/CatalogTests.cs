@@ -182,15 +182,21 @@ public sealed class CatalogTests(ApiFactory api)
     }
 
     [Fact]
-    public async Task Plan_WithoutImmediateScheme_IsRefusedForImmediateCreates()
+    public async Task Plan_WithoutImmediateScheme_RefusesImmediate_AndDefaultsToWhatItOffers()
     {
         var cloud = await api.SeedAsync(hosts: 1);
         var admin = api.Admin();
         var plan = await admin.PostOk("/v1/sla-plans", new { name = TestCloud.Unique("plan"), schemes = new[] { "best-effort" } });
-        var response = await api.Client(cloud.TenantKey).PostAsJsonAsync("/v1/instances",
-            new { name = "vm", flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = plan.Id() });
-        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
-        Assert.NotNull(problem["errors"]!["slaPlanId"]);
+        var tenant = api.Client(cloud.TenantKey);
+        var response = await tenant.PostAsJsonAsync("/v1/instances",
+            new { name = "vm", flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = plan.Id(), scheme = "immediate" });
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.Conflict, "scheme-not-allowed");
+        Assert.Equal(["best-effort"], problem["offered"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Equal(0, (await tenant.GetJson("/v1/me"))["usage"]!["instances"]!.GetValue<int>());
+
+        var created = await (await tenant.PostAsJsonAsync("/v1/instances", new { name = "vm", flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = plan.Id() }))
+            .ExpectAsync(HttpStatusCode.Accepted);
+        Assert.Equal("best-effort", created["scheme"]!.GetValue<string>());
     }
 
     [Fact]

@@ -116,7 +116,7 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
         {
             var host = cloud.HostIds[i % cloud.HostIds.Count];
             var config = await db.Hosts.Where(h => h.Id == host).Select(h => h.ConfigVersion).SingleAsync();
-            Assert.True(await claims.TryClaimHostAsync(host, demand, config, 0, CancellationToken.None));
+            Assert.True(await claims.TryClaimHostAsync(host, demand, config, 0, ClaimKind.Persistent, CancellationToken.None));
         }
     });
 

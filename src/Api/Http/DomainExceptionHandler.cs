@@ -43,6 +43,9 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         QuotaExceededException q => With(Problems.Create(409, ProblemTypes.QuotaExceeded, "Tenant quota exceeded.", q.Message),
                                          "exceeded", q.Exceeded),
         NoValidHostException n => NoValidHost(n, Caller.From(http.User)?.IsAdmin == true),
+        CapacityUnavailableException c => CapacityUnavailable(c),
+        SchemeNotAllowedException s => With(Problems.Create(409, ProblemTypes.SchemeNotAllowed, "The SLA plan does not offer this scheme.", s.Message),
+                                            "offered", s.Offered),
         ConflictException c => Problems.Create(409, ProblemTypes.Conflict, "The request conflicts with the current state.", c.Message),
         PreconditionFailedException p => Problems.Create(412, ProblemTypes.PreconditionFailed, "The resource has changed.", p.Message),
         DbUpdateConcurrencyException => Problems.Create(409, ProblemTypes.Conflict, "The resource changed concurrently.",
@@ -62,6 +65,16 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
     {
         var p = Problems.Create(409, ProblemTypes.NoValidHost, "No valid host was found.", n.Message);
         p.Extensions["eliminations"] = n.Trace.Select(s => admin ? Eliminations.Detailed(s) : Eliminations.Counts(s)).ToList();
+        return p;
+    }
+
+    /// <summary>409 with the earliest window of the same length that would fit (<c>earliestWindow</c>, null if none was found).</summary>
+    private static ProblemDetails CapacityUnavailable(CapacityUnavailableException c)
+    {
+        var p = Problems.Create(409, ProblemTypes.CapacityUnavailable, "The capacity is not available for that window.", c.Message);
+        p.Extensions["earliestWindow"] = c.EarliestStart is { } start && c.EarliestEnd is { } end
+            ? new Dictionary<string, DateTimeOffset> { ["start"] = start, ["end"] = end }
+            : null;
         return p;
     }
 

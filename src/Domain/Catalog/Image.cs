@@ -33,6 +33,26 @@ public sealed class Image : Entity
     public List<string> RequiredTraits { get; private set; }
     public List<string> ForbiddenTraits { get; private set; }
 
+    /// <summary>A private image's tenant (a snapshot it took); null for the cloud's public catalog.</summary>
+    public Guid? OwnerTenantId { get; private set; }
+    /// <summary>The instance a snapshot image was taken from.</summary>
+    public Guid? SourceInstanceId { get; private set; }
+
+    /// <summary>A snapshot of an instance's disk, private to its tenant, with the source image's OS and placement needs.</summary>
+    public static Image SnapshotOf(Instances.Instance instance, Image? source, string name, int sizeMiB, DateTimeOffset now)
+    {
+        var image = new Image(name, source?.Os ?? "unknown", ImageFormat.Qcow2, instance.Resources.DiskGiB, sizeMiB, now)
+        {
+            OwnerTenantId = instance.TenantId,
+            SourceInstanceId = instance.Id,
+        };
+        if (source is not null) image.SetPlacement(source.Hypervisor, source.Hints);
+        return image;
+    }
+
+    /// <summary>Whether <paramref name="tenantId"/> (null: an admin) may see and boot this image.</summary>
+    public bool IsVisibleTo(Guid? tenantId) => OwnerTenantId is null || tenantId is null || OwnerTenantId == tenantId;
+
     public PlacementHints Hints => new(RequiredCpuModel, RequiredCpuFeatures, RequiredTraits, ForbiddenTraits);
 
     public void SetPlacement(string? hypervisor, PlacementHints hints)

@@ -29,6 +29,23 @@ public sealed class QuotaExceededException(string message, IReadOnlyList<string>
     public IReadOnlyList<string> Exceeded { get; } = exceeded;
 }
 
+/// <summary>
+/// A reservation's capacity is not there for the requested window. Carries the earliest window of the same length
+/// that would fit (null if none was found within the search horizon).
+/// </summary>
+public sealed class CapacityUnavailableException(string message, DateTimeOffset? earliestStart, DateTimeOffset? earliestEnd)
+    : DomainException(message)
+{
+    public DateTimeOffset? EarliestStart { get; } = earliestStart;
+    public DateTimeOffset? EarliestEnd { get; } = earliestEnd;
+}
+
+/// <summary>The SLA plan does not offer the requested provisioning scheme.</summary>
+public sealed class SchemeNotAllowedException(string message, IReadOnlyList<string> offered) : DomainException(message)
+{
+    public IReadOnlyList<string> Offered { get; } = offered;
+}
+
 public sealed class PreconditionFailedException(string message) : DomainException(message);
 
 /// <summary>An Idempotency-Key seen before with a different request.</summary>
@@ -39,7 +56,7 @@ public sealed class IdempotencyKeyReusedException() : DomainException(
 public sealed class IdempotencyKeyInFlightException() : DomainException(
     "A request with this Idempotency-Key is still being processed; retry shortly.");
 
-internal static class Text
+public static class Text
 {
     public static string? Cap(string? s, int max = Limits.DetailMaxLength) => s is { Length: > 0 } && s.Length > max ? s[..max] : s;
 }

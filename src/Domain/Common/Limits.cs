@@ -18,4 +18,8 @@ public static class Limits
     public const int MaxNetworkMbps = 1_000_000;
     public const double MaxAllocationRatio = 64;
     public const int MaxBatchCount = 100;
+    /// <summary>The longest a best-effort request may ask to wait (30 days).</summary>
+    public const int MaxWaitSeconds = 30 * 24 * 3600;
+    /// <summary>The longest grace period after a reservation's end (1 day).</summary>
+    public const int MaxGraceSeconds = 24 * 3600;
 }

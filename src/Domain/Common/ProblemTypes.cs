@@ -27,6 +27,12 @@ public static class ProblemTypes
     public const string HypervisorError = "hypervisor-error";
     public const string Cancelled = "cancelled";
     public const string GaveUp = "gave-up";
+    /// <summary>A best-effort request waited its <c>maxWaitSeconds</c> without capacity.</summary>
+    public const string QueueTimeout = "queue-timeout";
+    /// <summary>The SLA plan does not offer the requested provisioning scheme (409).</summary>
+    public const string SchemeNotAllowed = "scheme-not-allowed";
+    /// <summary>A reservation ended (or was cancelled) before the instance waiting for it could start.</summary>
+    public const string ReservationEnded = "reservation-ended";
 
     public static string Uri(string slug) => BaseUri + slug;
 }

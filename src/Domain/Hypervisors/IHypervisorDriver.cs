@@ -11,7 +11,8 @@ public sealed record InstanceSpec(Guid InstanceId, string Name, Resources Resour
 
 public enum PowerAction { Start, Stop, Reboot }
 
-public enum VmPowerState { Running, Shutoff, Absent }
+/// <summary>A VM's state as its hypervisor reports it. <c>Suspended</c>: saved off the host (memory and disk), resumable on any host.</summary>
+public enum VmPowerState { Running, Shutoff, Suspended, Absent }
 
 public sealed record VmInfo(Guid InstanceId, VmPowerState Power, Resources Resources);
 
@@ -37,6 +38,18 @@ public interface IHypervisorDriver
     Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct);
     Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct);
     Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct);
+
+    /// <summary>
+    /// Saves a VM's whole state (memory and disk) off its host and removes it from the host, freeing all of the host's
+    /// capacity it held (OpenStack's shelve-offload of a suspended VM). Idempotent: an already saved VM succeeds.
+    /// </summary>
+    Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct);
+
+    /// <summary>Restores a saved VM on <paramref name="host"/> (any host of the driver) and runs it. Idempotent.</summary>
+    Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct);
+
+    /// <summary>Copies a VM's disk into a new image named <paramref name="imageName"/>; returns its size in MiB.</summary>
+    Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct);
 }
 
 /// <summary>A driver failure. Transient: the job is retried. Permanent: the work fails and the instance says why.</summary>

@@ -34,6 +34,23 @@ public sealed class Instance : Entity
     public Guid? ZoneId { get; private set; }
     public Guid? HostId { get; private set; }
     public Guid? ServerGroupId { get; private set; }
+    /// <summary>How this instance got (or waits for) its capacity.</summary>
+    public Catalog.ProvisioningScheme Scheme { get; private set; }
+    /// <summary>From its SLA plan: may be suspended to give capacity back to a reservation.</summary>
+    public bool Preemptible { get; private set; }
+    /// <summary>From its SLA plan: queue order and preemption order (higher first in the queue, last to be preempted).</summary>
+    public int Priority { get; private set; }
+    /// <summary>The reservation whose slot this instance runs in (or waits for).</summary>
+    public Guid? ReservationId { get; private set; }
+    /// <summary>When it joined the best-effort queue (pending, or suspended after a preemption).</summary>
+    public DateTimeOffset? QueuedAt { get; private set; }
+    /// <summary>A queued instance still waiting at this time fails (maxWaitSeconds).</summary>
+    public DateTimeOffset? ExpiresAt { get; private set; }
+    /// <summary>How its host capacity is held (and released), set with every claim.</summary>
+    public ClaimKind ClaimKind { get; private set; }
+
+    /// <summary>True while the tenant's usage counts this instance (released when deleted, or when it never ran).</summary>
+    public bool QuotaClaimed { get; private set; }
     /// <summary>The flavor's resources copied at creation: what was claimed is what is released.</summary>
     public Resources Resources { get; private set; }
     /// <summary>True while <see cref="Resources"/> is counted in the host's allocation.</summary>
@@ -57,12 +74,123 @@ public sealed class Instance : Entity
             ServerGroupId = serverGroupId,
             ZoneId = zoneId,
             ResourcesClaimed = true,
+            QuotaClaimed = true,
             OperationId = operationId,
             Status = Building,
+            ClaimKind = ClaimKind.Persistent,
         };
         instance.Actions.Add(new InstanceAction(instance.Id, "create", null, Building, actor, operationId, null, now));
         return instance;
     }
+
+    /// <summary>
+    /// A new instance that waits for capacity (status <c>pending</c>): in the best-effort queue, or for its
+    /// reservation to start. Its quota is claimed; its host is chosen when it starts.
+    /// </summary>
+    public static Instance Queue(string name, Guid tenantId, Guid flavorId, Guid imageId, Guid slaPlanId, Resources resources,
+                                 string? userData, Guid? zoneId, string actor, Guid operationId, DateTimeOffset now, Guid? serverGroupId,
+                                 Catalog.ProvisioningScheme scheme, Guid? reservationId, DateTimeOffset? expiresAt, string reason)
+    {
+        var instance = new Instance(name, tenantId, flavorId, imageId, slaPlanId, resources, userData, now)
+        {
+            ServerGroupId = serverGroupId,
+            ZoneId = zoneId,
+            QuotaClaimed = true,
+            OperationId = operationId,
+            Status = Pending,
+            Scheme = scheme,
+            ReservationId = reservationId,
+            QueuedAt = now,
+            ExpiresAt = expiresAt,
+            StatusReason = reason,
+        };
+        instance.Actions.Add(new InstanceAction(instance.Id, "queue", null, Pending, actor, operationId, reason, now));
+        return instance;
+    }
+
+    /// <summary>The SLA terms this instance runs under, fixed at creation.</summary>
+    public Instance Under(Catalog.SlaPlan plan, Catalog.ProvisioningScheme scheme, Guid? reservationId)
+    {
+        Preemptible = plan.Preemptible;
+        Priority = plan.Priority;
+        Scheme = scheme;
+        ReservationId ??= reservationId;
+        ClaimKind = ReservationId is not null ? ClaimKind.InSlot : Preemptible ? ClaimKind.Preemptible : ClaimKind.Persistent;
+        return this;
+    }
+
+    /// <summary>The kind of claim this instance takes outside a reservation slot.</summary>
+    public ClaimKind OwnKind => Preemptible ? ClaimKind.Preemptible : ClaimKind.Persistent;
+
+    /// <summary>A waiting (pending) instance got capacity on <paramref name="hostId"/>: it builds now.</summary>
+    public void StartBuilding(Guid hostId, Guid zoneId, ClaimKind kind, string actor, Guid operationId, DateTimeOffset now, string detail)
+    {
+        MoveTo(Building, "dequeue", actor, operationId, now, detail);
+        HostId = hostId;
+        ZoneId = zoneId;
+        ResourcesClaimed = true;
+        ClaimKind = kind;
+        QueuedAt = null;
+        ExpiresAt = null;
+        StatusReason = null;
+    }
+
+    /// <summary>
+    /// Preempted for a reservation: the VM's state is saved off the host (its claim is released by the caller) and the
+    /// instance waits in the best-effort queue to resume wherever capacity frees.
+    /// </summary>
+    public void Suspend(string actor, Guid operationId, DateTimeOffset now, string reason)
+    {
+        MoveTo(Suspended, "preempted", actor, operationId, now, reason);
+        OperationId = operationId;
+        StatusReason = Text.Cap(reason);
+        QueuedAt = now;
+    }
+
+    /// <summary>Told it will be preempted (the notice period before a reservation starts); recorded in its audit trail.</summary>
+    public void NoticePreemption(string actor, DateTimeOffset now, string reason)
+    {
+        StatusReason = Text.Cap(reason);
+        Actions.Add(new InstanceAction(Id, "preemption-notice", Status, Status, actor, OperationId, reason, now));
+    }
+
+    /// <summary>A suspended instance got capacity on <paramref name="hostId"/>: its saved state is restored there.</summary>
+    public void Resume(Guid hostId, Guid zoneId, string actor, Guid operationId, DateTimeOffset now)
+    {
+        MoveTo(Starting, "resume", actor, operationId, now, $"Capacity found after {Math.Max(0, (now - (QueuedAt ?? now)).TotalSeconds):0} s suspended.");
+        OperationId = operationId;
+        HostId = hostId;
+        ZoneId = zoneId;
+        ResourcesClaimed = true;
+        ClaimKind = OwnKind;
+        QueuedAt = null;
+        StatusReason = null;
+    }
+
+    /// <summary>The reservation ended: the instance no longer runs in its slot (its claim was released, or is now its own).</summary>
+    public void LeaveReservation(string reason)
+    {
+        ReservationId = null;
+        ClaimKind = OwnKind;
+        StatusReason = Text.Cap(reason);
+    }
+
+    /// <summary>Expired in the queue, or its reservation ended before it ran: it fails without ever having had a host.</summary>
+    public void GiveUpWaiting(string reason, string actor, Guid? operationId, DateTimeOffset now)
+    {
+        Fail(reason, actor, operationId, now);
+        QueuedAt = null;
+        ExpiresAt = null;
+    }
+
+    /// <summary>An operation now acts on this instance without changing its status (a stopped VM being shelved).</summary>
+    public void Track(Guid operationId) => OperationId = operationId;
+
+    /// <summary>Updates why a queued instance still waits (queue position, what is missing).</summary>
+    public void StillWaiting(string reason) => StatusReason = Text.Cap(reason);
+
+    /// <summary>The usage of this instance no longer counts for its tenant (deleted, or never ran); the caller releases it.</summary>
+    public void ReleaseQuota() => QuotaClaimed = false;
 
     public bool IsLive => Status != Deleted;
 
@@ -110,7 +238,11 @@ public sealed class Instance : Entity
     public void ReleaseResources() => ResourcesClaimed = false;
 
     /// <summary>Marks the claim as re-taken (after a reset-state); the caller claimed it in the same transaction.</summary>
-    public void ReclaimResources() => ResourcesClaimed = true;
+    public void ReclaimResources(ClaimKind kind)
+    {
+        ResourcesClaimed = true;
+        ClaimKind = kind;
+    }
 
     private void Record(InstanceStatus next, string action, string actor, Guid? operationId, DateTimeOffset now, string? detail)
     {

@@ -29,11 +29,11 @@ public static class InstanceTransitions
             [InstanceStatus.Running]   = [InstanceStatus.Stopping, InstanceStatus.Rebooting, InstanceStatus.Migrating,
                                           InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
-            [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Migrating] = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Error],
-            [InstanceStatus.Suspended] = [InstanceStatus.Pending, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Suspended] = [InstanceStatus.Starting, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Deleting]  = [InstanceStatus.Deleted, InstanceStatus.Error],
             [InstanceStatus.Error]     = [InstanceStatus.Deleting],
             [InstanceStatus.Deleted]   = [],
@@ -47,4 +47,15 @@ public static class InstanceTransitions
     /// <summary>Statuses some job is still working on (their operation is running).</summary>
     public static bool IsTransitional(InstanceStatus s) => s is InstanceStatus.Building or InstanceStatus.Stopping
         or InstanceStatus.Starting or InstanceStatus.Rebooting or InstanceStatus.Migrating or InstanceStatus.Deleting;
+}
+
+/// <summary>How an instance's capacity is held on its host, which decides what it may take and who may take it back.</summary>
+public enum ClaimKind
+{
+    /// <summary>Non-preemptible, outside reservations: must fit now and beside every future reservation.</summary>
+    Persistent,
+    /// <summary>Preemptible: may borrow reserved capacity; suspended when a reservation needs it.</summary>
+    Preemptible,
+    /// <summary>Inside its reservation's slot: the slot already holds the capacity on the timeline.</summary>
+    InSlot,
 }

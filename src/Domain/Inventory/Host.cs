@@ -47,6 +47,30 @@ public sealed class Host : Entity
     public Resources Reserved { get; private set; }
     public AllocationRatios AllocationRatios { get; private set; }
     public Resources Allocated { get; private set; }
+    /// <summary>The part of <see cref="Allocated"/> held by preemptible instances (they may borrow reserved capacity).</summary>
+    public Resources PreemptibleAllocated { get; private set; }
+    /// <summary>The part of <see cref="Allocated"/> held by instances running inside reservation slots (the slots count them).</summary>
+    public Resources SlotAllocated { get; private set; }
+    /// <summary>
+    /// Per resource, the most this host's reservation slots hold at any instant from now on. Maintained with every
+    /// reservation change; stale only on the high side as windows pass (conservative), recomputed by the tick.
+    /// </summary>
+    public Resources ReservedPeak { get; private set; }
+    /// <summary>
+    /// Started reservations' slots on this host that no instance runs in yet. Not allocated, but not free either:
+    /// nothing else may take it (borrowing is for capacity that a reservation will need later, not now).
+    /// </summary>
+    public Resources IdleReserved { get; private set; }
+    /// <summary>Bumped by every change to this host's reservation slots: their changes serialise on this row.</summary>
+    public long TimelineVersion { get; private set; }
+
+    /// <summary>What every future instant of this host already owes: non-preemptible instances outside slots, plus the slots' peak.</summary>
+    public Resources Committed => Allocated - PreemptibleAllocated - SlotAllocated + ReservedPeak;
+
+    /// <summary>(capacity − reserved) × ratio per resource, as whole units (the same bound the claim's comparison applies).</summary>
+    public Resources UsableUnits => new((int)Math.Floor(Usable(Capacity.Vcpus, Reserved.Vcpus, AllocationRatios.Cpu)),
+        (int)Math.Floor(Usable(Capacity.MemoryMiB, Reserved.MemoryMiB, AllocationRatios.Memory)),
+        (int)Math.Floor(Usable(Capacity.DiskGiB, Reserved.DiskGiB, AllocationRatios.Disk)), Capacity.NetworkMbps);
     public int InstanceCount { get; private set; }
     public HostState State { get; private set; }
     public HostPower Power { get; private set; }

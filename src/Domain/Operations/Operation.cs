@@ -41,7 +41,13 @@ public sealed class Operation : Entity
     public string? ClientToken { get; init; }
     /// <summary>Hash of the request that used <see cref="ClientToken"/>: the same key with another body is refused.</summary>
     public string? RequestHash { get; init; }
-    public string? Queue { get; init; }
+    /// <summary>The Hangfire queue its job runs on; null for a batch's parent and while the work waits for capacity.</summary>
+    public string? Queue { get => _queue; init => _queue = value; }
+    private string? _queue;
+    /// <summary>True while its instance waits for capacity (the best-effort queue, a reservation's start): no job yet.</summary>
+    public bool Waiting { get; private set; }
+    /// <summary>Why it waits, in words (what is missing), while <see cref="Waiting"/>.</summary>
+    public string? StatusReason { get; private set; }
     /// <summary>How many times a worker has started this work (retries and re-drives included).</summary>
     public int Attempts { get; private set; }
     /// <summary>How many times the reconciler re-enqueued it after its job was lost.</summary>
@@ -50,6 +56,25 @@ public sealed class Operation : Entity
     public DateTimeOffset? CompletedAt { get; private set; }
 
     public bool IsFinished => Status != OperationStatus.Running;
+
+    /// <summary>One instance's work (not a batch's parent): it has a queue, or waits for one.</summary>
+    public bool IsSingle => _queue is not null || Waiting;
+
+    /// <summary>The work waits for capacity; no job carries it until <see cref="Route"/>.</summary>
+    public void Wait(string reason)
+    {
+        Waiting = true;
+        StatusReason = Truncate(reason);
+    }
+
+    /// <summary>Capacity was found on a host: the work goes to that host's queue.</summary>
+    public void Route(string queue)
+    {
+        _queue = queue;
+        Waiting = false;
+        StatusReason = null;
+        JobId = null;
+    }
 
     public void BindResource(Guid resourceId) => ResourceId ??= resourceId;
 
@@ -72,6 +97,7 @@ public sealed class Operation : Entity
     {
         if (IsFinished) return;
         Status = status;
+        Waiting = false;
         Error = error is null ? null : error with { Detail = Truncate(error.Detail) };
         Progress = 100;
         CompletedAt = now;

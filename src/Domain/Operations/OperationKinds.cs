@@ -8,6 +8,12 @@ public static class OperationKinds
     public const string InstanceStop = "instance.stop";
     public const string InstanceReboot = "instance.reboot";
     public const string InstanceDelete = "instance.delete";
+    /// <summary>Preemption: the VM's state is saved and its host capacity returned to a reservation.</summary>
+    public const string InstanceSuspend = "instance.suspend";
+    /// <summary>A suspended instance got capacity back: its saved state is restored on a host.</summary>
+    public const string InstanceResume = "instance.resume";
+    /// <summary>A reservation ended with onEnd "stop": the VM is saved off its host and its capacity returned.</summary>
+    public const string InstanceShelve = "instance.shelve";
 }
 
 /// <summary>Who did something, as written in audit trails.</summary>
@@ -15,6 +21,7 @@ public static class Actors
 {
     public const string Worker = "system:worker";
     public const string Reconciler = "system:reconciler";
+    public const string Scheduler = "system:scheduler";
 
     public static string Key(Guid keyId) => $"key:{keyId}";
 }

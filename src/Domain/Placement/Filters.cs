@@ -141,8 +141,10 @@ public readonly struct VcpusFilter : IHostFilter
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.Vcpus;
-    public bool Passes(HostCandidate host, PlacementRequest r) => host.Allocated.Vcpus + r.Demand.Vcpus <= host.UsableVcpus;
-    public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.Vcpus} vCPUs, {Math.Max(0, host.FreeVcpus):0.##} free";
+    public bool Passes(HostCandidate host, PlacementRequest r) =>
+        host.Allocated.Vcpus + r.Demand.Vcpus <= host.UsableVcpus && (r.Preemptible || host.Committed.Vcpus + r.Demand.Vcpus <= host.UsableVcpus);
+    public string Explain(HostCandidate host, PlacementRequest r) =>
+        Capacity.Explain(r.Demand.Vcpus, "vCPUs", host.UsableVcpus, host.Allocated.Vcpus, host.Committed.Vcpus, r.Preemptible);
 }
 
 public readonly struct MemoryFilter : IHostFilter
@@ -151,8 +153,11 @@ public readonly struct MemoryFilter : IHostFilter
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.Memory;
-    public bool Passes(HostCandidate host, PlacementRequest r) => host.Allocated.MemoryMiB + r.Demand.MemoryMiB <= host.UsableMemoryMiB;
-    public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.MemoryMiB} MiB, {Math.Max(0, host.FreeMemoryMiB):0.##} free";
+    public bool Passes(HostCandidate host, PlacementRequest r) =>
+        host.Allocated.MemoryMiB + r.Demand.MemoryMiB <= host.UsableMemoryMiB
+        && (r.Preemptible || host.Committed.MemoryMiB + r.Demand.MemoryMiB <= host.UsableMemoryMiB);
+    public string Explain(HostCandidate host, PlacementRequest r) =>
+        Capacity.Explain(r.Demand.MemoryMiB, "MiB", host.UsableMemoryMiB, host.Allocated.MemoryMiB, host.Committed.MemoryMiB, r.Preemptible);
 }
 
 public readonly struct DiskFilter : IHostFilter
@@ -161,8 +166,10 @@ public readonly struct DiskFilter : IHostFilter
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.Disk;
-    public bool Passes(HostCandidate host, PlacementRequest r) => host.Allocated.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB;
-    public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.DiskGiB} GiB, {Math.Max(0, host.FreeDiskGiB):0.##} free";
+    public bool Passes(HostCandidate host, PlacementRequest r) =>
+        host.Allocated.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB && (r.Preemptible || host.Committed.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB);
+    public string Explain(HostCandidate host, PlacementRequest r) =>
+        Capacity.Explain(r.Demand.DiskGiB, "GiB", host.UsableDiskGiB, host.Allocated.DiskGiB, host.Committed.DiskGiB, r.Preemptible);
 }
 
 public readonly struct NetworkFilter : IHostFilter
@@ -172,8 +179,21 @@ public readonly struct NetworkFilter : IHostFilter
 
     public string Name => FilterNames.Network;
     public bool Passes(HostCandidate host, PlacementRequest r) =>
-        host.Allocated.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps;
-    public string Explain(HostCandidate host, PlacementRequest r) => $"needs {r.Demand.NetworkMbps} Mbps, {Math.Max(0, host.FreeNetworkMbps):0.##} free";
+        host.Allocated.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps
+        && (r.Preemptible || host.Committed.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps);
+    public string Explain(HostCandidate host, PlacementRequest r) =>
+        Capacity.Explain(r.Demand.NetworkMbps, "Mbps", host.UsableNetworkMbps, host.Allocated.NetworkMbps, host.Committed.NetworkMbps, r.Preemptible);
+}
+
+internal static class Capacity
+{
+    /// <summary>"needs 4 vCPUs, 2 free" — or, when reservations hold what is free now, how much they hold.</summary>
+    public static string Explain(int need, string unit, double usable, int allocated, int committed, bool preemptible)
+    {
+        var freeNow = Math.Max(0, usable - allocated);
+        if (preemptible || allocated + need > usable) return $"needs {need} {unit}, {freeNow:0.##} free";
+        return $"needs {need} {unit}, {Math.Max(0, usable - committed):0.##} free beside reservations ({freeNow:0.##} free now)";
+    }
 }
 
 /// <summary>The CPU model and every CPU feature the image and flavor require (e.g. avx2, aes for a crypto workload).</summary>

@@ -14,18 +14,21 @@ public sealed class HostCandidate
     public HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                          Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
                          string? cpuModel, IEnumerable<string> cpuFeatures, IEnumerable<string> traits,
-                         DriverCapabilities? capabilities = null, long configVersion = 0, long rowVersion = 0)
+                         DriverCapabilities? capabilities = null, long configVersion = 0, long rowVersion = 0,
+                         Resources? committed = null)
         : this(id, name, zoneId, regionId, hypervisor, state, power, capacity, reserved, ratios, allocated, instanceCount, cpuModel,
                cpuFeatures as FrozenSet<string> ?? cpuFeatures.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
-               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.OrdinalIgnoreCase), capabilities, configVersion, rowVersion)
+               traits as FrozenSet<string> ?? traits.ToFrozenSet(StringComparer.OrdinalIgnoreCase), capabilities, configVersion, rowVersion,
+               committed ?? allocated)
     {
     }
 
     private HostCandidate(Guid id, string name, Guid zoneId, Guid regionId, string hypervisor, HostState state, HostPower power,
                           Resources capacity, Resources reserved, AllocationRatios ratios, Resources allocated, int instanceCount,
                           string? cpuModel, FrozenSet<string> cpuFeatures, FrozenSet<string> traits, DriverCapabilities? capabilities,
-                          long configVersion, long rowVersion)
+                          long configVersion, long rowVersion, Resources committed)
     {
+        Committed = committed;
         ConfigVersion = configVersion;
         RowVersion = rowVersion;
         Id = id;
@@ -69,6 +72,12 @@ public sealed class HostCandidate
     public string? CpuModel { get; }
     public FrozenSet<string> CpuFeatures { get; }
     public FrozenSet<string> Traits { get; }
+    /// <summary>
+    /// What every future instant already owes (non-preemptible instances outside reservations + the reservations'
+    /// peak): a non-preemptible instance must fit on top of it as well as physically; a preemptible one need not.
+    /// </summary>
+    public Resources Committed { get; }
+
     /// <summary>The host's configuration version as placement saw it (claims require it unchanged).</summary>
     public long ConfigVersion { get; }
 
@@ -90,24 +99,29 @@ public sealed class HostCandidate
     public double FreeNetworkMbps { get; }
 
     /// <summary>The same arithmetic as the claim's conditional UPDATE: a host passes the capacity filters iff the claim can succeed.</summary>
-    public bool Fits(Resources demand) =>
+    public bool Fits(Resources demand, bool preemptible = false) =>
         Allocated.Vcpus + demand.Vcpus <= UsableVcpus
         && Allocated.MemoryMiB + demand.MemoryMiB <= UsableMemoryMiB
         && Allocated.DiskGiB + demand.DiskGiB <= UsableDiskGiB
-        && Allocated.NetworkMbps + demand.NetworkMbps <= UsableNetworkMbps;
+        && Allocated.NetworkMbps + demand.NetworkMbps <= UsableNetworkMbps
+        && (preemptible || (Committed.Vcpus + demand.Vcpus <= UsableVcpus
+                            && Committed.MemoryMiB + demand.MemoryMiB <= UsableMemoryMiB
+                            && Committed.DiskGiB + demand.DiskGiB <= UsableDiskGiB
+                            && Committed.NetworkMbps + demand.NetworkMbps <= UsableNetworkMbps));
 
     /// <summary>This snapshot after a claim of <paramref name="demand"/> (a batch placed in one request, a local claim).</summary>
-    public HostCandidate WithClaim(Resources demand) => WithAllocation(Allocated + demand, InstanceCount + 1);
+    public HostCandidate WithClaim(Resources demand, bool preemptible = false) =>
+        WithAllocation(Allocated + demand, InstanceCount + 1, preemptible ? Committed : Committed + demand);
 
-    public HostCandidate WithAllocation(Resources allocated, int instanceCount) =>
+    public HostCandidate WithAllocation(Resources allocated, int instanceCount, Resources? committed = null) =>
         new(Id, Name, ZoneId, RegionId, Hypervisor, State, Power, Capacity, Reserved, Ratios, allocated, instanceCount, CpuModel,
-            CpuFeatures, Traits, Capabilities, ConfigVersion, RowVersion);
+            CpuFeatures, Traits, Capabilities, ConfigVersion, RowVersion, committed ?? Committed + (allocated - Allocated));
 
     public HostCandidate WithHypervisor(string hypervisor, DriverCapabilities? capabilities) =>
         new(Id, Name, ZoneId, RegionId, hypervisor, State, Power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
-            CpuFeatures, Traits, capabilities, ConfigVersion, RowVersion);
+            CpuFeatures, Traits, capabilities, ConfigVersion, RowVersion, Committed);
 
     public static HostCandidate From(Host h, DriverCapabilities? capabilities) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor,
-        h.State, h.Power, h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits,
-        capabilities, h.ConfigVersion, h.Version);
+        h.State, h.Power, h.Capacity, h.Reserved, h.AllocationRatios, h.Allocated + h.IdleReserved, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits,
+        capabilities, h.ConfigVersion, h.Version, h.Committed);
 }

@@ -34,6 +34,12 @@ public sealed record PlacementRequest(Resources Demand, PlacementStrategy Strate
     /// <summary>The cloud-wide cap on instances per host (0: none).</summary>
     public int MaxInstancesPerHost { get; init; }
 
+    /// <summary>
+    /// A preemptible instance (its plan says so) may borrow capacity that reservations hold; others must also fit
+    /// beside every future reservation.
+    /// </summary>
+    public bool Preemptible { get; init; }
+
     private static readonly IReadOnlySet<Guid> EmptyGuids = new HashSet<Guid>();
 }
 

@@ -29,8 +29,24 @@ public static class PlacementRequests
             ForbiddenTraits = forbidden,
             Group = group,
             MaxInstancesPerHost = maxInstancesPerHost,
+            Preemptible = plan.Preemptible,
         };
     }
+
+    /// <summary>
+    /// Which hosts may hold a reservation's slots for <paramref name="flavor"/> under <paramref name="plan"/>: the same
+    /// host filters as an instance, with no demand (the reservation's capacity is checked on the timeline instead).
+    /// </summary>
+    public static PlacementRequest ForReservation(Flavor flavor, SlaPlan plan, Guid zoneId) =>
+        new(Resources.Zero, plan.PlacementStrategy, zoneId)
+        {
+            RequiredCapabilities = plan.RequiredCapabilities.Distinct(StringComparer.Ordinal).ToArray(),
+            RequiredCpuModel = flavor.RequiredCpuModel,
+            RequiredCpuFeatures = Union(flavor.RequiredCpuFeatures, []),
+            RequiredTraits = Union(flavor.RequiredTraits, []),
+            ForbiddenTraits = Union(flavor.ForbiddenTraits, []),
+            Preemptible = true,
+        };
 
     private static string[] Union(IEnumerable<string> a, IEnumerable<string> b) =>
         a.Concat(b).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

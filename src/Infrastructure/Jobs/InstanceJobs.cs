@@ -21,6 +21,7 @@ public sealed class InstanceJobs(
     IaasDbContext db,
     HypervisorDrivers drivers,
     OperationOutcomes outcomes,
+    JobDispatcher dispatcher,
     IOptions<IaasOptions> options,
     ILogger<InstanceJobs> log) : IInstanceJobs
 {
@@ -34,10 +35,7 @@ public sealed class InstanceJobs(
             await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', no longer building.", ct);
             return;
         }
-        var image = instance.ImageId is { } imageId
-            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
-            : null;
-        var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData);
+        var spec = await SpecAsync(instance, ct);
 
         // Named steps, so networking and storage can be added between them: host + template → (network) → (storage) → start.
         await BeginAttemptAsync(op, 10, ct);
@@ -62,6 +60,18 @@ public sealed class InstanceJobs(
     public async Task PowerAsync(Guid operationId, CancellationToken ct)
     {
         if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
+        switch (op.Kind)
+        {
+            case OperationKinds.InstanceSuspend:
+                await SuspendAsync(op, instance, ct);
+                return;
+            case OperationKinds.InstanceResume:
+                await ResumeAsync(op, instance, ct);
+                return;
+            case OperationKinds.InstanceShelve:
+                await ShelveAsync(op, instance, ct);
+                return;
+        }
         var (expected, action, done, verb) = op.Kind switch
         {
             OperationKinds.InstanceStop => (Stopping, PowerAction.Stop, Stopped, "stopped"),
@@ -79,6 +89,56 @@ public sealed class InstanceJobs(
         await TryCompleteAsync(op, instance, i => i.MoveTo(done, verb, Actors.Worker, op.Id, Now()), ct);
     }
 
+    /// <summary>
+    /// Preemption's second half: the instance already reads <c>suspended</c> and its claim went to the reservation; the
+    /// driver saves the VM off its host. If it cannot, the VM is destroyed (the reservation's guarantee comes first;
+    /// a preemptible instance accepted that) and the instance fails.
+    /// </summary>
+    private async Task SuspendAsync(Operation op, Instance instance, CancellationToken ct)
+    {
+        if (instance.Status != Suspended || instance.OperationId != op.Id)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', no longer being suspended.", ct);
+            return;
+        }
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.SuspendAsync(host, instance.Id, ct), ct,
+                onPermanentFailure: (driver, host) => driver.DestroyAsync(host, instance.Id, ct))) return;
+        await TryCompleteAsync(op, instance, _ => { }, ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // it may resume elsewhere right away
+    }
+
+    /// <summary>A suspended (or shelved) instance got capacity on a host: the driver restores its saved state there.</summary>
+    private async Task ResumeAsync(Operation op, Instance instance, CancellationToken ct)
+    {
+        if (instance.Status != Starting || instance.OperationId != op.Id)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not resuming.", ct);
+            return;
+        }
+        var spec = await SpecAsync(instance, ct);
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.ResumeAsync(host, spec, ct), ct)) return;
+        await TryCompleteAsync(op, instance, i => i.MoveTo(Running, "resumed", Actors.Worker, op.Id, Now()), ct);
+    }
+
+    /// <summary>
+    /// A reservation ended with onEnd "stop": the driver saves the VM off its host, then the instance leaves its slot,
+    /// its capacity returns and it reads <c>stopped</c> (a start places it again).
+    /// </summary>
+    private async Task ShelveAsync(Operation op, Instance instance, CancellationToken ct)
+    {
+        if (instance.Status is not (Stopping or Stopped) || instance.OperationId != op.Id)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not being stopped.", ct);
+            return;
+        }
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.SuspendAsync(host, instance.Id, ct), ct)) return;
+        await outcomes.CompleteShelveAsync(op, instance, Actors.Worker, ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+    }
+
     public async Task DeleteAsync(Guid operationId, CancellationToken ct)
     {
         if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
@@ -88,11 +148,15 @@ public sealed class InstanceJobs(
             return;
         }
         await BeginAttemptAsync(op, 10, ct);
+        if (instance.HostId is not null && await SnapshotNameAsync(instance, ct) is { } snapshot
+            && !await CallDriverAsync(op, instance, async (driver, host) =>
+                   await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
         if (instance.HostId is not null
             && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
         try
         {
             await outcomes.CompleteDeleteAsync(op, instance, Actors.Worker, ct);
+            await dispatcher.RequestQueuePassAsync(CancellationToken.None);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -122,9 +186,32 @@ public sealed class InstanceJobs(
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// The image name to snapshot into before deleting: set when the instance's reservation ended with
+    /// onEnd "snapshot-then-delete" and no snapshot was recorded yet.
+    /// </summary>
+    private async Task<string?> SnapshotNameAsync(Instance instance, CancellationToken ct)
+    {
+        if (instance.ReservationId is not { } reservationId) return null;
+        var onEnd = await db.Reservations.AsNoTracking().Where(r => r.Id == reservationId && r.Status != Domain.Reservations.ReservationStatus.Scheduled
+                                                                    && r.Status != Domain.Reservations.ReservationStatus.Active)
+            .Select(r => (Domain.Reservations.OnEndAction?)r.OnEnd).SingleOrDefaultAsync(ct);
+        if (onEnd != Domain.Reservations.OnEndAction.SnapshotThenDelete) return null;
+        var name = OperationOutcomes.SnapshotName(instance);
+        return await db.Images.AsNoTracking().AnyAsync(i => i.SourceInstanceId == instance.Id, ct) ? null : name;
+    }
+
+    private async Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct)
+    {
+        var image = instance.ImageId is { } imageId
+            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
+            : null;
+        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData);
+    }
+
     /// <summary>Calls the driver; false when the call failed for good (the failure is already recorded).</summary>
     private async Task<bool> CallDriverAsync(Operation op, Instance instance, Func<IHypervisorDriver, HostRef, Task> call,
-                                             CancellationToken ct)
+                                             CancellationToken ct, Func<IHypervisorDriver, HostRef, Task>? onPermanentFailure = null)
     {
         try
         {
@@ -144,6 +231,18 @@ public sealed class InstanceJobs(
         {
             var detail = ex.IsTransient ? $"Gave up after {op.Attempts} attempts: {ex.Message}" : ex.Message;
             log.LogWarning("Driver failure on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, detail);
+            if (onPermanentFailure is not null)
+            {
+                try
+                {
+                    var host = await HostRefAsync(instance, ct);
+                    await onPermanentFailure(drivers.For(host.Hypervisor), host);
+                }
+                catch (HypervisorException cleanup)
+                {
+                    log.LogWarning("Clean-up after the failed {Kind} of {InstanceId} failed too: {Message}", op.Kind, instance.Id, cleanup.Message);
+                }
+            }
             await outcomes.FailAsync(op, instance,
                 new OperationError(ProblemTypes.Uri(ProblemTypes.HypervisorError), "The hypervisor refused the operation.", detail),
                 Actors.Worker, ct);

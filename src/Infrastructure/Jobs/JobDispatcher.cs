@@ -38,10 +38,28 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
         await db.Operations.Where(o => o.Id == op.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.JobId, jobId), ct);
     }
 
+    /// <summary>
+    /// Capacity just freed (a delete, a host, a reservation's end): run a pass of the best-effort queue now rather
+    /// than at the next tick, if anything waits. Never fails the caller: the tick runs the queue anyway.
+    /// </summary>
+    public async Task RequestQueuePassAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (await Scheduling.BestEffortQueue.Queued(db).AnyAsync(ct))
+                jobs.Enqueue<IQueueJobs>(ControlQueue, j => j.RunPassAsync(CancellationToken.None));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Could not request a pass of the best-effort queue; the tick runs it");
+        }
+    }
+
     internal string Enqueue(string kind, Guid operationId, string queue) => kind switch
     {
         OperationKinds.InstanceCreate => jobs.Enqueue<IInstanceJobs>(queue, j => j.ProvisionAsync(operationId, CancellationToken.None)),
-        OperationKinds.InstanceStart or OperationKinds.InstanceStop or OperationKinds.InstanceReboot =>
+        OperationKinds.InstanceStart or OperationKinds.InstanceStop or OperationKinds.InstanceReboot
+            or OperationKinds.InstanceSuspend or OperationKinds.InstanceResume or OperationKinds.InstanceShelve =>
             jobs.Enqueue<IInstanceJobs>(queue, j => j.PowerAsync(operationId, CancellationToken.None)),
         OperationKinds.InstanceDelete => jobs.Enqueue<IInstanceJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
         _ => throw new InvalidOperationException($"No job carries operations of kind '{kind}'."),

@@ -1,5 +1,6 @@
 using Hangfire;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,8 @@ public interface ITickJob
     Task RunAsync(CancellationToken ct);
 }
 
-public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, ILogger<TickJob> log) : ITickJob
+public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, ReservationClock reservations, BestEffortQueue queue,
+                            ILogger<TickJob> log) : ITickJob
 {
     public const string RecurringJobId = "tick";
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
@@ -27,6 +29,11 @@ public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, IL
         var report = await reconciler.RunAsync(ct);
         if (report.Redriven + report.GivenUp + report.RolledUp > 0)
             log.LogInformation("Tick: {Report}", report);
+
+        // Reservations first (a start preempts, an end frees capacity), then the queue sees the result.
+        var leases = await reservations.RunAsync(ct);
+        if (leases.Noticed + leases.Started + leases.Ended > 0) log.LogInformation("Tick: {Report}", leases);
+        await queue.RunAsync(ct);
 
         var expired = db.Clock.GetUtcNow() - IdempotencyWindow;
         await db.IdempotencyRecords.Where(r => r.CreatedAt < expired).ExecuteDeleteAsync(ct);

@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
+using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Idempotency;
@@ -33,6 +34,8 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<Operation> Operations => Set<Operation>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Reservation> Reservations => Set<Reservation>();
+    public DbSet<ReservationSlot> ReservationSlots => Set<ReservationSlot>();
 
     public TimeProvider Clock => clock;
 
@@ -51,6 +54,10 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         b.Properties<PlacementStrategy>().HaveConversion<EnumWordConverter<PlacementStrategy>>().HaveMaxLength(24);
         b.Properties<Role>().HaveConversion<EnumWordConverter<Role>>().HaveMaxLength(24);
         b.Properties<ServerGroupPolicy>().HaveConversion<EnumWordConverter<ServerGroupPolicy>>().HaveMaxLength(24);
+        b.Properties<ProvisioningScheme>().HaveConversion<EnumWordConverter<ProvisioningScheme>>().HaveMaxLength(24);
+        b.Properties<ClaimKind>().HaveConversion<EnumWordConverter<ClaimKind>>().HaveMaxLength(24);
+        b.Properties<ReservationStatus>().HaveConversion<EnumWordConverter<ReservationStatus>>().HaveMaxLength(24);
+        b.Properties<OnEndAction>().HaveConversion<EnumWordConverter<OnEndAction>>().HaveMaxLength(24);
     }
 
     protected override void OnModelCreating(ModelBuilder b)

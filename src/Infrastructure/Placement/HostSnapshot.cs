@@ -1,3 +1,4 @@
+using IaasApi.Domain.Instances;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
@@ -68,14 +69,16 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     /// Adds a claim this process just made, so the next decision sees it at once instead of racing for the same host.
     /// (A claim that then does not commit is not subtracted: the caller reloads the host's committed row instead.)
     /// </summary>
-    public void Adjust(Guid hostId, Resources delta, int instances)
+    public void Adjust(Guid hostId, Resources delta, int instances, ClaimKind kind)
     {
         lock (_mutate)
         {
             var table = _table;
             if (!table.Index.TryGetValue(hostId, out var i)) return;
             var current = table.Hosts[i];
-            table.Hosts[i] = current.WithAllocation(current.Allocated + delta, current.InstanceCount + instances);
+            // A slot claim moves capacity from idle reserved (already counted as taken here) to allocated.
+            table.Hosts[i] = current.WithAllocation(kind == ClaimKind.InSlot ? current.Allocated : current.Allocated + delta,
+                current.InstanceCount + instances, kind == ClaimKind.Persistent ? current.Committed + delta : current.Committed);
         }
     }
 
@@ -135,17 +138,20 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     }
 
     private HostCandidate Build(HostRow r) => new(r.Id, r.Name, r.ZoneId, r.RegionId, r.Hypervisor, r.State, r.Power, r.Capacity, r.Reserved,
-        r.Ratios, r.Allocated, r.InstanceCount, r.CpuModel, r.CpuFeatures, r.Traits, drivers.CapabilitiesOf(r.Hypervisor), r.ConfigVersion, r.Version);
+        r.Ratios, r.Allocated + r.IdleReserved, r.InstanceCount, r.CpuModel, r.CpuFeatures, r.Traits, drivers.CapabilitiesOf(r.Hypervisor), r.ConfigVersion, r.Version,
+        r.Allocated - r.PreemptibleAllocated - r.SlotAllocated + r.ReservedPeak);
 
     private static IQueryable<HostRow> Rows(IQueryable<Domain.Inventory.Host> hosts) =>
         hosts.AsNoTracking().Select(h => new HostRow(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, h.State, h.Power, h.Capacity, h.Reserved,
-            h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, h.ConfigVersion, h.Version));
+            h.AllocationRatios, h.Allocated, h.InstanceCount, h.CpuModel, h.CpuFeatures, h.Traits, h.ConfigVersion, h.Version,
+            h.PreemptibleAllocated, h.SlotAllocated, h.ReservedPeak, h.IdleReserved));
 
     /// <summary>A host row as read, before it becomes a (more expensive) candidate.</summary>
     private sealed record HostRow(Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, Domain.Inventory.HostState State,
                                   Domain.Inventory.HostPower Power, Resources Capacity, Resources Reserved, Domain.Inventory.AllocationRatios Ratios,
                                   Resources Allocated, int InstanceCount, string? CpuModel, List<string> CpuFeatures, List<string> Traits,
-                                  long ConfigVersion, long Version);
+                                  long ConfigVersion, long Version, Resources PreemptibleAllocated, Resources SlotAllocated, Resources ReservedPeak,
+                                  Resources IdleReserved);
 
     /// <summary>Hosts by id, and where each sits in the array. Replaced whole when hosts come or go.</summary>
     private sealed record Table(HostCandidate[] Hosts, Dictionary<Guid, int> Index, bool Loaded)

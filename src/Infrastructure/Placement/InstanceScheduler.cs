@@ -3,12 +3,14 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
+using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -18,11 +20,14 @@ namespace IaasApi.Infrastructure.Placement;
 
 /// <summary>A create request with its references resolved (the handler checked they exist and belong together).</summary>
 /// <param name="ExplainRefusals">Build a refusal's per-host reasons (admins see them; for tenants counts are enough).</param>
+/// <param name="Scheme">Immediate: placed now or refused. Best-effort: what cannot be placed now waits in the queue
+/// (until <paramref name="ExpiresAt"/>, if set). Reservation: runs in <paramref name="Reservation"/>'s slots.</param>
 public sealed record AdmissionRequest(
     Guid TenantId, string Name, Flavor Flavor, Image Image, SlaPlan Plan, Guid? ZoneId, string? UserData, int Count, string Actor,
-    IdempotencyContext? Idempotency = null, ServerGroup? Group = null, bool ExplainRefusals = false);
+    IdempotencyContext? Idempotency = null, ServerGroup? Group = null, bool ExplainRefusals = false,
+    ProvisioningScheme Scheme = ProvisioningScheme.Immediate, DateTimeOffset? ExpiresAt = null, Reservation? Reservation = null);
 
-/// <summary>What was admitted: the instances (status <c>building</c>) and the operation the client polls.</summary>
+/// <summary>What was admitted: the instances (<c>building</c>, or <c>pending</c> when they wait) and the operation the client polls.</summary>
 public sealed record Admission(IReadOnlyList<Instance> Instances, Operation Operation)
 {
     /// <summary>True when an earlier request with the same Idempotency-Key had already admitted these.</summary>
@@ -44,6 +49,8 @@ public sealed class InstanceScheduler(
     HostSnapshot snapshot,
     JobDispatcher dispatcher,
     PlacementStats stats,
+    CatalogCache catalog,
+    ReservationLauncher launcher,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 4;
@@ -63,6 +70,7 @@ public sealed class InstanceScheduler(
             }
             catch (Exception ex) when (claimed.Count > 0)
             {
+                launcher.Forget();
                 // Claims this process published to the snapshot did not commit: read those hosts' committed rows back.
                 db.ChangeTracker.Clear();
                 await snapshot.ReloadAsync(db, claimed, CancellationToken.None);
@@ -70,14 +78,16 @@ public sealed class InstanceScheduler(
             }
             catch (Exception ex) when (Retryable(ex, attempt, ref fresh))
             {
+                launcher.Forget();
                 db.ChangeTracker.Clear();
             }
             if (attempt > 1 && !fresh) await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);   // out of step with whoever we collided with
         }
-        stats.Admitted(admission.Instances.Count);
-        // Committed: nothing after this point may be cancelled by the client going away.
+        stats.Admitted(admission.Instances.Count(i => i.Status != InstanceStatus.Pending));
+        // Committed: nothing after this point may be cancelled by the client going away. Waiting work has no job yet.
         foreach (var op in await ChildrenOf(admission.Operation, CancellationToken.None))
-            await dispatcher.DispatchAsync(op, CancellationToken.None);
+            if (!op.Waiting) await dispatcher.DispatchAsync(op, CancellationToken.None);
+        foreach (var suspend in launcher.TakeDispatches()) await dispatcher.DispatchAsync(suspend, CancellationToken.None);
         return admission;
     }
 
@@ -98,7 +108,7 @@ public sealed class InstanceScheduler(
             stats.Refused();
             return false;
         }
-        if (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex)))
+        if (attempt < TransactionRetries && (IsTransientConflict(ex) || IsClientTokenTaken(ex) || ex is DbUpdateConcurrencyException))
         {
             stats.TransactionRetried();
             return true;
@@ -137,7 +147,7 @@ public sealed class InstanceScheduler(
         var op = await db.Operations.AsNoTracking().SingleOrDefaultAsync(o => o.ClientToken == token, ct);
         if (op is null) return null;
         if (op.RequestHash != idempotency.RequestHash) throw new IdempotencyKeyReusedException();
-        var ids = op.Queue is not null
+        var ids = op.IsSingle
             ? [op.ResourceId!.Value]
             : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).Select(c => c.ResourceId!.Value).ToListAsync(ct);
         var instances = await db.Instances.AsNoTracking().Where(i => ids.Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct);
@@ -150,7 +160,8 @@ public sealed class InstanceScheduler(
         var demand = r.Flavor.Resources;
         var hosts = await snapshot.GetAsync(db, ct, fresh: freshSnapshot);
         var maxPerHost = options.Value.Placement.MaxInstancesPerHost;
-        if (r.Group is null)
+        var kind = r.Plan.Preemptible ? ClaimKind.Preemptible : ClaimKind.Persistent;
+        if (r.Group is null && r.Scheme == ProvisioningScheme.Immediate)
         {
             // Nothing can fit on what we see: refuse without a transaction (the caller refreshes once before believing it).
             var quick = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, null, maxPerHost);
@@ -159,10 +170,16 @@ public sealed class InstanceScheduler(
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
-        // The quota first. Its row lock also serialises one tenant's concurrent requests, and each then ranks on a view
-        // that already holds the previous one's claim (measured: 2x faster than letting them all race for one host).
+        // The quota first (pending and reserved capacity count too). Its row lock also serialises one tenant's concurrent
+        // requests, and each then ranks on a view that already holds the previous one's claim (measured: 2x faster than
+        // letting them all race for one host). Instances in a reservation take over quota the reservation already holds.
         var usage = Usage.Of(demand, r.Count);
-        if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
+        if (r.Reservation is { } reservation)
+        {
+            if (!await claims.TryTakeReservationUnitsAsync(reservation.Id, r.Count, ct))
+                throw new ConflictException($"Reservation '{reservation.Name}' has no free slot for {r.Count} more instance(s): all of its {reservation.Count} are in use.");
+        }
+        else if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
             throw await QuotaErrorAsync(r.TenantId, usage, ct);
 
         var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, await GroupPlacementAsync(r.Group, ct), maxPerHost);
@@ -176,24 +193,50 @@ public sealed class InstanceScheduler(
 
         var instances = new List<Instance>(r.Count);
         Operation? single = null;
+        string? waitReason = r.Reservation is { } waitingFor && waitingFor.Status == ReservationStatus.Scheduled
+            ? $"Waiting for reservation '{waitingFor.Name}' to start at {waitingFor.Start:u}."
+            : null;
         for (var n = 1; n <= r.Count; n++)
         {
-            var host = await ClaimAsync(request, hosts, r.ExplainRefusals, ct);
-            // Seen at once by this batch's next pick and by concurrent requests of this process. If the transaction
-            // does not commit, the caller re-reads these hosts' committed rows.
-            snapshot.Adjust(host.Id, demand, +1);
-            claimed.Add(host.Id);
-            if (request.Group is { } placed) request = request with { Group = placed.WithMember(host.Id) };
+            HostCandidate? host = null;
+            if (waitReason is null)
+            {
+                try
+                {
+                    host = r.Reservation is { } active
+                        ? await launcher.ClaimSlotAsync(active, demand, now, ct)
+                        : await ClaimAsync(request, hosts, r.ExplainRefusals, kind, ct);
+                }
+                catch (NoValidHostException refused) when (r.Scheme == ProvisioningScheme.BestEffort)
+                {
+                    // Best-effort: this one and the rest of the batch wait in the queue instead of being refused.
+                    waitReason = BestEffortQueue.WaitReason(refused);
+                }
+            }
+            if (host is not null)
+            {
+                // Seen at once by this batch's next pick and by concurrent requests of this process. If the transaction
+                // does not commit, the caller re-reads these hosts' committed rows.
+                snapshot.Adjust(host.Id, demand, +1, r.Reservation is null ? kind : ClaimKind.InSlot);
+                claimed.Add(host.Id);
+                if (request.Group is { } placed) request = request with { Group = placed.WithMember(host.Id) };
+            }
 
             var name = r.Count > 1 ? $"{r.Name}-{n}" : r.Name;
             var op = new Operation(OperationKinds.InstanceCreate, "instance", null, r.TenantId, parent?.Id, now)
             {
-                Queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+                Queue = host is null ? null : JobDispatcher.QueueFor(host.Hypervisor, host.Name),
                 ClientToken = parent is null ? r.Idempotency?.ClientToken : null,
                 RequestHash = parent is null ? r.Idempotency?.RequestHash : null,
             };
-            var instance = Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
-                host.Id, host.ZoneId, r.Actor, op.Id, now, r.Group?.Id);
+            var instance = host is not null
+                ? Instance.Place(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData,
+                    host.Id, host.ZoneId, r.Actor, op.Id, now, r.Group?.Id)
+                : Instance.Queue(name, r.TenantId, r.Flavor.Id, r.Image.Id, r.Plan.Id, demand, r.UserData, r.Reservation?.ZoneId ?? r.ZoneId,
+                    r.Actor, op.Id, now, r.Group?.Id, r.Scheme, r.Reservation?.Id, r.ExpiresAt, waitReason!);
+            instance.Under(r.Plan, r.Scheme, r.Reservation?.Id);
+            if (host is null) op.Wait(waitReason!);
+            else if (r.Reservation is not null) await launcher.BindSlotAsync(r.Reservation.Id, host.Id, instance.Id, ct);
             op.BindResource(instance.Id);
             parent?.BindResource(instance.Id);
             db.Operations.Add(op);
@@ -208,13 +251,77 @@ public sealed class InstanceScheduler(
     }
 
     /// <summary>
+    /// Gives a waiting instance (pending in the best-effort queue, suspended after a preemption, or stopped and saved
+    /// off its host when its reservation ended) a host, if one fits now: claims it, moves the instance on (<c>building</c>, or <c>starting</c> to resume) and routes its operation to
+    /// the host's queue, in one transaction. Returns the operation to dispatch, or throws
+    /// <see cref="NoValidHostException"/> (with what is missing) when nothing fits. A concurrent change to the instance
+    /// (a delete) makes the save fail and the claim roll back.
+    /// </summary>
+    /// <param name="fresh">Refresh the host snapshot first (a pass of the queue does once; a refusal must not rest on a stale view).</param>
+    public async Task<Operation> PlaceWaitingAsync(Instance instance, bool fresh, CancellationToken ct)
+    {
+        var flavor = await catalog.FlavorAsync(db, instance.FlavorId ?? throw new ConflictException("The instance's flavor is gone."), ct);
+        var image = await catalog.ImageAsync(db, instance.ImageId ?? throw new ConflictException("The instance's image is gone."), ct);
+        var plan = await catalog.PlanAsync(db, instance.SlaPlanId ?? throw new ConflictException("The instance's SLA plan is gone."), ct);
+        var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
+        var hosts = await snapshot.GetAsync(db, ct, fresh);
+        var maxPerHost = options.Value.Placement.MaxInstancesPerHost;
+        var quick = PlacementRequests.For(flavor, image, plan, instance.ZoneId, null, maxPerHost) with { Demand = instance.Resources };
+        var seen = pipeline.Rank(quick, hosts, 1);
+        if (!seen.Found) throw Refusal(quick, hosts, seen, lost: 0, explain: false);
+
+        var kind = instance.OwnKind;
+        var claimedOn = (Guid?)null;
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // The tenant row first, as every admission locks it: it serialises this with the tenant's own group placements.
+            await claims.LockTenantAsync(instance.TenantId, ct);
+            var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, await GroupPlacementAsync(group, ct), maxPerHost)
+                with { Demand = instance.Resources };
+            var host = await ClaimAsync(request, hosts, explain: false, kind, ct);
+            claimedOn = host.Id;
+            snapshot.Adjust(host.Id, instance.Resources, +1, kind);
+            var now = db.Clock.GetUtcNow();
+            var queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name);
+            Operation op;
+            if (instance.Status is InstanceStatus.Suspended or InstanceStatus.Stopped)
+            {
+                op = new Operation(OperationKinds.InstanceResume, "instance", instance.Id, instance.TenantId, null, now) { Queue = queue };
+                db.Operations.Add(op);
+                instance.Resume(host.Id, host.ZoneId, Actors.Scheduler, op.Id, now);
+            }
+            else
+            {
+                op = await db.Operations.SingleAsync(o => o.Id == instance.OperationId, ct);
+                op.Route(queue);
+                instance.StartBuilding(host.Id, host.ZoneId, kind, Actors.Scheduler, op.Id, now, $"Capacity found on a host after {Waited(instance, now)} in the queue.");
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            stats.Admitted(1);
+            return op;
+        }
+        catch when (claimedOn is { } hostId)
+        {
+            db.ChangeTracker.Clear();
+            await snapshot.ReloadAsync(db, [hostId], CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static string Waited(Instance instance, DateTimeOffset now) =>
+        instance.QueuedAt is { } since ? $"{Math.Max(0, (now - since).TotalSeconds):0} s" : "a while";
+
+    /// <summary>
     /// Ranks the snapshot and claims the best host that still has room. A lost claim (another request got there first,
     /// or the snapshot was stale) puts the host on this request's avoid-list and re-reads it into the snapshot; after
     /// <c>MaxClaimAttempts</c> alternates a new round ranks again — right away: this transaction holds the tenant row,
     /// and sleeping with a lock held only makes others wait. Bounded by <c>MaxRounds</c>: a request never loops.
     /// Throws <see cref="NoValidHostException"/> with the trace.
     /// </summary>
-    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, bool explain, CancellationToken ct)
+    private async Task<HostCandidate> ClaimAsync(PlacementRequest request, IReadOnlyList<HostCandidate> hosts, bool explain, ClaimKind kind,
+                                                 CancellationToken ct)
     {
         var o = options.Value.Placement;
         var avoid = new HashSet<Guid>();
@@ -226,7 +333,7 @@ public sealed class InstanceScheduler(
             var lost = new List<Guid>();
             foreach (var candidate in result.Ranked)
             {
-                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, o.MaxInstancesPerHost, ct))
+                if (await claims.TryClaimHostAsync(candidate.Host.Id, request.Demand, candidate.Host.ConfigVersion, o.MaxInstancesPerHost, kind, ct))
                     return candidate.Host;
                 lost.Add(candidate.Host.Id);
                 avoid.Add(candidate.Host.Id);
@@ -275,7 +382,7 @@ public sealed class InstanceScheduler(
     }
 
     private async Task<IReadOnlyList<Operation>> ChildrenOf(Operation op, CancellationToken ct) =>
-        op.Queue is not null ? [op] : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).ToListAsync(ct);
+        op.IsSingle ? [op] : await db.Operations.AsNoTracking().Where(c => c.ParentId == op.Id).OrderBy(c => c.Id).ToListAsync(ct);
 
     /// <summary>A deadlock, a serialisation failure or a busy database: the transaction was aborted and may simply be retried.</summary>
     public static bool IsTransientConflict(Exception ex)

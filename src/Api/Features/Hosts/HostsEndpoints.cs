@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Host = IaasApi.Domain.Inventory.Host;
 using Microsoft.EntityFrameworkCore;
@@ -131,7 +132,7 @@ public static class HostsEndpoints
         return Store.Ok(http, host.Version, HostResponse.From(host));
     }
 
-    private static async Task<IResult> Create(CreateHostRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Create(CreateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
     {
         var zone = await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
         var c = req.Capacity!;
@@ -143,6 +144,7 @@ public static class HostsEndpoints
             req.CpuFeatures ?? [], req.Traits ?? [], db.Clock.GetUtcNow());
         db.Hosts.Add(host);
         await db.SaveChangesAsync(ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // new capacity: the best-effort queue may start now
         return Store.Created(http, $"/v1/hosts/{host.Id}", host.Version, HostResponse.From(host));
     }
 
@@ -150,7 +152,7 @@ public static class HostsEndpoints
     /// PATCH races with capacity claims (each bumps the version). With If-Match the client chose the version: 412 on
     /// mismatch. Without it the patch is re-applied to a fresh read, so a busy host can still be disabled.
     /// </summary>
-    private static async Task<IResult> Update(Guid id, UpdateHostRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Update(Guid id, UpdateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -163,6 +165,7 @@ public static class HostsEndpoints
             try
             {
                 await db.SaveChangesAsync(ct);
+                await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // re-enabled or grown: the queue may start now
                 return Store.Ok(http, host.Version, HostResponse.From(host));
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5 && http.Request.Headers.IfMatch.Count == 0)

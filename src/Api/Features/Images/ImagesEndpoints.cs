@@ -19,10 +19,12 @@ public sealed record UpdateImageRequest(string? Name, string? Os, int? MinDiskGi
 
 public sealed record ImageResponse(Guid Id, string Name, string Os, ImageFormat Format, int MinDiskGiB, int SizeMiB, string? Hypervisor,
                                    string? RequiredCpuModel, IReadOnlyList<string> RequiredCpuFeatures, IReadOnlyList<string> RequiredTraits,
-                                   IReadOnlyList<string> ForbiddenTraits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+                                   IReadOnlyList<string> ForbiddenTraits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+                                   Guid? OwnerTenantId, Guid? SourceInstanceId)
 {
+    /// <summary><c>ownerTenantId</c>/<c>sourceInstanceId</c>: set on a tenant's private snapshot (a reservation's snapshot-then-delete).</summary>
     public static ImageResponse From(Image i) => new(i.Id, i.Name, i.Os, i.Format, i.MinDiskGiB, i.SizeMiB, i.Hypervisor, i.RequiredCpuModel,
-        i.RequiredCpuFeatures, i.RequiredTraits, i.ForbiddenTraits, i.CreatedAt, i.UpdatedAt);
+        i.RequiredCpuFeatures, i.RequiredTraits, i.ForbiddenTraits, i.CreatedAt, i.UpdatedAt, i.OwnerTenantId, i.SourceInstanceId);
 }
 
 public sealed class CreateImageValidator : AbstractValidator<CreateImageRequest>
@@ -74,14 +76,20 @@ public static class ImagesEndpoints
         admin.MapDelete("/{id:guid}", Delete).WithName("DeleteImage").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<ImageResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, string? os,
-                                                  CancellationToken ct) =>
-        Paging.PageAsync(db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)),
+    /// <summary>The public catalog and, for a tenant, its own snapshots (admins see every image).</summary>
+    private static Task<Page<ImageResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? name, string? os,
+                                                  CancellationToken ct)
+    {
+        var own = caller.TenantId;
+        return Paging.PageAsync(db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)
+                                                                 && (own == null || i.OwnerTenantId == null || i.OwnerTenantId == own)),
             limit, pageToken, ImageResponse.From, ct);
+    }
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var image = await db.Images.AsNoTracking().GetAsync(id, Resource, ct);
+        if (!image.IsVisibleTo(caller.TenantId)) throw new NotFoundException(Resource, id);
         return Store.Ok(http, image.Version, ImageResponse.From(image));
     }
 

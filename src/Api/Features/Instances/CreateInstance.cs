@@ -4,14 +4,20 @@ using IaasApi.Api.Features.ServerGroups;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Instances;
 
+/// <param name="Scheme">immediate | best-effort | reservation; default: the first of those the plan offers (reservation
+/// when <paramref name="ReservationId"/> is set).</param>
+/// <param name="MaxWaitSeconds">Best-effort only: fail with <c>queue-timeout</c> if still queued after this long.</param>
+/// <param name="ReservationId">Run in this reservation's slots (its flavor, zone and SLA plan).</param>
 public sealed record CreateInstanceRequest(string? Name, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId, Guid? ZoneId, Guid? ServerGroupId,
-                                           string? UserData, int? Count, Guid? TenantId);
+                                           string? UserData, int? Count, Guid? TenantId, ProvisioningScheme? Scheme = null,
+                                           int? MaxWaitSeconds = null, Guid? ReservationId = null);
 
 public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRequest>
 {
@@ -22,7 +28,19 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
             .When(x => x.Count > 1).WithMessage("With 'count' > 1 instances are named '<name>-<n>'; that must fit in 63 characters.");
         RuleFor(x => x.FlavorId).NotNull().NotEqual(Guid.Empty);
         RuleFor(x => x.ImageId).NotNull().NotEqual(Guid.Empty);
-        RuleFor(x => x.SlaPlanId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.SlaPlanId).NotNull().When(x => x.ReservationId is null)
+            .WithMessage("'slaPlanId' is required (it may be left out only with 'reservationId', whose plan applies).");
+        RuleFor(x => x.SlaPlanId).NotEqual(Guid.Empty);
+        RuleFor(x => x.ReservationId).NotEqual(Guid.Empty);
+        RuleFor(x => x.MaxWaitSeconds).InclusiveBetween(1, Limits.MaxWaitSeconds);
+        RuleFor(x => x.MaxWaitSeconds).Null().When(x => x.Scheme is not ProvisioningScheme.BestEffort)
+            .WithMessage("'maxWaitSeconds' applies to the best-effort scheme only (set \"scheme\": \"best-effort\").");
+        RuleFor(x => x.Scheme).Must(s => s is null or ProvisioningScheme.Reservation).When(x => x.ReservationId is not null)
+            .WithMessage("With 'reservationId' the scheme is 'reservation'.");
+        RuleFor(x => x.ReservationId).NotNull().When(x => x.Scheme is ProvisioningScheme.Reservation)
+            .WithMessage("The reservation scheme needs 'reservationId' (create one with POST /v1/reservations).");
+        RuleFor(x => x.ServerGroupId).Null().When(x => x.ReservationId is not null)
+            .WithMessage("Instances in a reservation run in its slots; server groups do not apply to them.");
         RuleFor(x => x.Count).InclusiveBetween(1, Limits.MaxBatchCount);
         RuleFor(x => x.UserData).Must(u => u is null || Encoding.UTF8.GetByteCount(u) <= Limits.UserDataMaxBytes)
             .WithMessage($"'userData' must be at most {Limits.UserDataMaxBytes} bytes.");
@@ -40,18 +58,24 @@ public static class CreateInstance
                                              CatalogCache catalog, HttpContext http, CancellationToken ct)
     {
         var tenantId = await ResolveTenantAsync(req, caller, db, ct);
+        var reservation = req.ReservationId is { } reservationId ? await ReservationFor(db, tenantId, reservationId, req, ct) : null;
         var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
         var image = await catalog.ImageAsync(db, req.ImageId!.Value, ct);
-        var plan = await catalog.PlanAsync(db, req.SlaPlanId!.Value, ct);
-        if (req.ZoneId is { } zoneId) await db.Zones.AsNoTracking().GetAsync(zoneId, "zone", ct);
+        if (!image.IsVisibleTo(tenantId)) throw new NotFoundException("image", image.Id);
+        var plan = await catalog.PlanAsync(db, req.SlaPlanId ?? reservation!.SlaPlanId ?? throw new NotFoundException("sla-plan", Guid.Empty), ct);
+        var zoneId = reservation?.ZoneId ?? req.ZoneId;
+        if (req.ZoneId is { } zone) await db.Zones.AsNoTracking().GetAsync(zone, "zone", ct);
         var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
         if (group is not null && group.TenantId != tenantId) throw new NotFoundException("server-group", group.Id);
 
         EnsureCompatible(flavor, image, plan);
+        var scheme = SchemeFor(req, plan);
+        var now = db.Clock.GetUtcNow();
 
         var count = req.Count ?? 1;
-        var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, req.ZoneId, req.UserData,
-            count, caller.Actor, IdempotencyMiddleware.Of(http), group, ExplainRefusals: caller.IsAdmin), ct);
+        var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, zoneId, req.UserData,
+            count, caller.Actor, IdempotencyMiddleware.Of(http), group, ExplainRefusals: caller.IsAdmin, scheme,
+            req.MaxWaitSeconds is { } wait ? now + TimeSpan.FromSeconds(wait) : null, reservation), ct);
 
         var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
         if (count == 1)
@@ -62,14 +86,43 @@ public static class CreateInstance
         return TypedResults.Accepted($"/v1/operations/{admission.Operation.Id}", new InstanceBatchResponse(items, admission.Operation.Id));
     }
 
-    /// <summary>What a create (and a preview of one) refuses before placement: an image too big for the flavor's disk, a plan without immediate provisioning.</summary>
+    /// <summary>What a create (and a preview of one) refuses before placement: an image too big for the flavor's disk.</summary>
     public static void EnsureCompatible(Flavor flavor, Image image, SlaPlan plan)
     {
         if (image.MinDiskGiB > flavor.Resources.DiskGiB)
             throw new FieldValidationException("imageId",
                 $"Image '{image.Name}' needs at least {image.MinDiskGiB} GiB of disk; flavor '{flavor.Name}' has {flavor.Resources.DiskGiB} GiB.");
-        if (!plan.Offers(ProvisioningScheme.Immediate))
-            throw new FieldValidationException("slaPlanId", $"SLA plan '{plan.Name}' does not offer immediate provisioning.");
+    }
+
+    /// <summary>The scheme asked for (409 <c>scheme-not-allowed</c> if the plan does not offer it), or the first the plan offers.</summary>
+    public static ProvisioningScheme SchemeFor(CreateInstanceRequest req, SlaPlan plan)
+    {
+        var scheme = req.ReservationId is not null ? ProvisioningScheme.Reservation
+            : req.Scheme ?? (plan.Offers(ProvisioningScheme.Immediate) ? ProvisioningScheme.Immediate
+                : plan.Offers(ProvisioningScheme.BestEffort) ? ProvisioningScheme.BestEffort : ProvisioningScheme.Immediate);
+        if (!plan.Offers(scheme))
+            throw new SchemeNotAllowedException(
+                $"SLA plan '{plan.Name}' does not offer the '{EnumWords.ToWord(scheme)}' scheme; it offers: {string.Join(", ", plan.Schemes.Select(EnumWords.ToWord))}.",
+                plan.Schemes.Select(EnumWords.ToWord).ToList());
+        return scheme;
+    }
+
+    /// <summary>
+    /// The tenant's live reservation, and the request agrees with it: same flavor, and the same plan and zone if named.
+    /// </summary>
+    private static async Task<Reservation> ReservationFor(IaasDbContext db, Guid tenantId, Guid id, CreateInstanceRequest req, CancellationToken ct)
+    {
+        var reservation = await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (reservation is null || reservation.TenantId != tenantId) throw new NotFoundException("reservation", id);
+        if (!reservation.IsLive)
+            throw new InvalidStateException($"Reservation '{reservation.Name}' is {EnumWords.ToWord(reservation.Status)}; no instance can start in it.");
+        if (reservation.FlavorId != req.FlavorId)
+            throw new FieldValidationException("flavorId", $"Reservation '{reservation.Name}' holds slots of flavor '{reservation.FlavorId}'; use that flavor.");
+        if (req.SlaPlanId is { } plan && plan != reservation.SlaPlanId)
+            throw new FieldValidationException("slaPlanId", $"Instances of reservation '{reservation.Name}' run under its SLA plan '{reservation.SlaPlanId}'.");
+        if (req.ZoneId is { } zone && zone != reservation.ZoneId)
+            throw new FieldValidationException("zoneId", $"Reservation '{reservation.Name}' is in zone '{reservation.ZoneId}'.");
+        return reservation;
     }
 
     /// <summary>Tenant keys act for their own tenant; admin keys must name one.</summary>

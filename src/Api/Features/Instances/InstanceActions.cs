@@ -6,6 +6,7 @@ using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using static IaasApi.Domain.Instances.InstanceStatus;
 
@@ -35,11 +36,31 @@ public static class InstanceActions
         ["reboot"] = new(Rebooting, OperationKinds.InstanceReboot, "reboot"),
     };
 
-    public static Task<IResult> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                      HttpContext http, CancellationToken ct) =>
-        PowerActions.TryGetValue(action, out var spec)
-            ? BeginAsync(id, spec, caller, db, dispatcher, http, ct)
-            : throw new NotFoundException("action", action);
+    public static async Task<IResult> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                            InstanceScheduler scheduler, ReservationClock reservations, HttpContext http, CancellationToken ct)
+    {
+        if (!PowerActions.TryGetValue(action, out var spec)) throw new NotFoundException("action", action);
+        var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+        if (action == "start" && instance.Status == Pending && instance.ReservationId is not null)
+        {
+            // A pending instance of a started reservation (created without autoStart): it launches in its slot now.
+            ETags.CheckIfMatch(http, instance.Version);
+            db.ChangeTracker.Clear();
+            instance = await reservations.StartPendingAsync(id, ct);
+            ETags.Set(http, instance.Version);
+            return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
+        }
+        if (action == "start" && instance.Status == Stopped && !instance.ResourcesClaimed)
+        {
+            // Stopped and saved off its host (its reservation ended): placed again like a new instance, then restored.
+            ETags.CheckIfMatch(http, instance.Version);
+            var op = await scheduler.PlaceWaitingAsync(instance, fresh: true, ct);
+            await dispatcher.DispatchAsync(op, CancellationToken.None);
+            ETags.Set(http, instance.Version);
+            return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
+        }
+        return await BeginAsync(id, spec, caller, db, dispatcher, http, ct, instance);
+    }
 
     /// <summary>
     /// DELETE is idempotent: deleting a deleting or deleted instance — including one a concurrent DELETE just moved
@@ -103,9 +124,10 @@ public static class InstanceActions
         {
             if (instance.HostId is not { } hostId)
                 throw new ConflictException("The instance was never placed on a host; it cannot be running or stopped.");
-            if (!await claims.TryReclaimHostAsync(hostId, instance.Resources, ct))
+            // Outside any slot (a released slot may have been taken again): under the instance's own plan terms.
+            if (!await claims.TryReclaimHostAsync(hostId, instance.Resources, instance.OwnKind, ct))
                 throw new ConflictException("The instance's host no longer has room for it; it cannot be reset to running or stopped.");
-            instance.ReclaimResources();
+            instance.ReclaimResources(instance.OwnKind);
         }
         if (instance.OperationId is { } opId && await db.Operations.SingleOrDefaultAsync(o => o.Id == opId, ct) is { IsFinished: false } op)
             op.Cancel($"Superseded by an operator's reset-state to '{EnumWords.ToWord(target)}'.", now);

@@ -1,7 +1,9 @@
 using IaasApi.Api.Http;
+using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Instances;
@@ -18,12 +20,13 @@ public static class InstanceQueries
     public static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var instance = await FindVisibleAsync(db, caller, id, ct);
-        return Store.Ok(http, instance.Version, InstanceResponse.From(instance, caller.IsAdmin));
+        return Store.Ok(http, instance.Version, InstanceResponse.From(instance, caller.IsAdmin, await BestEffortQueue.PositionAsync(db, instance, ct)));
     }
 
     /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>
     public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? status,
-                                                    Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, CancellationToken ct)
+                                                    Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, Guid? reservationId,
+                                                    string? scheme, CancellationToken ct)
     {
         var query = db.Instances.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(i => i.TenantId == own)
@@ -33,6 +36,8 @@ public static class InstanceQueries
         if (hostId is not null && caller.IsAdmin) query = query.Where(i => i.HostId == hostId);
         if (flavorId is not null) query = query.Where(i => i.FlavorId == flavorId);
         if (name is not null) query = query.Where(i => i.Name == name);
+        if (reservationId is not null) query = query.Where(i => i.ReservationId == reservationId);
+        if (QueryValues.Enum<ProvisioningScheme>(scheme, "scheme") is { } sc) query = query.Where(i => i.Scheme == sc);
         return Paging.PageAsync(query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Instances;
 
 namespace IaasApi.Api.Features.Instances;
@@ -7,12 +8,18 @@ public sealed record InstanceResponse(
     Guid Id, string Name, Guid TenantId, InstanceStatus Status, string? StatusReason, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId,
     Guid? ZoneId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? HostId,
-    ResourcesDto Resources, Guid? ServerGroupId, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt)
+    ResourcesDto Resources, Guid? ServerGroupId, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt,
+    ProvisioningScheme Scheme, bool Preemptible, int Priority, Guid? ReservationId, DateTimeOffset? QueuedAt, DateTimeOffset? ExpiresAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition)
 {
-    /// <summary>The host is operator knowledge: only admins see <c>hostId</c>.</summary>
-    public static InstanceResponse From(Instance i, bool admin) => new(i.Id, i.Name, i.TenantId, i.Status, i.StatusReason, i.FlavorId,
-        i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.ServerGroupId, i.OperationId, i.CreatedAt,
-        i.UpdatedAt, i.DeletedAt);
+    /// <summary>
+    /// The host is operator knowledge: only admins see <c>hostId</c>. <paramref name="queuePosition"/>: where a queued
+    /// instance stands (1 = next), on single reads.
+    /// </summary>
+    public static InstanceResponse From(Instance i, bool admin, int? queuePosition = null) => new(i.Id, i.Name, i.TenantId, i.Status,
+        i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.ServerGroupId,
+        i.OperationId, i.CreatedAt, i.UpdatedAt, i.DeletedAt, i.Scheme, i.Preemptible, i.Priority, i.ReservationId, i.QueuedAt, i.ExpiresAt,
+        queuePosition);
 }
 
 /// <summary>The answer to a create with <c>count</c> &gt; 1: all instances and the one operation to poll.</summary>

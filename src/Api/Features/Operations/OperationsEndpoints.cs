@@ -1,7 +1,9 @@
+using System.Text.Json.Serialization;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,11 +11,16 @@ namespace IaasApi.Api.Features.Operations;
 
 public sealed record OperationResponse(Guid Id, string Kind, OperationStatus Status, int Progress, string ResourceType, Guid? ResourceId,
                                        Guid? ParentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt,
-                                       ProblemDetails? Error)
+                                       ProblemDetails? Error, bool Waiting, string? StatusReason,
+                                       [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition)
 {
-    public static OperationResponse From(Operation o) => new(o.Id, o.Kind, o.Status, o.Progress, o.ResourceType, o.ResourceId, o.ParentId,
-        o.CreatedAt, o.UpdatedAt, o.CompletedAt,
-        o.Error is { } e ? new ProblemDetails { Type = e.Type, Title = e.Title, Detail = e.Detail } : null);
+    /// <summary><c>waiting</c>: its instance waits for capacity (the queue, a reservation's start); <c>statusReason</c> says why.</summary>
+    public static OperationResponse From(Operation o) => From(o, null);
+
+    public static OperationResponse From(Operation o, int? queuePosition) => new(o.Id, o.Kind, o.Status, o.Progress, o.ResourceType,
+        o.ResourceId, o.ParentId, o.CreatedAt, o.UpdatedAt, o.CompletedAt,
+        o.Error is { } e ? new ProblemDetails { Type = e.Type, Title = e.Title, Detail = e.Detail } : null, o.Waiting, o.StatusReason,
+        queuePosition);
 }
 
 public static class OperationsEndpoints
@@ -29,7 +36,10 @@ public static class OperationsEndpoints
     {
         var op = await db.Operations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct);
         if (op is null || (!caller.IsAdmin && op.TenantId != caller.TenantId)) throw new NotFoundException("operation", id);
-        return Store.Ok(http, op.Version, OperationResponse.From(op));
+        int? position = null;
+        if (op.Waiting && op.ResourceId is { } instanceId && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct) is { } waiting)
+            position = await BestEffortQueue.PositionAsync(db, waiting, ct);
+        return Store.Ok(http, op.Version, OperationResponse.From(op, position));
     }
 
     /// <summary>

@@ -13,13 +13,17 @@ public sealed class FakeDriverOptions
     public string? StateFile { get; set; }
 }
 
-public enum FakeOperation { Any, Spawn, Destroy, Power }
+public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot }
 
 /// <summary>A scripted failure: the next <see cref="Remaining"/> matching calls fail.</summary>
 public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
                                string Message);
 
+/// <summary>A VM as the fake fleet holds it. A suspended VM is saved off any host (<see cref="HostId"/> is empty).</summary>
 public sealed record FakeVm(Guid InstanceId, Guid HostId, string Name, VmPowerState Power, Resources Resources, DateTimeOffset CreatedAt);
+
+/// <summary>A disk snapshot the fake fleet took (the image store).</summary>
+public sealed record FakeSnapshot(string ImageName, Guid InstanceId, int SizeMiB, DateTimeOffset TakenAt);
 
 /// <summary>
 /// An honest model of a fleet of hypervisors: it remembers which VMs exist on which host and their power state,
@@ -31,6 +35,7 @@ public sealed class FakeHypervisor
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, FakeVm> _vms = [];          // by instance id: a VM lives on exactly one host
     private readonly List<FakeFault> _faults = [];
+    private readonly List<FakeSnapshot> _snapshots = [];
     private readonly FakeDriverOptions _options;
     private readonly TimeProvider _clock;
 
@@ -63,6 +68,8 @@ public sealed class FakeHypervisor
     public IReadOnlyList<FakeVm> VmsOn(Guid hostId) { lock (_gate) return _vms.Values.Where(v => v.HostId == hostId).ToArray(); }
 
     public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
+
+    public IReadOnlyList<FakeSnapshot> Snapshots() { lock (_gate) return _snapshots.ToArray(); }
 
     /// <summary>A VM disappears without the control plane asking (a reinstalled host, a hand-run undefine).</summary>
     public Task DestroyOutOfBandAsync(Guid instanceId)
@@ -99,7 +106,8 @@ public sealed class FakeHypervisor
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Destroy, host.Id, instanceId);
-            if (_vms.TryGetValue(instanceId, out var vm) && vm.HostId == host.Id)
+            // A saved (suspended) VM is on no host: destroying it anywhere discards the saved state.
+            if (_vms.TryGetValue(instanceId, out var vm) && (vm.HostId == host.Id || vm.Power == VmPowerState.Suspended))
             {
                 _vms.Remove(instanceId);
                 Save();
@@ -125,6 +133,49 @@ public sealed class FakeHypervisor
             };
             _vms[instanceId] = vm with { Power = power };
             Save();
+        }
+    }
+
+    internal async Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Suspend, host.Id, instanceId);
+            if (_vms.TryGetValue(instanceId, out var saved) && saved.Power == VmPowerState.Suspended) return;
+            var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on its host.", false);
+            _vms[instanceId] = vm with { HostId = Guid.Empty, Power = VmPowerState.Suspended };
+            Save();
+        }
+    }
+
+    internal async Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
+    {
+        await Delay(_options.SpawnMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Resume, host.Id, spec.InstanceId);
+            if (VmOn(host, spec.InstanceId) is { Power: VmPowerState.Running }) return;
+            if (!_vms.TryGetValue(spec.InstanceId, out var vm) || vm.Power != VmPowerState.Suspended)
+                throw new HypervisorException($"VM {spec.InstanceId} has no saved state to resume from.", false);
+            _vms[spec.InstanceId] = vm with { HostId = host.Id, Power = VmPowerState.Running };
+            Save();
+        }
+    }
+
+    internal async Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Snapshot, host.Id, instanceId);
+            var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on its host.", false);
+            var existing = _snapshots.FirstOrDefault(x => x.InstanceId == instanceId && x.ImageName == imageName);
+            if (existing is not null) return existing.SizeMiB;
+            // The disk as written so far: model it as a quarter of the flavor's disk.
+            var size = Math.Max(1, vm.Resources.DiskGiB * 1024 / 4);
+            _snapshots.Add(new FakeSnapshot(imageName, instanceId, size, _clock.GetUtcNow()));
+            return size;
         }
     }
 
@@ -186,4 +237,11 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<VmInfo>>(model.VmsOn(host.Id).Select(v => new VmInfo(v.InstanceId, v.Power, v.Resources)).ToList());
+
+    public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.SuspendAsync(host, instanceId, ct);
+
+    public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => model.ResumeAsync(host, spec, ct);
+
+    public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) =>
+        model.SnapshotAsync(host, instanceId, imageName, ct);
 }

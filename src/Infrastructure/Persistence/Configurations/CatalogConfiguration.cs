@@ -37,6 +37,8 @@ internal sealed class ImageConfiguration : IEntityTypeConfiguration<Image>
         b.PrimitiveCollection(i => i.RequiredTraits);
         b.PrimitiveCollection(i => i.ForbiddenTraits);
         b.Ignore(i => i.Hints);
+        b.HasOne<Domain.Tenancy.Tenant>().WithMany().HasForeignKey(i => i.OwnerTenantId).OnDelete(DeleteBehavior.Restrict);
+        b.HasIndex(i => i.SourceInstanceId);
     }
 }
 

@@ -2,6 +2,7 @@ using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,11 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         b.Property(i => i.UserData).HasMaxLength(Limits.UserDataMaxBytes);
         b.MapResources(i => i.Resources, "resources");
         b.Ignore(i => i.IsLive);
+        b.Ignore(i => i.OwnKind);
+        b.HasOne<Reservation>().WithMany().HasForeignKey(i => i.ReservationId).OnDelete(DeleteBehavior.SetNull);
+        // The best-effort queue's order.
+        b.HasIndex(i => new { i.Status, i.Priority, i.QueuedAt });
+        b.HasIndex(i => i.ReservationId);
 
         b.HasOne<Tenant>().WithMany().HasForeignKey(i => i.TenantId).OnDelete(DeleteBehavior.Restrict);
         // Catalog and inventory may be deleted once no live instance uses them; history keeps a null reference.

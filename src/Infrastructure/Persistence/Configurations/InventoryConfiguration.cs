@@ -38,6 +38,12 @@ internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
         b.MapResources(h => h.Capacity, "capacity");
         b.MapResources(h => h.Reserved, "reserved");
         b.MapResources(h => h.Allocated, "allocated");
+        b.MapResources(h => h.PreemptibleAllocated, "preemptible");
+        b.MapResources(h => h.SlotAllocated, "in_slots");
+        b.MapResources(h => h.ReservedPeak, "reserved_peak");
+        b.MapResources(h => h.IdleReserved, "idle_reserved");
+        b.Ignore(h => h.Committed);
+        b.Ignore(h => h.UsableUnits);
         b.ComplexProperty(h => h.AllocationRatios, c =>
         {
             c.Property(r => r.Cpu).HasColumnName("cpu_allocation_ratio");

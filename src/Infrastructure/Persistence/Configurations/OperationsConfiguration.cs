@@ -17,6 +17,8 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         b.Property(o => o.JobId).HasMaxLength(64);
         b.Property(o => o.Queue).HasMaxLength(80);
         b.Property(o => o.LastError).HasMaxLength(Limits.DetailMaxLength);
+        b.Property(o => o.StatusReason).HasMaxLength(Limits.DetailMaxLength);
+        b.Ignore(o => o.IsSingle);
         b.Property(o => o.ClientToken).HasMaxLength(IdempotencyContext.ClientTokenMaxLength);
         b.Property(o => o.RequestHash).HasMaxLength(64);
         b.HasIndex(o => o.ClientToken).IsUnique();

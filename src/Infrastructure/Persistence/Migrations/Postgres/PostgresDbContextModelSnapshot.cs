@@ -216,6 +216,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(63)")
                         .HasColumnName("os");
 
+                    b.Property<Guid?>("OwnerTenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_tenant_id");
+
                     b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -235,6 +239,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("size_mib");
 
+                    b.Property<Guid?>("SourceInstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("source_instance_id");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -250,6 +258,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("Name")
                         .IsUnique()
                         .HasDatabaseName("ix_images_name");
+
+                    b.HasIndex("OwnerTenantId")
+                        .HasDatabaseName("ix_images_owner_tenant_id");
+
+                    b.HasIndex("SourceInstanceId")
+                        .HasDatabaseName("ix_images_source_instance_id");
 
                     b.ToTable("images", "iaas");
                 });
@@ -336,6 +350,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("ClaimKind")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("claim_kind");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -343,6 +363,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("DeletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
 
                     b.Property<Guid?>("FlavorId")
                         .HasColumnType("uuid")
@@ -366,9 +390,35 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
+                    b.Property<bool>("Preemptible")
+                        .HasColumnType("boolean")
+                        .HasColumnName("preemptible");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
+                    b.Property<DateTimeOffset?>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<bool>("QuotaClaimed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("quota_claimed");
+
+                    b.Property<Guid?>("ReservationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reservation_id");
+
                     b.Property<bool>("ResourcesClaimed")
                         .HasColumnType("boolean")
                         .HasColumnName("resources_claimed");
+
+                    b.Property<string>("Scheme")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("scheme");
 
                     b.Property<Guid?>("ServerGroupId")
                         .HasColumnType("uuid")
@@ -441,6 +491,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_instances_image_id");
 
+                    b.HasIndex("ReservationId")
+                        .HasDatabaseName("ix_instances_reservation_id");
+
                     b.HasIndex("SlaPlanId")
                         .HasDatabaseName("ix_instances_sla_plan_id");
 
@@ -458,6 +511,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_instances_tenant_id_id");
+
+                    b.HasIndex("Status", "Priority", "QueuedAt")
+                        .HasDatabaseName("ix_instances_status_priority_queued_at");
 
                     b.ToTable("instances", "iaas");
                 });
@@ -576,6 +632,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(24)")
                         .HasColumnName("state");
 
+                    b.Property<long>("TimelineVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timeline_version");
+
                     b.PrimitiveCollection<List<string>>("Traits")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -653,6 +713,48 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                                 .HasColumnName("capacity_vcpus");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "IdleReserved", "IaasApi.Domain.Inventory.Host.IdleReserved#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("idle_reserved_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("idle_reserved_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("idle_reserved_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("idle_reserved_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "PreemptibleAllocated", "IaasApi.Domain.Inventory.Host.PreemptibleAllocated#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("preemptible_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("preemptible_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("preemptible_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("preemptible_vcpus");
+                        });
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Reserved", "IaasApi.Domain.Inventory.Host.Reserved#Resources", b1 =>
                         {
                             b1.IsRequired();
@@ -672,6 +774,48 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.Property<int>("Vcpus")
                                 .HasColumnType("integer")
                                 .HasColumnName("reserved_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "ReservedPeak", "IaasApi.Domain.Inventory.Host.ReservedPeak#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("reserved_peak_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("reserved_peak_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("reserved_peak_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("reserved_peak_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SlotAllocated", "IaasApi.Domain.Inventory.Host.SlotAllocated#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("in_slots_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("in_slots_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("in_slots_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("in_slots_vcpus");
                         });
 
                     b.HasKey("Id")
@@ -847,6 +991,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("status_reason");
+
                     b.Property<Guid?>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
@@ -859,6 +1008,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsConcurrencyToken()
                         .HasColumnType("bigint")
                         .HasColumnName("version");
+
+                    b.Property<bool>("Waiting")
+                        .HasColumnType("boolean")
+                        .HasColumnName("waiting");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Error", "IaasApi.Domain.Operations.Operation.Error#OperationError", b1 =>
                         {
@@ -900,6 +1053,199 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
                     b.ToTable("operations", "iaas");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AutoStart")
+                        .HasColumnType("boolean")
+                        .HasColumnName("auto_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("End")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid?>("FlavorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flavor_id");
+
+                    b.Property<int>("GraceSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("grace_seconds");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NoticeGivenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("notice_given_at");
+
+                    b.Property<string>("OnEnd")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("on_end");
+
+                    b.Property<Guid?>("SlaPlanId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sla_plan_id");
+
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("UnitsFree")
+                        .HasColumnType("integer")
+                        .HasColumnName("units_free");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.Property<Guid?>("ZoneId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("zone_id");
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.Reservation.Resources#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_vcpus");
+                        });
+
+                    b.HasKey("Id")
+                        .HasName("pk_reservations");
+
+                    b.HasIndex("FlavorId")
+                        .HasDatabaseName("ix_reservations_flavor_id");
+
+                    b.HasIndex("SlaPlanId")
+                        .HasDatabaseName("ix_reservations_sla_plan_id");
+
+                    b.HasIndex("ZoneId")
+                        .HasDatabaseName("ix_reservations_zone_id");
+
+                    b.HasIndex("Status", "End")
+                        .HasDatabaseName("ix_reservations_status_end");
+
+                    b.HasIndex("Status", "Start")
+                        .HasDatabaseName("ix_reservations_status_start");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_reservations_tenant_id_id");
+
+                    b.ToTable("reservations", "iaas");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("End")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("end");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("host_id");
+
+                    b.Property<Guid?>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<Guid>("ReservationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reservation_id");
+
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("start");
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.ReservationSlot.Resources#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("integer")
+                                .HasColumnName("resources_vcpus");
+                        });
+
+                    b.HasKey("Id")
+                        .HasName("pk_reservation_slots");
+
+                    b.HasIndex("HostId", "End")
+                        .HasDatabaseName("ix_reservation_slots_host_id_end");
+
+                    b.HasIndex("ReservationId", "InstanceId")
+                        .HasDatabaseName("ix_reservation_slots_reservation_id_instance_id");
+
+                    b.ToTable("reservation_slots", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
@@ -1144,6 +1490,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("idempotency_records", "iaas");
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerTenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_images_tenants_owner_tenant_id");
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Instances.Instance", b =>
                 {
                     b.HasOne("IaasApi.Domain.Catalog.Flavor", null)
@@ -1163,6 +1518,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
+
+                    b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
+                        .WithMany()
+                        .HasForeignKey("ReservationId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_reservations_reservation_id");
 
                     b.HasOne("IaasApi.Domain.ServerGroups.ServerGroup", null)
                         .WithMany()
@@ -1225,6 +1586,51 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Catalog.Flavor", null)
+                        .WithMany()
+                        .HasForeignKey("FlavorId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_flavors_flavor_id");
+
+                    b.HasOne("IaasApi.Domain.Catalog.SlaPlan", null)
+                        .WithMany()
+                        .HasForeignKey("SlaPlanId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_sla_plans_sla_plan_id");
+
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservations_tenants_tenant_id");
+
+                    b.HasOne("IaasApi.Domain.Inventory.Zone", null)
+                        .WithMany()
+                        .HasForeignKey("ZoneId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_zones_zone_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Inventory.Host", null)
+                        .WithMany()
+                        .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservation_slots_hosts_host_id");
+
+                    b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
+                        .WithMany()
+                        .HasForeignKey("ReservationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservation_slots_reservations_reservation_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>

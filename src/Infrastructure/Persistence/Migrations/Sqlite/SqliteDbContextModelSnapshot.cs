@@ -210,6 +210,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("os");
 
+                    b.Property<Guid?>("OwnerTenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_tenant_id");
+
                     b.PrimitiveCollection<string>("RequiredCpuFeatures")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -229,6 +233,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("size_mib");
 
+                    b.Property<Guid?>("SourceInstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source_instance_id");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
@@ -244,6 +252,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("Name")
                         .IsUnique()
                         .HasDatabaseName("ix_images_name");
+
+                    b.HasIndex("OwnerTenantId")
+                        .HasDatabaseName("ix_images_owner_tenant_id");
+
+                    b.HasIndex("SourceInstanceId")
+                        .HasDatabaseName("ix_images_source_instance_id");
 
                     b.ToTable("images", (string)null);
                 });
@@ -330,6 +344,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<string>("ClaimKind")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("claim_kind");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -337,6 +357,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<long?>("DeletedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("deleted_at");
+
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
 
                     b.Property<Guid?>("FlavorId")
                         .HasColumnType("TEXT")
@@ -360,9 +384,35 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
+                    b.Property<bool>("Preemptible")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("preemptible");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("priority");
+
+                    b.Property<long?>("QueuedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("queued_at");
+
+                    b.Property<bool>("QuotaClaimed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quota_claimed");
+
+                    b.Property<Guid?>("ReservationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reservation_id");
+
                     b.Property<bool>("ResourcesClaimed")
                         .HasColumnType("INTEGER")
                         .HasColumnName("resources_claimed");
+
+                    b.Property<string>("Scheme")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scheme");
 
                     b.Property<Guid?>("ServerGroupId")
                         .HasColumnType("TEXT")
@@ -435,6 +485,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_instances_image_id");
 
+                    b.HasIndex("ReservationId")
+                        .HasDatabaseName("ix_instances_reservation_id");
+
                     b.HasIndex("SlaPlanId")
                         .HasDatabaseName("ix_instances_sla_plan_id");
 
@@ -452,6 +505,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_instances_tenant_id_id");
+
+                    b.HasIndex("Status", "Priority", "QueuedAt")
+                        .HasDatabaseName("ix_instances_status_priority_queued_at");
 
                     b.ToTable("instances", (string)null);
                 });
@@ -570,6 +626,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("state");
 
+                    b.Property<long>("TimelineVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timeline_version");
+
                     b.PrimitiveCollection<string>("Traits")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -647,6 +707,48 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                                 .HasColumnName("capacity_vcpus");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "IdleReserved", "IaasApi.Domain.Inventory.Host.IdleReserved#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("idle_reserved_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("idle_reserved_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("idle_reserved_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("idle_reserved_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "PreemptibleAllocated", "IaasApi.Domain.Inventory.Host.PreemptibleAllocated#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("preemptible_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("preemptible_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("preemptible_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("preemptible_vcpus");
+                        });
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Reserved", "IaasApi.Domain.Inventory.Host.Reserved#Resources", b1 =>
                         {
                             b1.IsRequired();
@@ -666,6 +768,48 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.Property<int>("Vcpus")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "ReservedPeak", "IaasApi.Domain.Inventory.Host.ReservedPeak#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("reserved_peak_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("reserved_peak_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("reserved_peak_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("reserved_peak_vcpus");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SlotAllocated", "IaasApi.Domain.Inventory.Host.SlotAllocated#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("in_slots_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("in_slots_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("in_slots_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("in_slots_vcpus");
                         });
 
                     b.HasKey("Id")
@@ -841,6 +985,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
 
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status_reason");
+
                     b.Property<Guid?>("TenantId")
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
@@ -853,6 +1002,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("version");
+
+                    b.Property<bool>("Waiting")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("waiting");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Error", "IaasApi.Domain.Operations.Operation.Error#OperationError", b1 =>
                         {
@@ -894,6 +1047,199 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
                     b.ToTable("operations", (string)null);
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AutoStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("auto_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("End")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("end");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid?>("FlavorId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("flavor_id");
+
+                    b.Property<int>("GraceSeconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("grace_seconds");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long?>("NoticeGivenAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("notice_given_at");
+
+                    b.Property<string>("OnEnd")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("on_end");
+
+                    b.Property<Guid?>("SlaPlanId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sla_plan_id");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("start");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("UnitsFree")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("units_free");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<Guid?>("ZoneId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("zone_id");
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.Reservation.Resources#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_vcpus");
+                        });
+
+                    b.HasKey("Id")
+                        .HasName("pk_reservations");
+
+                    b.HasIndex("FlavorId")
+                        .HasDatabaseName("ix_reservations_flavor_id");
+
+                    b.HasIndex("SlaPlanId")
+                        .HasDatabaseName("ix_reservations_sla_plan_id");
+
+                    b.HasIndex("ZoneId")
+                        .HasDatabaseName("ix_reservations_zone_id");
+
+                    b.HasIndex("Status", "End")
+                        .HasDatabaseName("ix_reservations_status_end");
+
+                    b.HasIndex("Status", "Start")
+                        .HasDatabaseName("ix_reservations_status_start");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_reservations_tenant_id_id");
+
+                    b.ToTable("reservations", (string)null);
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("End")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("end");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("host_id");
+
+                    b.Property<Guid?>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<Guid>("ReservationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reservation_id");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("start");
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.ReservationSlot.Resources#Resources", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int>("DiskGiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_disk_gib");
+
+                            b1.Property<int>("MemoryMiB")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_memory_mib");
+
+                            b1.Property<int>("NetworkMbps")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_network_mbps");
+
+                            b1.Property<int>("Vcpus")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("resources_vcpus");
+                        });
+
+                    b.HasKey("Id")
+                        .HasName("pk_reservation_slots");
+
+                    b.HasIndex("HostId", "End")
+                        .HasDatabaseName("ix_reservation_slots_host_id_end");
+
+                    b.HasIndex("ReservationId", "InstanceId")
+                        .HasDatabaseName("ix_reservation_slots_reservation_id_instance_id");
+
+                    b.ToTable("reservation_slots", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
@@ -1138,6 +1484,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerTenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_images_tenants_owner_tenant_id");
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Instances.Instance", b =>
                 {
                     b.HasOne("IaasApi.Domain.Catalog.Flavor", null)
@@ -1157,6 +1512,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
+
+                    b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
+                        .WithMany()
+                        .HasForeignKey("ReservationId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_reservations_reservation_id");
 
                     b.HasOne("IaasApi.Domain.ServerGroups.ServerGroup", null)
                         .WithMany()
@@ -1219,6 +1580,51 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Catalog.Flavor", null)
+                        .WithMany()
+                        .HasForeignKey("FlavorId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_flavors_flavor_id");
+
+                    b.HasOne("IaasApi.Domain.Catalog.SlaPlan", null)
+                        .WithMany()
+                        .HasForeignKey("SlaPlanId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_sla_plans_sla_plan_id");
+
+                    b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservations_tenants_tenant_id");
+
+                    b.HasOne("IaasApi.Domain.Inventory.Zone", null)
+                        .WithMany()
+                        .HasForeignKey("ZoneId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_reservations_zones_zone_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Inventory.Host", null)
+                        .WithMany()
+                        .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservation_slots_hosts_host_id");
+
+                    b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
+                        .WithMany()
+                        .HasForeignKey("ReservationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reservation_slots_reservations_reservation_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
