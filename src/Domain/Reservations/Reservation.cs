@@ -22,6 +22,7 @@ public sealed class Reservation : Entity
                        DateTimeOffset start, DateTimeOffset end, OnEndAction onEnd, bool autoStart, int graceSeconds, DateTimeOffset now)
         : base(now)
     {
+        (start, end) = (WholeSeconds(start), WholeSeconds(end));
         if (end <= start) throw new FieldValidationException("end", "'end' must be after 'start'.");
         TenantId = tenantId;
         Name = name;
@@ -69,15 +70,18 @@ public sealed class Reservation : Entity
     public void Reschedule(DateTimeOffset? start, DateTimeOffset? end, DateTimeOffset now)
     {
         if (!IsLive) throw new InvalidStateException($"Reservation '{Name}' is {EnumWords.ToWord(Status)}; it can no longer change.");
-        var newStart = start ?? Start;
-        var newEnd = end ?? End;
-        if (start is not null && Status == ReservationStatus.Active && start != Start)
+        var newStart = start is { } s ? WholeSeconds(s) : Start;
+        var newEnd = end is { } e ? WholeSeconds(e) : End;
+        if (start is not null && Status == ReservationStatus.Active && newStart != Start)
             throw new InvalidStateException("The reservation has started; only its end can change.");
         if (newEnd <= newStart) throw new FieldValidationException("end", "'end' must be after 'start'.");
         if (newEnd <= now) throw new FieldValidationException("end", "'end' must be in the future.");
         Start = newStart;
         End = newEnd;
     }
+
+    /// <summary>Windows are whole seconds (rounded down), the same in every database and every response.</summary>
+    public static DateTimeOffset WholeSeconds(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, t.Offset);
 
     public void GiveNotice(DateTimeOffset now) => NoticeGivenAt ??= now;
 

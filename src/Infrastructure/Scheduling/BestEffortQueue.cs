@@ -96,13 +96,14 @@ public sealed class BestEffortQueue(
             ? $"Waiting for capacity: no host passes the '{step.Filter}' filter right now ({step.Before} candidate(s) before it). It starts when one frees."
             : "Waiting for capacity: no host can take it right now. It starts when one frees.";
 
+    /// <summary>A pending instance's reason is what it waits for; a suspended one keeps why it was preempted (it says it resumes when capacity frees).</summary>
     private async Task RecordWaitAsync(Instance instance, string reason, CancellationToken ct)
     {
-        if (instance.StatusReason == reason) return;
+        if (instance.StatusReason == reason || instance.Status != InstanceStatus.Pending) return;
         // Informational: no version bump, so a client's ETag stays valid while its instance waits.
-        await db.Instances.Where(i => i.Id == instance.Id && (i.Status == InstanceStatus.Pending || i.Status == InstanceStatus.Suspended))
+        await db.Instances.Where(i => i.Id == instance.Id && i.Status == InstanceStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.StatusReason, Text.Cap(reason)), ct);
-        if (instance.Status == InstanceStatus.Pending && instance.OperationId is { } opId)
+        if (instance.OperationId is { } opId)
             await db.Operations.Where(o => o.Id == opId && o.Waiting)
                 .ExecuteUpdateAsync(s => s.SetProperty(o => o.StatusReason, Text.Cap(reason)), ct);
     }
