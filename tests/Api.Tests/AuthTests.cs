@@ -22,7 +22,9 @@ public sealed class AuthTests(ApiFactory api)
         { "POST", "/v1/instances" }, { "GET", $"/v1/instances/{Any}" }, { "DELETE", $"/v1/instances/{Any}" },
         { "POST", $"/v1/instances/{Any}/actions/stop" }, { "POST", $"/v1/instances/{Any}/actions/reset-state" },
         { "GET", $"/v1/instances/{Any}/actions" }, { "GET", $"/v1/operations/{Any}" }, { "GET", "/v1/operations" },
-        { "GET", "/v1/audit-events" }, { "GET", "/v1/simulation/faults" },
+        { "GET", "/v1/audit-events" }, { "GET", "/v1/simulation/faults" }, { "GET", "/v1/reservations" }, { "POST", "/v1/reservations" },
+        { "GET", $"/v1/reservations/{Any}" }, { "PATCH", $"/v1/reservations/{Any}" }, { "DELETE", $"/v1/reservations/{Any}" },
+        { "GET", "/v1/capacity" },
     };
 
     /// <summary>Routes a tenant key may not use at all (inventory, tenants, keys, audit, simulation, repairs, catalog writes).</summary>

@@ -20,6 +20,8 @@ public sealed class FuzzTests(ApiFactory api)
         """{"status":"running","state":"enabled","format":"qcow2","hypervisor":"fake","placementStrategy":"pack","schemes":["immediate","immediate"]}""",
         """{"zoneId":"00000000-0000-0000-0000-000000000000","regionId":"00000000-0000-0000-0000-000000000000","tenantId":"00000000-0000-0000-0000-000000000000","flavorId":"00000000-0000-0000-0000-000000000000","imageId":"00000000-0000-0000-0000-000000000000","slaPlanId":"00000000-0000-0000-0000-000000000000"}""",
         """{"allocationRatios":{"cpu":1e-300,"memory":64,"disk":0.0000001},"reserved":{"vcpus":0}}""",
+        """{"start":"9999-12-31T23:59:59Z","end":"0001-01-01T00:00:00Z","count":2147483647,"graceSeconds":-1,"onEnd":"explode","scheme":"best-effort","maxWaitSeconds":2147483647}""",
+        """{"start":"0001-01-01T00:00:00Z","end":"9999-12-31T23:59:59Z","count":1,"graceSeconds":86400,"scheme":"reservation","reservationId":"00000000-0000-0000-0000-000000000000"}""",
         "{" + string.Concat(Enumerable.Repeat("\"a\":{", 200)) + string.Concat(Enumerable.Repeat("}", 200)) + "}",
     ];
 
@@ -31,6 +33,8 @@ public sealed class FuzzTests(ApiFactory api)
         "", "?limit=-1", "?limit=999999999999", "?pageToken=%00%00", "?pageToken=AAAAAAAAAAAAAAAAAAAAAA", "?since=yesterday",
         "?since=9999-12-31T23:59:59Z", "?status=", "?status=running&status=stopped", "?zoneId=nope", "?resourceId=00000000-0000-0000-0000-000000000000",
         "?name=a%00b", "?kind=%00", "?os=%01", "?hypervisor=%00", "?name=" + new string('n', 5000),
+        "?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z&step=1", "?from=9999-12-31T23:59:59Z", "?step=99999999999999999999d",
+        "?to=0001-01-01T00:00:00Z&step=60", "?scheme=%00&reservationId=nope",
     ];
 
     [Fact]

@@ -172,8 +172,8 @@ public static class ReservationsEndpoints
         if (zoneId is not { } zone || zone == Guid.Empty) throw new FieldValidationException("zoneId", "'zoneId' is required.");
         await db.Zones.AsNoTracking().GetAsync(zone, "zone", ct);
         var now = db.Clock.GetUtcNow();
-        var start = Instant(from, "from") ?? now;
-        var end = Instant(to, "to") ?? start + TimeSpan.FromDays(1);
+        var start = Instant(from, "from", now) ?? now;
+        var end = Instant(to, "to", now) ?? start + TimeSpan.FromDays(1);
         var stride = Duration(step) ?? TimeSpan.FromHours(1);
         if (end < start) throw new FieldValidationException("to", "'to' must not be before 'from'.");
         if ((end - start) / stride > 999)
@@ -182,12 +182,15 @@ public static class ReservationsEndpoints
         return TypedResults.Ok(new CapacityResponse(zone, hosts, start, end, (int)stride.TotalSeconds, points));
     }
 
-    private static DateTimeOffset? Instant(string? value, string field)
+    /// <summary>An ISO 8601 instant within ten years of now (the timeline holds nothing further away).</summary>
+    private static DateTimeOffset? Instant(string? value, string field, DateTimeOffset now)
     {
         if (string.IsNullOrEmpty(value)) return null;
-        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
-            ? t
-            : throw new FieldValidationException(field, $"'{field}' must be an ISO 8601 date-time (e.g. 2026-12-01T09:00:00Z).");
+        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+            throw new FieldValidationException(field, $"'{field}' must be an ISO 8601 date-time (e.g. 2026-12-01T09:00:00Z).");
+        if (t < now - TimeSpan.FromDays(3653) || t > now + TimeSpan.FromDays(3653))
+            throw new FieldValidationException(field, $"'{field}' must be within ten years of now.");
+        return t;
     }
 
     /// <summary>Seconds ("900"), or a number with a unit: s, m, h, d ("15m", "1h", "1d"). At least 60 s.</summary>
