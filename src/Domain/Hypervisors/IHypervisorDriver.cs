@@ -41,11 +41,15 @@ public interface IHypervisorDriver
 
     /// <summary>
     /// Saves a VM's whole state (memory and disk) off its host and removes it from the host, freeing all of the host's
-    /// capacity it held (OpenStack's shelve-offload of a suspended VM). Idempotent: an already saved VM succeeds.
+    /// capacity it held (OpenStack's shelve-offload of a suspended VM). Idempotent: an already saved VM, or one not on
+    /// the host at all (never built), succeeds.
     /// </summary>
     Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct);
 
-    /// <summary>Restores a saved VM on <paramref name="host"/> (any host of the driver) and runs it. Idempotent.</summary>
+    /// <summary>
+    /// Restores a saved VM on <paramref name="host"/> (any host of the driver) and runs it; one that was never built
+    /// (preempted while building) is created from <paramref name="spec"/>. Idempotent.
+    /// </summary>
     Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct);
 
     /// <summary>Copies a VM's disk into a new image named <paramref name="imageName"/>; returns its size in MiB.</summary>

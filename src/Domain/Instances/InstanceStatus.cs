@@ -25,13 +25,13 @@ public static class InstanceTransitions
         new Dictionary<InstanceStatus, InstanceStatus[]>
         {
             [InstanceStatus.Pending]   = [InstanceStatus.Building, InstanceStatus.Deleting, InstanceStatus.Error],
-            [InstanceStatus.Building]  = [InstanceStatus.Running, InstanceStatus.Error, InstanceStatus.Deleting],
+            [InstanceStatus.Building]  = [InstanceStatus.Running, InstanceStatus.Error, InstanceStatus.Deleting, InstanceStatus.Suspended],
             [InstanceStatus.Running]   = [InstanceStatus.Stopping, InstanceStatus.Rebooting, InstanceStatus.Migrating,
                                           InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
-            [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
             [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
-            [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error],
-            [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error],
+            [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
+            [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
             [InstanceStatus.Migrating] = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Error],
             [InstanceStatus.Suspended] = [InstanceStatus.Starting, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Deleting]  = [InstanceStatus.Deleted, InstanceStatus.Error],

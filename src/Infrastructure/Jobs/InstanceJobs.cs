@@ -27,6 +27,9 @@ public sealed class InstanceJobs(
 {
     private int MaxAttempts => Math.Max(1, options.Value.Jobs.MaxAttempts);
 
+    /// <summary>The host this job's driver call acted on.</summary>
+    private HostRef? _host;
+
     public async Task ProvisionAsync(Guid operationId, CancellationToken ct)
     {
         if (await LoadAsync(operationId, ct) is not var (op, instance)) return;
@@ -101,6 +104,11 @@ public sealed class InstanceJobs(
             await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', no longer being suspended.", ct);
             return;
         }
+        // Preempted in the middle of a build or start: that job saves the VM when it finds the instance suspended. This
+        // one waits for it (Hangfire retries), so the instance is not resumed elsewhere while its VM is still being made.
+        if (await db.Operations.AsNoTracking().AnyAsync(o => o.ResourceId == instance.Id && o.Id != op.Id && o.Status == OperationStatus.Running
+                                                             && !o.Waiting && o.Queue != null, ct))
+            throw new InFlightWorkException(instance.Id);
         await BeginAttemptAsync(op, 10, ct);
         if (!await CallDriverAsync(op, instance, (driver, host) => driver.SuspendAsync(host, instance.Id, ct), ct,
                 onPermanentFailure: (driver, host) => driver.DestroyAsync(host, instance.Id, ct))) return;
@@ -216,6 +224,7 @@ public sealed class InstanceJobs(
         try
         {
             var host = await HostRefAsync(instance, ct);
+            _host = host;
             await call(drivers.For(host.Hypervisor), host);
             return true;
         }
@@ -271,7 +280,24 @@ public sealed class InstanceJobs(
             var fresh = await db.Operations.SingleAsync(o => o.Id == op.Id, ct);
             if (!fresh.IsFinished)
                 await CancelAsync(fresh, $"The instance became '{EnumWords.ToWord(current)}' while the work was in progress.", ct);
+            if (current == Suspended && _host is { } host) await SaveAfterPreemptionAsync(host, instance.Id, ct);
             return current;
+        }
+    }
+
+    /// <summary>
+    /// The instance was preempted while this job changed its VM (its capacity already went to a reservation): the VM
+    /// this job just built or started is saved off the host. A failure is left to the suspend operation, which retries.
+    /// </summary>
+    private async Task SaveAfterPreemptionAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        try
+        {
+            await drivers.For(host.Hypervisor).SuspendAsync(host, instanceId, ct);
+        }
+        catch (HypervisorException ex)
+        {
+            log.LogWarning("Could not save VM {InstanceId}, preempted while it changed: {Message}", instanceId, ex.Message);
         }
     }
 
@@ -289,3 +315,7 @@ public sealed class InstanceJobs(
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();
 }
+
+/// <summary>Another job is still changing the instance's VM; this one runs again after it (Hangfire's retry).</summary>
+public sealed class InFlightWorkException(Guid instanceId)
+    : Exception($"Another operation on instance {instanceId} is still in progress; retrying after it.");

@@ -44,18 +44,27 @@ public sealed class ReservationClock(
         foreach (var id in noticeDue)
             if (await Guarded(id, "give notice for", () => NoticeAsync(id, ct))) noticed++;
 
-        var startDue = await db.Reservations.AsNoTracking()
-            .Where(r => r.Status == ReservationStatus.Scheduled && r.Start <= now)
-            .OrderBy(r => r.Start).Select(r => r.Id).Take(Batch).ToListAsync(ct);
-        foreach (var id in startDue)
-            if (await Guarded(id, "start", () => ActivateAsync(id, ct))) started++;
-
+        // Ends first, so a reservation starting where another ends finds its hosts released.
         // End + grace is compared in memory (portable across both databases); the candidates are those past their end.
         var endCandidates = await db.Reservations.AsNoTracking()
             .Where(r => r.Status == ReservationStatus.Active && r.End <= now)
             .OrderBy(r => r.End).Select(r => new { r.Id, r.End, r.GraceSeconds }).Take(Batch * 5).ToListAsync(ct);
         foreach (var due in endCandidates.Where(r => r.End + TimeSpan.FromSeconds(r.GraceSeconds) <= now).Take(Batch))
             if (await Guarded(due.Id, "end", () => CloseAsync(due.Id, cancel: false, ct))) ended++;
+
+        var startDue = await db.Reservations.AsNoTracking()
+            .Where(r => r.Status == ReservationStatus.Scheduled && r.Start <= now)
+            .OrderBy(r => r.Start).Select(r => r.Id).Take(Batch).ToListAsync(ct);
+        foreach (var id in startDue)
+            if (await Guarded(id, "start", () => ActivateAsync(id, ct))) started++;
+
+        // Started reservations whose pending instances could not launch yet (the previous lease's instances were still
+        // being removed from the hosts): they launch as soon as they fit.
+        var launchDue = await db.Reservations.AsNoTracking()
+            .Where(r => r.Status == ReservationStatus.Active && r.AutoStart
+                        && db.Instances.Any(i => i.ReservationId == r.Id && i.Status == Pending))
+            .Select(r => r.Id).Take(Batch).ToListAsync(ct);
+        foreach (var id in launchDue) await Guarded(id, "launch the pending instances of", () => LaunchPendingAsync(id, ct));
 
         return new ReservationTickReport(noticed, started, ended);
     }
@@ -107,8 +116,14 @@ public sealed class ReservationClock(
             var pending = await db.Instances.Where(i => i.ReservationId == id && i.Status == Pending).OrderBy(i => i.Id).ToListAsync(ct);
             foreach (var instance in pending)
             {
-                if (reservation.AutoStart) builds.Add(await LaunchAsync(instance, reservation, now, ct));
-                else await WaitForStartAsync(instance, reservation, ct);
+                if (reservation.AutoStart)
+                {
+                    if (await TryLaunchAsync(instance, reservation, now, ct) is { } op) builds.Add(op);
+                }
+                else
+                {
+                    await WaitForStartAsync(instance, reservation, ct);
+                }
             }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -116,6 +131,42 @@ public sealed class ReservationClock(
         log.LogInformation("Reservation {ReservationId} started; {Builds} instance(s) launched", id, builds.Count);
         await DispatchAsync(builds);
         return true;
+    }
+
+    /// <summary>Launches the pending instances of a started reservation that fit now (the rest wait for the next tick).</summary>
+    public async Task<bool> LaunchPendingAsync(Guid id, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        var builds = new List<Operation>();
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            if (await claims.LockReservationAsync(id, ct) != ReservationStatus.Active) return false;
+            var reservation = await db.Reservations.SingleAsync(r => r.Id == id, ct);
+            var pending = await db.Instances.Where(i => i.ReservationId == id && i.Status == Pending).OrderBy(i => i.Id).ToListAsync(ct);
+            foreach (var instance in pending)
+                if (await TryLaunchAsync(instance, reservation, now, ct) is { } op) builds.Add(op);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        await DispatchAsync(builds);
+        return builds.Count > 0;
+    }
+
+    /// <summary>
+    /// Launches one pending instance in a free slot, or leaves it pending (saying why) when the slot's host still holds
+    /// the previous lease's instances while their on-end action completes.
+    /// </summary>
+    private async Task<Operation?> TryLaunchAsync(Instance instance, Reservation reservation, DateTimeOffset now, CancellationToken ct)
+    {
+        try
+        {
+            return await LaunchAsync(instance, reservation, now, ct);
+        }
+        catch (ConflictException refused)
+        {
+            instance.StillWaiting($"Reservation '{reservation.Name}' has started; launching as soon as its hosts are clear. {refused.Message}");
+            return null;
+        }
     }
 
     /// <summary>A tenant starts a pending instance of a started reservation (one created without autoStart).</summary>

@@ -107,10 +107,15 @@ public sealed class ReservationLauncher(IaasDbContext db, CapacityClaims claims)
         return victims.Select(v => borrowers.Single(b => b.Id == v.InstanceId)).ToList();
     }
 
-    /// <summary>Preemptible instances holding capacity on the host in a status a suspend can act on.</summary>
+    /// <summary>
+    /// Preemptible instances holding capacity on the host. Those in the middle of a change (building, starting...) are
+    /// preempted too: the job carrying the change saves the VM when it finds the instance suspended.
+    /// </summary>
     private IQueryable<Instance> Borrowers(Guid hostId) =>
         db.Instances.Where(i => i.HostId == hostId && i.ResourcesClaimed && i.ClaimKind == ClaimKind.Preemptible
-                                && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped));
+                                && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped
+                                    || i.Status == InstanceStatus.Building || i.Status == InstanceStatus.Starting
+                                    || i.Status == InstanceStatus.Stopping || i.Status == InstanceStatus.Rebooting));
 
     private static Borrower AsBorrower(Instance i) => new(i.Id, i.Priority, i.CreatedAt, i.Resources);
 

@@ -143,7 +143,8 @@ public sealed class FakeHypervisor
         {
             ThrowIfFaulted(FakeOperation.Suspend, host.Id, instanceId);
             if (_vms.TryGetValue(instanceId, out var saved) && saved.Power == VmPowerState.Suspended) return;
-            var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on its host.", false);
+            // Nothing runs here (it was never built, or is gone): nothing to save, and nothing left on the host.
+            if (VmOn(host, instanceId) is not { } vm) return;
             _vms[instanceId] = vm with { HostId = Guid.Empty, Power = VmPowerState.Suspended };
             Save();
         }
@@ -156,9 +157,19 @@ public sealed class FakeHypervisor
         {
             ThrowIfFaulted(FakeOperation.Resume, host.Id, spec.InstanceId);
             if (VmOn(host, spec.InstanceId) is { Power: VmPowerState.Running }) return;
-            if (!_vms.TryGetValue(spec.InstanceId, out var vm) || vm.Power != VmPowerState.Suspended)
-                throw new HypervisorException($"VM {spec.InstanceId} has no saved state to resume from.", false);
-            _vms[spec.InstanceId] = vm with { HostId = host.Id, Power = VmPowerState.Running };
+            if (!_vms.TryGetValue(spec.InstanceId, out var vm))
+            {
+                // Preempted before it was ever built: nothing was saved, so it is created now.
+                _vms[spec.InstanceId] = new FakeVm(spec.InstanceId, host.Id, spec.Name, VmPowerState.Running, spec.Resources, _clock.GetUtcNow());
+            }
+            else if (vm.Power == VmPowerState.Suspended)
+            {
+                _vms[spec.InstanceId] = vm with { HostId = host.Id, Power = VmPowerState.Running };
+            }
+            else
+            {
+                throw new HypervisorException($"VM {spec.InstanceId} is running on another host; it cannot be resumed here.", false);
+            }
             Save();
         }
     }
