@@ -4,15 +4,97 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Placement;
+using IaasApi.Domain.Reservations;
 
 // The placement pipeline in-process (no database, no HTTP): how fast it decides, and how well it packs.
 //   dotnet run -c Release --project bench/PlacementBench -- pipeline [decisions]
 //   dotnet run -c Release --project bench/PlacementBench -- packing
+//   dotnet run -c Release --project bench/PlacementBench -- reservations [checks]
 var mode = args.FirstOrDefault() ?? "pipeline";
 if (mode == "pipeline") Pipeline(args.Length > 1 ? int.Parse(args[1]) : 20_000);
 else if (mode == "packing") Packing();
-else Console.Error.WriteLine("modes: pipeline [decisions] | packing");
+else if (mode == "reservations") Reservations(args.Length > 1 ? int.Parse(args[1]) : 2_000);
+else Console.Error.WriteLine("modes: pipeline [decisions] | packing | reservations [checks]");
 return;
+
+// The capacity timeline at scale: 1,000 hosts (a third already running non-preemptible instances), 10,000 future
+// reservations booked over the next 30 days through the same planner, then: the feasibility check a reservation
+// create runs (which hosts take its slots over its window, or none), the earliest-window search a refusal runs, and
+// the capacity timeline a GET /v1/capacity computes (7 days, hourly).
+static void Reservations(int checks)
+{
+    var random = new Random(7);
+    var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+    var usable = new Resources(64, 262_144, 4_000, 25_000);
+    var mix = SizeMix();
+    var hosts = Enumerable.Range(0, 1_000).Select(_ => Ids.New()).Order().ToArray();
+    var persistent = hosts.ToDictionary(h => h, _ => random.Next(3) == 0 ? new Resources(16, 65_536, 500, 0) : Resources.Zero);
+    var slots = hosts.ToDictionary(h => h, _ => new List<Interval>());
+    HostTimeline Timeline(Guid h) => new(h, usable, persistent[h], Resources.Zero, Resources.Zero, slots[h]);
+
+    var booked = 0;
+    var refused = 0;
+    var setup = Stopwatch.StartNew();
+    while (booked < 10_000)
+    {
+        var (demand, count, start, end) = RandomLease(random, mix, now);
+        var timelines = hosts.Select(Timeline).ToList();
+        var picks = CapacityPlanner.Assign(timelines, demand, count, start, end, random.Next(2) == 0 ? PlacementStrategy.Pack : PlacementStrategy.Spread);
+        if (picks is null) { refused++; continue; }
+        foreach (var h in picks) slots[h].Add(new Interval(start, end, demand));
+        booked++;
+    }
+    var totalSlots = slots.Values.Sum(s => s.Count);
+    Console.WriteLine($"booked 10,000 reservations ({totalSlots:N0} slots, {refused:N0} refused as full) on 1,000 hosts in {setup.Elapsed.TotalSeconds:F1} s");
+
+    var all = hosts.Select(Timeline).ToList();
+    var requests = Enumerable.Range(0, checks).Select(_ => RandomLease(random, mix, now)).ToArray();
+    for (var i = 0; i < 200; i++) CapacityPlanner.Assign(all, requests[i].Demand, requests[i].Count, requests[i].Start, requests[i].End, PlacementStrategy.Pack);
+
+    var feasible = 0;
+    var check = new double[checks];
+    for (var i = 0; i < checks; i++)
+    {
+        var (demand, count, start, end) = requests[i];
+        var t0 = Stopwatch.GetTimestamp();
+        if (CapacityPlanner.Assign(all, demand, count, start, end, i % 2 == 0 ? PlacementStrategy.Pack : PlacementStrategy.Spread) is not null) feasible++;
+        check[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+    Report("feasibility check (plan the slots of one reservation)", check, $"{100.0 * feasible / checks:F0}% feasible");
+
+    var big = new Resources(32, 131_072, 1_000, 0);
+    var earliest = new double[Math.Min(checks, 500)];
+    for (var i = 0; i < earliest.Length; i++)
+    {
+        var (_, _, start, end) = requests[i];
+        var t0 = Stopwatch.GetTimestamp();
+        CapacityPlanner.EarliestStart(all, big, 400, start, end - start);
+        earliest[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+    Report("earliest window (a refused 400 × 32-vCPU request)", earliest, "");
+
+    var series = new double[Math.Min(checks, 500)];
+    for (var i = 0; i < series.Length; i++)
+    {
+        var from = now + TimeSpan.FromHours(random.Next(0, 24 * 23));
+        var t0 = Stopwatch.GetTimestamp();
+        CapacityView.Series(all, now, from, from + TimeSpan.FromDays(7), TimeSpan.FromHours(1));
+        series[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+    Report("capacity timeline (7 days hourly, 169 points)", series, "");
+}
+
+static (Resources Demand, int Count, DateTimeOffset Start, DateTimeOffset End) RandomLease(Random random, Mix mix, DateTimeOffset now)
+{
+    var start = now + TimeSpan.FromMinutes(random.Next(0, 30 * 24 * 60));
+    return (mix.Pick(random), random.Next(1, 5), start, start + TimeSpan.FromHours(random.Next(1, 49)));
+}
+
+static void Report(string what, double[] latencies, string note)
+{
+    Array.Sort(latencies);
+    Console.WriteLine($"{what}: p50 {P(latencies, 50):F3} ms  p99 {P(latencies, 99):F3} ms  max {latencies[^1]:F3} ms  ({latencies.Length:N0} runs) {note}");
+}
 
 static void Pipeline(int decisions)
 {

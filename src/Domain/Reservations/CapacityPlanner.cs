@@ -77,21 +77,38 @@ public static class CapacityView
     public static IReadOnlyList<CapacityPoint> Series(IReadOnlyList<HostTimeline> hosts, DateTimeOffset now, DateTimeOffset from,
                                                      DateTimeOffset to, TimeSpan step, int maxPoints = 1000)
     {
-        var points = new List<CapacityPoint>();
-        for (var t = from; t <= to && points.Count < maxPoints; t += step)
+        var times = new List<DateTimeOffset>();
+        for (var t = from; t <= to && times.Count < maxPoints; t += step) times.Add(t);
+        var usable = new ResourceTotals[times.Count];
+        var allocated = new ResourceTotals[times.Count];
+        var reserved = new ResourceTotals[times.Count];
+        var free = new ResourceTotals[times.Count];
+        var events = new List<(DateTimeOffset At, bool Start, Resources Amount)>();
+        foreach (var h in hosts)
         {
-            ResourceTotals usable = default, allocated = default, reserved = default, free = default;
-            foreach (var h in hosts)
+            // One sweep per host: its slots' starts and ends in time order, walked once along the points.
+            events.Clear();
+            foreach (var slot in h.Slots)
             {
-                var held = t <= now ? h.Persistent + h.Borrowed : h.Persistent;
-                var slots = h.ReservedAt(t);
-                usable += h.Usable;
-                allocated += held;
-                reserved += slots;
-                free += HostTimeline.Max(h.Usable - held - slots, Resources.Zero);
+                if (slot.End <= from || slot.Start > to) continue;
+                events.Add((slot.Start, true, slot.Amount));
+                events.Add((slot.End, false, slot.Amount));
             }
-            points.Add(new CapacityPoint(t, usable, allocated, reserved, free));
+            events.Sort((a, b) => a.At.CompareTo(b.At));
+            var next = 0;
+            var current = Resources.Zero;
+            for (var p = 0; p < times.Count; p++)
+            {
+                var t = times[p];
+                for (; next < events.Count && events[next].At <= t; next++)
+                    current = events[next].Start ? current + events[next].Amount : current - events[next].Amount;
+                var held = t <= now ? h.Persistent + h.Borrowed : h.Persistent;
+                usable[p] += h.Usable;
+                allocated[p] += held;
+                reserved[p] += current;
+                free[p] += HostTimeline.Max(h.Usable - held - current, Resources.Zero);
+            }
         }
-        return points;
+        return times.Select((t, p) => new CapacityPoint(t, usable[p], allocated[p], reserved[p], free[p])).ToList();
     }
 }

@@ -26,10 +26,3 @@ public static class Preemption
         return HostTimeline.Fits(allocated - freed + needed, usable) ? victims : null;
     }
 }
-
-/// <summary>The best-effort queue's order: higher SLA priority first, then first come, first served.</summary>
-public static class QueueOrder
-{
-    public static IOrderedEnumerable<T> Of<T>(IEnumerable<T> items, Func<T, int> priority, Func<T, DateTimeOffset> queuedAt, Func<T, Guid> id) =>
-        items.OrderByDescending(priority).ThenBy(queuedAt).ThenBy(id);
-}

@@ -63,7 +63,7 @@ public sealed class ReservationClock(
         var launchDue = await db.Reservations.AsNoTracking()
             .Where(r => r.Status == ReservationStatus.Active && r.AutoStart
                         && db.Instances.Any(i => i.ReservationId == r.Id && i.Status == Pending))
-            .Select(r => r.Id).Take(Batch).ToListAsync(ct);
+            .OrderBy(r => r.Start).Select(r => r.Id).Take(Batch).ToListAsync(ct);
         foreach (var id in launchDue) await Guarded(id, "launch the pending instances of", () => LaunchPendingAsync(id, ct));
 
         return new ReservationTickReport(noticed, started, ended);
@@ -328,19 +328,30 @@ public sealed class ReservationClock(
         foreach (var op in launcher.TakeDispatches().Concat(ops)) await dispatcher.DispatchAsync(op, CancellationToken.None);
     }
 
-    /// <summary>Runs one reservation's step; a failure is logged and left for the next tick (the step rolled back whole).</summary>
+    /// <summary>
+    /// Runs one reservation's step. A step that lost a race (an instance it touched changed under it, a deadlock) is run
+    /// again at once, a few times; any other failure is logged and left for the next tick (the step rolled back whole).
+    /// </summary>
     private async Task<bool> Guarded(Guid id, string what, Func<Task<bool>> step)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await step();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            launcher.Forget();
-            db.ChangeTracker.Clear();
-            log.LogWarning(ex, "Could not {What} reservation {ReservationId}; the next tick retries", what, id);
-            return false;
+            try
+            {
+                return await step();
+            }
+            catch (Exception ex) when (attempt < 4 && (ex is DbUpdateConcurrencyException || InstanceScheduler.IsTransientConflict(ex)))
+            {
+                launcher.Forget();
+                db.ChangeTracker.Clear();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                launcher.Forget();
+                db.ChangeTracker.Clear();
+                log.LogWarning(ex, "Could not {What} reservation {ReservationId}; the next tick retries", what, id);
+                return false;
+            }
         }
     }
 }
