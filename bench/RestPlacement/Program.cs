@@ -8,6 +8,9 @@ using System.Text.Json.Nodes;
 // the in-memory snapshot, conditional capacity claim, instance/operation/audit rows, commit, Hangfire enqueue) against
 // a cloud of N hosts, from 1 and 16 concurrent clients, each its own tenant.
 //   dotnet IaasApi.RestPlacement.dll --url URL --admin-key KEY [--hosts 1000] [--clients 1,16] [--creates 400]
+// Reservations: N future reservations booked first, then the latency of booking one more (the feasibility check and
+// the booking) and of the capacity timeline, all hosts in one zone:
+//   dotnet IaasApi.RestPlacement.dll --url URL --admin-key KEY --hosts 1000 --zones 1 --reservations 10000 [--checks 500]
 var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--")).ToDictionary(p => p.a[2..], p => args[p.i + 1]);
 var url = options["url"];
 var adminKey = options["admin-key"];
@@ -22,7 +25,8 @@ using var admin = Client(adminKey);
 var run = Guid.NewGuid().ToString("N")[..6];
 var region = await Post(admin, "/v1/regions", new { name = $"b-{run}" });
 var zones = new List<string>();
-for (var z = 0; z < 10; z++) zones.Add(await Post(admin, "/v1/zones", new { name = $"b-{run}-z{z}", regionId = region }));
+var zoneCount = int.Parse(options.GetValueOrDefault("zones") ?? "10");
+for (var z = 0; z < zoneCount; z++) zones.Add(await Post(admin, "/v1/zones", new { name = $"b-{run}-z{z}", regionId = region }));
 var seeded = 0;
 await Parallel.ForEachAsync(Enumerable.Range(0, hostCount), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
 {
@@ -55,6 +59,11 @@ for (var t = 0; t < clientCounts.Max(); t++)
 Console.WriteLine($"{hostCount} hosts in {zones.Count} zones (PostgreSQL); creates are cloud-wide: every decision ranks all {hostCount} hosts");
 
 var sequence = 0;
+if (options.TryGetValue("reservations", out var reservationCount))
+{
+    await Reservations(int.Parse(reservationCount), int.Parse(options.GetValueOrDefault("checks") ?? "500"));
+    return 0;
+}
 await Burst(1, 50, warmUp: true);
 foreach (var clients in clientCounts) await Burst(clients, creates, warmUp: false);
 if (rate > 0) await Paced(clientCounts.Max(), creates, rate);
@@ -129,6 +138,60 @@ async Task Burst(int clients, int total, bool warmUp)
                       $"POST p50 {P(latencies, 50):F1} ms p99 {P(latencies, 99):F1} ms max {latencies[^1]:F1} ms; {refused} refused; " +
                       $"claims lost (retried on an alternate) {after["claimsLost"]!.GetValue<long>() - before["claimsLost"]!.GetValue<long>()}, " +
                       $"transactions retried {after["transactionRetries"]!.GetValue<long>() - before["transactionRetries"]!.GetValue<long>()}");
+}
+
+async Task Reservations(int count, int checks)
+{
+    var leasePlan = await Post(admin, "/v1/sla-plans", new { name = $"b-{run}-lease", schemes = new[] { "immediate", "reservation" }, placementStrategy = "pack" });
+    var origin = DateTimeOffset.UtcNow.AddMinutes(10);
+    object Lease(Random random, int n)
+    {
+        var start = origin.AddMinutes(random.Next(0, 30 * 24 * 60));
+        return new
+        {
+            name = $"l{n}", flavorId = flavors[random.Next(flavors.Length)], count = random.Next(1, 5), zoneId = zones[0],
+            start, end = start.AddHours(random.Next(1, 49)), slaPlanId = leasePlan, graceSeconds = 0,
+        };
+    }
+    var booked = 0;
+    var seeding = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) =>
+    {
+        using var response = await tenants[n % tenants.Count].PostAsJsonAsync("/v1/reservations", Lease(new Random(n), n));
+        if (response.StatusCode == HttpStatusCode.Created) Interlocked.Increment(ref booked);
+        else if (response.StatusCode != HttpStatusCode.Conflict) throw new InvalidOperationException($"reserve: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    });
+    Console.WriteLine($"{booked:N0} future reservations booked over the next 30 days on {hostCount} hosts in one zone in {seeding.Elapsed.TotalSeconds:F0} s " +
+                      $"({booked / seeding.Elapsed.TotalSeconds:F0}/s from 8 clients)");
+
+    var random = new Random(4242);
+    var latencies = new double[checks];
+    int created = 0, refused = 0;
+    for (var n = 0; n < checks; n++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        using var response = await tenants[0].PostAsJsonAsync("/v1/reservations", Lease(random, count + n));
+        latencies[n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (response.StatusCode == HttpStatusCode.Created) created++;
+        else if (response.StatusCode == HttpStatusCode.Conflict) refused++;
+        else throw new InvalidOperationException($"reserve: {(int)response.StatusCode}");
+    }
+    Array.Sort(latencies);
+    Console.WriteLine($"POST /v1/reservations (feasibility check + booking), 1 client: p50 {P(latencies, 50):F1} ms p99 {P(latencies, 99):F1} ms " +
+                      $"max {latencies[^1]:F1} ms; {created} booked, {refused} refused");
+
+    var series = new double[Math.Min(checks, 200)];
+    for (var n = 0; n < series.Length; n++)
+    {
+        var from = origin.AddHours(random.Next(0, 24 * 23)).ToString("O");
+        var to = DateTimeOffset.Parse(from).AddDays(7).ToString("O");
+        var start = Stopwatch.GetTimestamp();
+        using var response = await tenants[0].GetAsync($"/v1/capacity?zoneId={zones[0]}&from={Uri.EscapeDataString(from)}&to={Uri.EscapeDataString(to)}&step=1h");
+        series[n] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"capacity: {(int)response.StatusCode}");
+    }
+    Array.Sort(series);
+    Console.WriteLine($"GET /v1/capacity (7 days hourly, {hostCount} hosts), 1 client: p50 {P(series, 50):F1} ms p99 {P(series, 99):F1} ms max {series[^1]:F1} ms");
 }
 
 async Task<JsonObject> Stats() => (await admin.GetFromJsonAsync<JsonObject>("/v1/placement/stats"))!["counters"]!.AsObject();

@@ -73,7 +73,7 @@ public sealed class ReservationLauncher(IaasDbContext db, CapacityClaims claims)
     public async Task<IReadOnlyList<Instance>> PreemptAsync(Guid hostId, Reservation reservation, DateTimeOffset now, CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == hostId, ct);
-        var borrowers = await Borrowers(hostId).ToListAsync(ct);
+        var borrowers = await BorrowersAsync(hostId, ct);
         var victims = Preemption.Victims(borrowers.Select(AsBorrower).ToList(), host.UsableUnits, host.Allocated + host.IdleReserved, Resources.Zero)
                       ?? borrowers.Select(AsBorrower).ToList();
         var chosen = victims.Select(v => borrowers.Single(b => b.Id == v.InstanceId)).ToList();
@@ -101,7 +101,7 @@ public sealed class ReservationLauncher(IaasDbContext db, CapacityClaims claims)
     public async Task<IReadOnlyList<Instance>> WouldPreemptAsync(Guid hostId, Resources startingIdle, CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == hostId, ct);
-        var borrowers = await Borrowers(hostId).ToListAsync(ct);
+        var borrowers = await BorrowersAsync(hostId, ct);
         var victims = Preemption.Victims(borrowers.Select(AsBorrower).ToList(), host.UsableUnits,
             host.Allocated + host.IdleReserved + startingIdle, Resources.Zero) ?? borrowers.Select(AsBorrower).ToList();
         return victims.Select(v => borrowers.Single(b => b.Id == v.InstanceId)).ToList();
@@ -111,11 +111,17 @@ public sealed class ReservationLauncher(IaasDbContext db, CapacityClaims claims)
     /// Preemptible instances holding capacity on the host. Those in the middle of a change (building, starting...) are
     /// preempted too: the job carrying the change saves the VM when it finds the instance suspended.
     /// </summary>
-    private IQueryable<Instance> Borrowers(Guid hostId) =>
-        db.Instances.Where(i => i.HostId == hostId && i.ResourcesClaimed && i.ClaimKind == ClaimKind.Preemptible
-                                && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped
-                                    || i.Status == InstanceStatus.Building || i.Status == InstanceStatus.Starting
-                                    || i.Status == InstanceStatus.Stopping || i.Status == InstanceStatus.Rebooting));
+    /// <remarks>
+    /// Filtered again in memory: an instance this transaction already preempted is still a borrower in the database
+    /// until the commit, but its tracked entity says otherwise (its claim release already reached the host row).
+    /// </remarks>
+    private async Task<List<Instance>> BorrowersAsync(Guid hostId, CancellationToken ct) =>
+        (await db.Instances.Where(i => i.HostId == hostId && i.ResourcesClaimed && i.ClaimKind == ClaimKind.Preemptible
+                                       && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped
+                                           || i.Status == InstanceStatus.Building || i.Status == InstanceStatus.Starting
+                                           || i.Status == InstanceStatus.Stopping || i.Status == InstanceStatus.Rebooting))
+            .ToListAsync(ct))
+        .Where(i => i.ResourcesClaimed && i.Status != InstanceStatus.Suspended).ToList();
 
     private static Borrower AsBorrower(Instance i) => new(i.Id, i.Priority, i.CreatedAt, i.Resources);
 
