@@ -44,6 +44,21 @@ public sealed class EmbeddedSmokeTests : IDisposable
             instanceId = (await create.ExpectAsync(HttpStatusCode.Accepted)).Id();
             await tenant.WaitForStatusAsync(instanceId, "running", timeoutMs: 10000);
             Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+
+            // The timeline on SQLite: a reservation that starts now is active at once, an instance runs in it, and
+            // the capacity timeline shows it reserved.
+            var zone = (await tenant.GetJson("/v1/zones"))["items"]![0]!.Id();
+            var lease = await (await tenant.PostAsJsonAsync("/v1/reservations", new
+            {
+                name = "smoke-lease", flavorId = flavor, count = 1, zoneId = zone, slaPlanId = plan,
+                start = DateTimeOffset.UtcNow, end = DateTimeOffset.UtcNow.AddHours(1),
+            })).ExpectAsync(HttpStatusCode.Created);
+            Assert.Equal("active", lease.Str("status"));
+            var inLease = await (await tenant.PostAsJsonAsync("/v1/instances", new { name = "smoke-2", flavorId = flavor, imageId = image, reservationId = lease.Id() }))
+                .ExpectAsync(HttpStatusCode.Accepted);
+            await tenant.WaitForStatusAsync(inLease.Id(), "running", timeoutMs: 10000);
+            var now = (await tenant.GetJson($"/v1/capacity?zoneId={zone}&step=1h"))["points"]![0]!;
+            Assert.Equal(1, now["reserved"]!["vcpus"]!.GetValue<int>());
         }
 
         // A restart keeps everything: the same key, no second seed, and the VM (fake driver state is on disk too).

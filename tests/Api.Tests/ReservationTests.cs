@@ -293,6 +293,27 @@ public sealed class ReservationTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task Reservation_WithAnIdempotencyKey_IsBookedOnce()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 8, flavorVcpus: 2);
+        var plan = await api.PlanAsync(500, preemptible: false);
+        var tenant = api.Client(cloud.TenantKey);
+        var now = Now();
+        var body = new { name = "once", flavorId = cloud.FlavorId, count = 2, zoneId = cloud.ZoneId, start = now + Minute, end = now + 10 * Minute, slaPlanId = plan };
+        HttpRequestMessage Request()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/reservations") { Content = JsonContent.Create(body) };
+            request.Headers.Add("Idempotency-Key", "lease-once");
+            return request;
+        }
+        var first = await (await tenant.SendAsync(Request())).ExpectAsync(HttpStatusCode.Created);
+        var again = await tenant.SendAsync(Request());
+        Assert.Equal(first.Id(), (await again.ExpectAsync(HttpStatusCode.Created)).Id());
+        Assert.Single((await tenant.GetJson("/v1/reservations"))["items"]!.AsArray(), r => r!.Str("name") == "once");
+        Assert.Equal(2, await tenant.UsageAsync());
+    }
+
+    [Fact]
     public async Task Reservation_BadInput_IsRefusedAndChangesNothing()
     {
         var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 8, flavorVcpus: 2);
