@@ -27,7 +27,8 @@ public sealed record RatiosResponse(double Cpu, double Memory, double Disk);
 public sealed record HostResponse(
     Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, ResourcesDto Capacity, ReservedResponse Reserved,
     RatiosResponse AllocationRatios, ResourcesDto Allocated, ResourcesDto Usable, int InstanceCount, HostState State, HostPower Power,
-    string? CpuModel, IReadOnlyList<string> CpuFeatures, IReadOnlyList<string> Traits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    string? CpuModel, IReadOnlyList<string> CpuFeatures, IReadOnlyList<string> Traits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    HostTimelineDto Timeline)
 {
     public static HostResponse From(Host h) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, ResourcesDto.From(h.Capacity),
         new ReservedResponse(h.Reserved.Vcpus, h.Reserved.MemoryMiB, h.Reserved.DiskGiB),
@@ -38,8 +39,17 @@ public sealed record HostResponse(
             (int)Host.Usable(h.Capacity.MemoryMiB, h.Reserved.MemoryMiB, h.AllocationRatios.Memory),
             (int)Host.Usable(h.Capacity.DiskGiB, h.Reserved.DiskGiB, h.AllocationRatios.Disk),
             h.Capacity.NetworkMbps),
-        h.InstanceCount, h.State, h.Power, h.CpuModel, h.CpuFeatures, h.Traits, h.CreatedAt, h.UpdatedAt);
+        h.InstanceCount, h.State, h.Power, h.CpuModel, h.CpuFeatures, h.Traits, h.CreatedAt, h.UpdatedAt,
+        new HostTimelineDto(ResourcesDto.From(h.PreemptibleAllocated), ResourcesDto.From(h.SlotAllocated), ResourcesDto.From(h.IdleReserved),
+            ResourcesDto.From(h.ReservedPeak)));
 }
+
+/// <summary>
+/// How the host's allocation is held on the capacity timeline (docs/scheduling.md): by preemptible instances (borrowed),
+/// by instances in reservation slots, started reservations' unused slots (idle), and the most its reservations hold
+/// at any instant from now on (reservedPeak).
+/// </summary>
+public sealed record HostTimelineDto(ResourcesDto Preemptible, ResourcesDto InSlots, ResourcesDto IdleReserved, ResourcesDto ReservedPeak);
 
 public sealed class CreateHostValidator : AbstractValidator<CreateHostRequest>
 {
