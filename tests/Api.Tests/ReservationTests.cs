@@ -132,6 +132,7 @@ public sealed class ReservationTests(ApiFactory api)
             Assert.Contains("preempted", await ActionsAsync(tenant, id));
         }
         foreach (var id in highs) Assert.Equal("running", await tenant.StatusAsync(id));
+        await (await tenant.PostAsync($"/v1/instances/{lows[0]}/actions/start", null)).ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");
         await WaitForSavedAsync(lows);
         Assert.Equal(6, await api.AllocatedVcpusAsync(cloud.HostIds[0]));        // 2 borrowers + 1 in its slot (+ 1 idle slot)
         await api.TickAsync();

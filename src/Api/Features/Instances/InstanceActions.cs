@@ -41,6 +41,8 @@ public static class InstanceActions
     {
         if (!PowerActions.TryGetValue(action, out var spec)) throw new NotFoundException("action", action);
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+        if (instance.Status == Suspended)
+            throw new InvalidStateException($"Instance '{instance.Id}' is 'suspended' (preempted): it resumes by itself when capacity frees; delete it to give up.");
         if (action == "start" && instance.Status == Pending && instance.ReservationId is not null)
         {
             // A pending instance of a started reservation (created without autoStart): it launches in its slot now.
