@@ -62,6 +62,7 @@ public static class DependencyInjection
         services.AddScoped<InstanceScheduler>();
         services.AddScoped<ReservationLauncher>();
         services.AddScoped<ReservationBook>();
+        services.AddSingleton<TimelineCache>();
         services.AddScoped<ReservationClock>();
         services.AddScoped<BestEffortQueue>();
         services.AddScoped<JobDispatcher>();

@@ -368,6 +368,48 @@ public sealed class ReservationTests(ApiFactory api)
         Assert.Equal(8, at["allocated"]!["vcpus"]!.GetValue<int>() + at["reserved"]!["vcpus"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task TimelineCache_OfAnotherProcess_FollowsEveryBookingMoveAndCancel_AndRereadsOnlyWhatChanged()
+    {
+        var cloud = await api.SeedAsync(hosts: 3, hostVcpus: 8, flavorVcpus: 2, quotas: new { instances = 20, vcpus = -1, memoryMiB = -1 });
+        var plan = await api.PlanAsync(500, preemptible: false);
+        var tenant = api.Client(cloud.TenantKey);
+        var now = Now();
+        var other = new TimelineCache();                                          // another replica's cache: it sees only the database
+        var read = 0L;
+
+        async Task<long> AgreesWithTheDatabaseAsync()
+        {
+            using var scope = api.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<IaasApi.Infrastructure.Persistence.IaasDbContext>();
+            var before = other.SlotRowsRead;
+            var cached = await other.TimelinesAsync(db, h => h.ZoneId == cloud.ZoneId, now, now + 600 * Minute, CancellationToken.None);
+            var loaded = other.SlotRowsRead - before;
+            var direct = await new TimelineCache().ReadAsync(db, cloud.HostIds, now, now + 600 * Minute, CancellationToken.None);
+            Assert.Equal(direct.Select(Describe), cached.Select(Describe));
+            return loaded;
+        }
+
+        var a = await tenant.ReserveOkAsync(cloud, plan, 4, now + 10 * Minute, now + 30 * Minute);
+        read += await AgreesWithTheDatabaseAsync();
+        Assert.Equal(4, read);                                                    // first look: every slot of the zone
+        Assert.Equal(0, await AgreesWithTheDatabaseAsync());                      // nothing moved: nothing re-read
+
+        var b = await tenant.ReserveOkAsync(cloud, plan, 1, now + 40 * Minute, now + 50 * Minute);
+        var moved = await AgreesWithTheDatabaseAsync();
+        Assert.True(moved is 1 or 5, $"{moved}");                                 // only the host that took b's slot (a's, when packed)
+        (await tenant.PatchAsJsonAsync($"/v1/reservations/{a.Id()}", new { end = now + 35 * Minute })).EnsureSuccessStatusCode();
+        Assert.Equal(moved == 5 ? 5 : 4, await AgreesWithTheDatabaseAsync());     // only the host of a (and of b, when packed)
+        (await tenant.DeleteAsync($"/v1/reservations/{b.Id()}")).EnsureSuccessStatusCode();
+        await AgreesWithTheDatabaseAsync();
+        await tenant.CreateOkAsync(cloud, planId: plan);                          // instances move the counters, not the slots
+        Assert.Equal(0, await AgreesWithTheDatabaseAsync());
+    }
+
+    private static string Describe(IaasApi.Domain.Reservations.HostTimeline t) =>
+        $"{t.HostId} usable {t.Usable} persistent {t.Persistent} borrowed {t.Borrowed} in-slots {t.InSlots} idle {t.Idle} slots " +
+        string.Join(", ", t.Slots.OrderBy(x => x.Start).ThenBy(x => x.End).Select(x => $"[{x.Start:O}, {x.End:O}) {x.Amount}"));
+
     private async Task<bool> StartAsync(Guid reservationId)
     {
         using var scope = api.Services.CreateScope();

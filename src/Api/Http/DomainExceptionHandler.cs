@@ -55,6 +55,7 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The resource is referenced.",
                                                         "The resource is in use or a referenced resource no longer exists."),
         BadHttpRequestException b => BadRequest(b),
+        ContendedException c => Problems.Create(503, ProblemTypes.Unavailable, "The resource is contended.", c.Message),
         _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is busy.",
                                                         "Concurrent requests conflicted; retry this one."),
         _ => null,

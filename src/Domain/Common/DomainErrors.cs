@@ -48,6 +48,9 @@ public sealed class SchemeNotAllowedException(string message, IReadOnlyList<stri
 
 public sealed class PreconditionFailedException(string message) : DomainException(message);
 
+/// <summary>Concurrent requests kept winning the same resource; nothing changed and the caller should retry (503).</summary>
+public sealed class ContendedException(string message) : DomainException(message);
+
 /// <summary>An Idempotency-Key seen before with a different request.</summary>
 public sealed class IdempotencyKeyReusedException() : DomainException(
     "This Idempotency-Key was already used with a different request body; use a new key for a new request.");

@@ -68,9 +68,12 @@ public sealed class Host : Entity
     public Resources Committed => Allocated - PreemptibleAllocated - SlotAllocated + ReservedPeak;
 
     /// <summary>(capacity − reserved) × ratio per resource, as whole units (the same bound the claim's comparison applies).</summary>
-    public Resources UsableUnits => new((int)Math.Floor(Usable(Capacity.Vcpus, Reserved.Vcpus, AllocationRatios.Cpu)),
-        (int)Math.Floor(Usable(Capacity.MemoryMiB, Reserved.MemoryMiB, AllocationRatios.Memory)),
-        (int)Math.Floor(Usable(Capacity.DiskGiB, Reserved.DiskGiB, AllocationRatios.Disk)), Capacity.NetworkMbps);
+    public Resources UsableUnits => UsableUnitsOf(Capacity, Reserved, AllocationRatios);
+
+    public static Resources UsableUnitsOf(Resources capacity, Resources reserved, AllocationRatios ratios) =>
+        new((int)Math.Floor(Usable(capacity.Vcpus, reserved.Vcpus, ratios.Cpu)),
+            (int)Math.Floor(Usable(capacity.MemoryMiB, reserved.MemoryMiB, ratios.Memory)),
+            (int)Math.Floor(Usable(capacity.DiskGiB, reserved.DiskGiB, ratios.Disk)), capacity.NetworkMbps);
     public int InstanceCount { get; private set; }
     public HostState State { get; private set; }
     public HostPower Power { get; private set; }

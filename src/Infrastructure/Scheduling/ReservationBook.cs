@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
@@ -19,7 +20,7 @@ public sealed record ReservationRequest(Guid TenantId, string Name, Flavor Flavo
 /// Books advance reservations on the hosts' capacity timelines. A reservation is accepted only if its slots fit, on
 /// every host and at every instant of [start, end + grace), beside the non-preemptible instances running there (they
 /// have no end) and every other reservation; preemptible instances are not in the way (they are preempted at the
-/// start). Booking plans on a read of the zone, then locks each chosen host's row, re-reads its timeline and checks
+/// start). Booking plans on a read of the zone (through the version-checked TimelineCache), then locks each chosen host's row, re-reads its timeline and checks
 /// again before inserting its slots, so two bookings (or a booking and a non-preemptible claim) never both take the
 /// last room: the claim's conditional UPDATE compares against the reserved peak this booking writes in the same
 /// transaction. Lock order: tenant row, reservation row, host rows (by id).
@@ -29,6 +30,7 @@ public sealed class ReservationBook(
     CapacityClaims claims,
     PlacementPipeline pipeline,
     HostSnapshot snapshot,
+    TimelineCache timelineCache,
     IOptions<IaasOptions> options)
 {
     private const int Attempts = 4;
@@ -48,6 +50,11 @@ public sealed class ReservationBook(
             {
                 db.ChangeTracker.Clear();
             }
+            catch (TimelineMovedException)
+            {
+                throw new ContendedException(
+                    $"Other bookings took the planned hosts' room {Attempts} times in a row while this one was being booked; nothing was reserved. Retry.");
+            }
         }
     }
 
@@ -56,7 +63,7 @@ public sealed class ReservationBook(
         var demand = r.Flavor.Resources;
         var reservation = new Reservation(r.TenantId, r.Name, r.Flavor.Id, demand, r.Count, r.ZoneId, r.Plan.Id, start, r.End, r.OnEnd,
             r.AutoStart, r.GraceSeconds, now);
-        var hostIds = await EligibleHostsAsync(r.Flavor, r.Plan, r.ZoneId, ct);
+        var hostIds = await EligibleHostsAsync(r.Flavor, r.Plan, r.ZoneId, fresh: false, ct);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var usage = Usage.Of(demand, r.Count);
@@ -65,15 +72,20 @@ public sealed class ReservationBook(
                 $"This reservation holds {usage.Instances} instance(s), {usage.Vcpus} vCPUs and {usage.MemoryMiB} MiB; it would exceed the tenant's quota.",
                 await ExceededAsync(r.TenantId, usage, ct));
 
-        var timelines = await TimelinesAsync(hostIds, start, reservation.ReleaseAt, ct);
-        var picks = CapacityPlanner.Assign(timelines, demand, r.Count, start, reservation.ReleaseAt, r.Plan.PlacementStrategy);
-        if (picks is null) throw await UnavailableAsync(hostIds, demand, r.Count, start, reservation.ReleaseAt, r.GraceSeconds, ct);
+        var picks = await PlanAsync(r, hostIds, start, reservation.ReleaseAt, ct);
+        if (picks is null)
+        {
+            // A refusal rests on a fresh view of the hosts: one added, enabled or re-labelled since the snapshot may hold it.
+            hostIds = await EligibleHostsAsync(r.Flavor, r.Plan, r.ZoneId, fresh: true, ct);
+            picks = await PlanAsync(r, hostIds, start, reservation.ReleaseAt, ct)
+                    ?? throw await UnavailableAsync(r.ZoneId, hostIds, demand, r.Count, start, reservation.ReleaseAt, r.GraceSeconds, ct);
+        }
 
         db.Reservations.Add(reservation);
         foreach (var group in picks.GroupBy(h => h).OrderBy(g => g.Key))
         {
             await claims.LockTimelineAsync(group.Key, ct);
-            var fresh = (await TimelinesAsync([group.Key], now, DateTimeOffset.MaxValue, ct)).Single();
+            var fresh = (await timelineCache.ReadAsync(db, [group.Key], now, DateTimeOffset.MaxValue, ct)).Single();
             if (!fresh.CanReserve(demand * group.Count(), start, reservation.ReleaseAt)) throw new TimelineMovedException();
             var slots = group.Select(_ => new ReservationSlot(reservation.Id, group.Key, demand, start, reservation.ReleaseAt)).ToList();
             db.ReservationSlots.AddRange(slots);
@@ -125,7 +137,7 @@ public sealed class ReservationBook(
         foreach (var group in slots.GroupBy(x => x.HostId).OrderBy(g => g.Key))
         {
             await claims.LockTimelineAsync(group.Key, ct);
-            var others = (await TimelinesAsync([group.Key], now, DateTimeOffset.MaxValue, ct, excludeReservation: id)).Single();
+            var others = (await timelineCache.ReadAsync(db, [group.Key], now, DateTimeOffset.MaxValue, ct, excludeReservation: id)).Single();
             var need = group.Aggregate(Resources.Zero, (sum, x) => sum + x.Resources);
             // A started reservation's slots already hold capacity now; only the future part of the window is checked.
             var from = reservation.Start > now ? reservation.Start : now;
@@ -147,11 +159,9 @@ public sealed class ReservationBook(
     public async Task<(IReadOnlyList<CapacityPoint> Points, int Hosts)> CapacityAsync(Guid zoneId, DateTimeOffset from, DateTimeOffset to,
                                                                                        TimeSpan step, CancellationToken ct)
     {
-        var hostIds = await db.Hosts.AsNoTracking()
-            .Where(h => h.ZoneId == zoneId && h.State == HostState.Enabled && h.Power == HostPower.On)
-            .Select(h => h.Id).ToListAsync(ct);
-        var timelines = await TimelinesAsync(hostIds, from, to + TimeSpan.FromTicks(1), ct);
-        return (CapacityView.Series(timelines, db.Clock.GetUtcNow(), from, to, step), hostIds.Count);
+        var timelines = await timelineCache.TimelinesAsync(db, LiveHostsOf(zoneId),
+                                                           from, to + TimeSpan.FromTicks(1), ct);
+        return (CapacityView.Series(timelines, db.Clock.GetUtcNow(), from, to, step), timelines.Count);
     }
 
     /// <summary>Recomputes a host's reserved peak from now on (after slots ended or moved). Caller holds a transaction.</summary>
@@ -164,29 +174,29 @@ public sealed class ReservationBook(
         await claims.SetReservedPeakAsync(hostId, HostTimeline.Peak(slots, now, DateTimeOffset.MaxValue), ct);
     }
 
-    /// <summary>The hosts whose timelines say the window fits, and the timelines themselves (the model the planner works on).</summary>
-    public async Task<IReadOnlyList<HostTimeline>> TimelinesAsync(IReadOnlyCollection<Guid> hostIds, DateTimeOffset from, DateTimeOffset to,
-                                                                  CancellationToken ct, Guid? excludeReservation = null)
+    /// <summary>The zone's hosts that can hold anything now: enabled and powered on.</summary>
+    private static Expression<Func<Host, bool>> LiveHostsOf(Guid zoneId) =>
+        h => h.ZoneId == zoneId && h.State == HostState.Enabled && h.Power == HostPower.On;
+
+    /// <summary>One host per slot, planned on the committed timelines of the eligible hosts, or null when they cannot hold it.</summary>
+    private async Task<IReadOnlyList<Guid>?> PlanAsync(ReservationRequest r, HashSet<Guid> eligible, DateTimeOffset start, DateTimeOffset releaseAt,
+                                                      CancellationToken ct)
     {
-        if (hostIds.Count == 0) return [];
-        var ids = hostIds.ToList();
-        var hosts = await db.Hosts.AsNoTracking().Where(h => ids.Contains(h.Id)).ToListAsync(ct);
-        var slots = await db.ReservationSlots.AsNoTracking()
-            .Where(s => ids.Contains(s.HostId) && s.End > from && s.Start < to && (excludeReservation == null || s.ReservationId != excludeReservation))
-            .Select(s => new { s.HostId, s.Start, s.End, s.Resources }).ToListAsync(ct);
-        var byHost = slots.ToLookup(s => s.HostId, s => new Interval(s.Start, s.End, s.Resources));
-        return hosts.OrderBy(h => h.Id).Select(h => TimelineOf(h, byHost[h.Id].ToList())).ToList();
+        // The state is re-checked on the rows themselves: the snapshot that chose the eligible hosts may be a moment old.
+        var timelines = await timelineCache.TimelinesAsync(db, LiveHostsOf(r.ZoneId),
+                                                           start, releaseAt, ct, eligible);
+        return CapacityPlanner.Assign(timelines, r.Flavor.Resources, r.Count, start, releaseAt, r.Plan.PlacementStrategy);
     }
 
-    public static HostTimeline TimelineOf(Host h, IReadOnlyList<Interval> slots) =>
-        new(h.Id, h.UsableUnits, h.Allocated - h.PreemptibleAllocated - h.SlotAllocated, h.PreemptibleAllocated, h.SlotAllocated, slots, h.IdleReserved);
-
-    /// <summary>Hosts of the zone that could hold the flavor under the plan at all (state, hypervisor capabilities, CPU, traits).</summary>
-    private async Task<IReadOnlyList<Guid>> EligibleHostsAsync(Flavor flavor, SlaPlan plan, Guid zoneId, CancellationToken ct)
+    /// <summary>
+    /// Hosts of the zone that could hold the flavor under the plan at all (state, hypervisor capabilities, CPU, traits),
+    /// from the placement snapshot: as fresh as a placement decision unless <paramref name="fresh"/> asks for a re-read.
+    /// </summary>
+    private async Task<HashSet<Guid>> EligibleHostsAsync(Flavor flavor, SlaPlan plan, Guid zoneId, bool fresh, CancellationToken ct)
     {
-        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var hosts = await snapshot.GetAsync(db, ct, fresh);
         var result = pipeline.Rank(PlacementRequests.ForReservation(flavor, plan, zoneId), hosts);
-        return result.Ranked.Select(h => h.Host.Id).ToList();
+        return result.Ranked.Select(h => h.Host.Id).ToHashSet();
     }
 
     private void Validate(DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
@@ -198,11 +208,12 @@ public sealed class ReservationBook(
             throw new FieldValidationException("start", $"A reservation may start at most {options.Value.Scheduling.MaxAdvanceDays} days ahead.");
     }
 
-    private async Task<CapacityUnavailableException> UnavailableAsync(IReadOnlyList<Guid> hostIds, Resources demand, int count,
+    private async Task<CapacityUnavailableException> UnavailableAsync(Guid zoneId, HashSet<Guid> hostIds, Resources demand, int count,
                                                                       DateTimeOffset start, DateTimeOffset releaseAt, int graceSeconds,
                                                                       CancellationToken ct)
     {
-        var all = await TimelinesAsync(hostIds, start, DateTimeOffset.MaxValue, ct);
+        var all = await timelineCache.TimelinesAsync(db, LiveHostsOf(zoneId),
+                                                     start, DateTimeOffset.MaxValue, ct, hostIds);
         var room = CapacityPlanner.Room(all, demand, start, releaseAt);
         var earliest = CapacityPlanner.EarliestStart(all, demand, count, start, releaseAt - start,
             Math.Max(1, options.Value.Scheduling.EarliestWindowCandidates));
