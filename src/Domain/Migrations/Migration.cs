@@ -1,0 +1,187 @@
+using IaasApi.Domain.Common;
+
+namespace IaasApi.Domain.Migrations;
+
+public enum MigrationType { Live, Cold, Storage }
+
+public enum MigrationStatus { Queued, Running, Completed, Failed, Cancelled }
+
+/// <summary>
+/// The stages a migration passes, in order per type (<see cref="Migration.StagesOf"/>). Live follows Clark et al.
+/// (2005): pre-migration checks, reservation of the destination, iterative pre-copy, stop-and-copy, commitment,
+/// activation. Cold stops the VM, copies its disks and registers it on the destination; storage copies a running VM's
+/// disk, then mirrors its writes to both copies until they are in sync.
+/// </summary>
+public enum MigrationStage
+{
+    PreMigration,
+    Reservation,
+    PreCopy,
+    StopAndCopy,
+    Stop,
+    CopyDisks,
+    Register,
+    Copy,
+    Mirror,
+    Commitment,
+    Activation,
+}
+
+/// <summary>When one stage began and ended.</summary>
+public sealed record MigrationStageRecord(MigrationStage Stage, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+
+/// <summary>
+/// A migration of one instance: a first-class resource with its stages, each timestamped, its pre-copy rounds and its
+/// outcome. The rule it keeps: until <see cref="MigrationStage.Commitment"/> has ended the VM is the source's, so a
+/// failure or a cancel before then leaves it running there (<see cref="OnSource"/>); commitment is the single step
+/// that moves it, and after it the migration can no longer be cancelled.
+/// </summary>
+public sealed class Migration : Entity
+{
+    private static readonly IReadOnlyDictionary<MigrationType, MigrationStage[]> Order = new Dictionary<MigrationType, MigrationStage[]>
+    {
+        [MigrationType.Live] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.PreCopy, MigrationStage.StopAndCopy,
+                                MigrationStage.Commitment, MigrationStage.Activation],
+        [MigrationType.Cold] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.Stop, MigrationStage.CopyDisks,
+                                MigrationStage.Register, MigrationStage.Commitment, MigrationStage.Activation],
+        [MigrationType.Storage] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.Copy, MigrationStage.Mirror,
+                                   MigrationStage.Commitment, MigrationStage.Activation],
+    };
+
+    private readonly List<MigrationStageRecord> _stages = [];
+    private readonly List<PreCopyRound> _rounds = [];
+
+    private Migration() { Reason = ""; }
+
+    public Migration(Guid instanceId, Guid tenantId, MigrationType type, Guid sourceHostId, Guid? targetHostId, int? maxDowntimeMs,
+                     int? bandwidthMbps, DateTimeOffset now)
+        : base(now)
+    {
+        if (maxDowntimeMs is <= 0) throw new FieldValidationException("maxDowntimeMs", "'maxDowntimeMs' must be positive.");
+        if (bandwidthMbps is <= 0) throw new FieldValidationException("bandwidthMbps", "'bandwidthMbps' must be positive.");
+        if (targetHostId == sourceHostId) throw new FieldValidationException("targetHostId", "The target host is the instance's own host.");
+        InstanceId = instanceId;
+        TenantId = tenantId;
+        Type = type;
+        SourceHostId = sourceHostId;
+        TargetHostId = targetHostId;
+        MaxDowntimeMs = maxDowntimeMs;
+        BandwidthMbps = bandwidthMbps;
+        Status = MigrationStatus.Queued;
+        Reason = "";
+    }
+
+    public Guid InstanceId { get; private set; }
+    public Guid TenantId { get; private set; }
+    public MigrationType Type { get; private set; }
+    public Guid SourceHostId { get; private set; }
+    /// <summary>Asked for, or chosen by placement in the pre-migration stage.</summary>
+    public Guid? TargetHostId { get; private set; }
+    public int? MaxDowntimeMs { get; private set; }
+    public int? BandwidthMbps { get; private set; }
+    public MigrationStatus Status { get; private set; }
+    public MigrationStage? Stage => _stages.Count == 0 ? null : _stages[^1].Stage;
+    public IReadOnlyList<MigrationStageRecord> Stages => _stages;
+    public IReadOnlyList<PreCopyRound> Rounds => _rounds;
+    public double? DowntimeMs { get; private set; }
+    public PreCopyOutcome? PreCopyOutcome { get; private set; }
+    /// <summary>Why it failed or was cancelled; how pre-copy ended when it completed.</summary>
+    public string Reason { get; private set; }
+    public DateTimeOffset? StartedAt { get; private set; }
+    public DateTimeOffset? EndedAt { get; private set; }
+
+    public static IReadOnlyList<MigrationStage> StagesOf(MigrationType type) => Order[type];
+
+    public bool IsLive => Status is MigrationStatus.Queued or MigrationStatus.Running;
+
+    /// <summary>True until commitment has ended: the VM runs (or sits stopped) on the source, the target only holds a claim.</summary>
+    public bool OnSource => !_stages.Any(s => s.Stage == MigrationStage.Commitment && s.EndedAt is not null);
+
+    /// <summary>Ends the current stage and begins <paramref name="stage"/>, which must be the next one for this type.</summary>
+    public void Enter(MigrationStage stage, DateTimeOffset now)
+    {
+        if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
+        var order = Order[Type];
+        var next = Stage is { } current ? Array.IndexOf(order, current) + 1 : 0;
+        if (next >= order.Length || order[next] != stage)
+            throw new InvalidStateException(
+                $"A {EnumWords.ToWord(Type)} migration goes {string.Join(" → ", order.Select(EnumWords.ToWord))}; " +
+                $"'{EnumWords.ToWord(stage)}' cannot follow {(Stage is { } c ? $"'{EnumWords.ToWord(c)}'" : "the start")}.");
+        EndStage(now);
+        _stages.Add(new MigrationStageRecord(stage, now, null));
+        Status = MigrationStatus.Running;
+        StartedAt ??= now;
+    }
+
+    public void ChooseTarget(Guid hostId)
+    {
+        if (Stage is not MigrationStage.PreMigration) throw new InvalidStateException("The target is chosen in the pre-migration stage.");
+        if (hostId == SourceHostId) throw new InvalidStateException("The target cannot be the source host.");
+        TargetHostId = hostId;
+    }
+
+    public void RecordRound(PreCopyRound round)
+    {
+        if (Stage is not MigrationStage.PreCopy) throw new InvalidStateException("Rounds are recorded during pre-copy.");
+        _rounds.Add(round);
+    }
+
+    /// <summary>Pre-copy ended (stop-and-copy, post-copy or force-complete): what the switch-over cost.</summary>
+    public void RecordSwitchover(PreCopyOutcome outcome, double downtimeMs)
+    {
+        if (Stage is not (MigrationStage.PreCopy or MigrationStage.StopAndCopy))
+            throw new InvalidStateException("The switch-over is recorded at the end of pre-copy.");
+        PreCopyOutcome = outcome;
+        DowntimeMs = downtimeMs;
+    }
+
+    public void Complete(string detail, DateTimeOffset now)
+    {
+        if (Stage != Order[Type][^1]) throw new InvalidStateException($"The migration completes after '{EnumWords.ToWord(Order[Type][^1])}'.");
+        Finish(MigrationStatus.Completed, detail, now);
+    }
+
+    /// <summary>A failure. Before commitment the VM stays on the source; after it, it is the target's whatever failed.</summary>
+    public void Fail(string reason, DateTimeOffset now)
+    {
+        if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
+        Finish(MigrationStatus.Failed, reason, now);
+    }
+
+    /// <summary>Cancel: only while the VM is still the source's (commitment not begun).</summary>
+    public void Cancel(string reason, DateTimeOffset now)
+    {
+        if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
+        if (_stages.Any(s => s.Stage == MigrationStage.Commitment))
+            throw new InvalidStateException("The migration is committing; it can no longer be cancelled.");
+        Finish(MigrationStatus.Cancelled, reason, now);
+    }
+
+    /// <summary>Progress in percent: each stage an equal share, pre-copy's share filled by the part of memory sent.</summary>
+    public int Percent()
+    {
+        if (Status == MigrationStatus.Completed) return 100;
+        if (Stage is not { } stage) return 0;
+        var order = Order[Type];
+        var within = 0.0;
+        if (stage == MigrationStage.PreCopy && _rounds.Count > 0)
+        {
+            var sent = _rounds.Sum(r => r.SentMiB);
+            within = sent + _rounds[^1].RemainingMiB > 0 ? sent / (sent + _rounds[^1].RemainingMiB) : 0;
+        }
+        return Math.Min(99, (int)Math.Floor((Array.IndexOf(order, stage) + within) * 100.0 / order.Length));
+    }
+
+    private void Finish(MigrationStatus status, string reason, DateTimeOffset now)
+    {
+        EndStage(now);
+        Status = status;
+        Reason = reason;
+        EndedAt = now;
+    }
+
+    private void EndStage(DateTimeOffset now)
+    {
+        if (_stages.Count > 0 && _stages[^1].EndedAt is null) _stages[^1] = _stages[^1] with { EndedAt = now };
+    }
+}
