@@ -54,6 +54,30 @@ public interface IHypervisorDriver
 
     /// <summary>Copies a VM's disk into a new image named <paramref name="imageName"/>; returns its size in MiB.</summary>
     Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct);
+
+    /// <summary>
+    /// Prepares the target (the VM created paused, waiting for its memory) and starts pre-copy from the source.
+    /// Idempotent: a migration of this VM already under way between the same hosts is left as it is.
+    /// </summary>
+    Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct);
+
+    /// <summary>Where the VM's live migration stands; <see cref="LiveMigrationState.Failed"/> with the reason when none is known.</summary>
+    Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
+
+    /// <summary>Pauses the guest now and copies what remains, whatever the downtime.</summary>
+    Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// Ends the migration without moving the VM: pre-copy stops, a switched guest resumes on the source, the target's
+    /// copy is discarded. Idempotent; the VM runs on the source afterwards.
+    /// </summary>
+    Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// After the control plane committed the move: the VM runs on the target, its port rebound there, and the source's
+    /// paused copy is destroyed. Idempotent.
+    /// </summary>
+    Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
 }
 
 /// <summary>A driver failure. Transient: the job is retried. Permanent: the work fails and the instance says why.</summary>

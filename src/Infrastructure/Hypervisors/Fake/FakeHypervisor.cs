@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Migrations;
 
 namespace IaasApi.Infrastructure.Hypervisors.Fake;
 
@@ -11,9 +12,14 @@ public sealed class FakeDriverOptions
     public int PowerMilliseconds { get; set; } = 50;
     /// <summary>Where VM state survives a restart (embedded mode); in memory only when null.</summary>
     public string? StateFile { get; set; }
+    /// <summary>
+    /// How much faster than real time simulated migrations run (1 = the model's real durations). Migrations are kept
+    /// in memory only: a restart loses them, as a crashed QEMU would, and the VM stays on its source.
+    /// </summary>
+    public double MigrationSpeedup { get; set; } = 1;
 }
 
-public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot }
+public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate }
 
 /// <summary>A scripted failure: the next <see cref="Remaining"/> matching calls fail.</summary>
 public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
@@ -30,12 +36,14 @@ public sealed record FakeSnapshot(string ImageName, Guid InstanceId, int SizeMiB
 /// takes time like a real one, fails when told to, and refuses what a real hypervisor would refuse (powering a VM
 /// that is not on that host, creating one VM on two hosts). State is shared by every fake host of the process.
 /// </summary>
-public sealed class FakeHypervisor
+public sealed partial class FakeHypervisor
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, FakeVm> _vms = [];          // by instance id: a VM lives on exactly one host
     private readonly List<FakeFault> _faults = [];
     private readonly List<FakeSnapshot> _snapshots = [];
+    private readonly Dictionary<Guid, FakeMigration> _migrations = [];
+    private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
     private readonly FakeDriverOptions _options;
     private readonly TimeProvider _clock;
 
@@ -70,6 +78,16 @@ public sealed class FakeHypervisor
     public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
 
     public IReadOnlyList<FakeSnapshot> Snapshots() { lock (_gate) return _snapshots.ToArray(); }
+
+    /// <summary>How the guest uses its memory (what pre-copy has to chase); an idle guest unless set.</summary>
+    public void SetGuestMemory(Guid instanceId, GuestMemory memory) { lock (_gate) _guestMemory[instanceId] = memory; }
+
+    public GuestMemory GuestMemoryOf(Guid instanceId, int memoryMiB)
+    {
+        lock (_gate) return _guestMemory.GetValueOrDefault(instanceId, GuestMemory.Idle(memoryMiB));
+    }
+
+    public FakeMigration? MigrationOf(Guid instanceId) { lock (_gate) return _migrations.GetValueOrDefault(instanceId); }
 
     /// <summary>A VM disappears without the control plane asking (a reinstalled host, a hand-run undefine).</summary>
     public Task DestroyOutOfBandAsync(Guid instanceId)
@@ -255,4 +273,18 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) =>
         model.SnapshotAsync(host, instanceId, imageName, ct);
+
+    public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => model.StartLiveMigrationAsync(request, ct);
+
+    public Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.GetLiveMigration(source, instanceId));
+
+    public Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
+        model.ForceCompleteLiveMigrationAsync(source, instanceId, ct);
+
+    public Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
+        model.AbortLiveMigrationAsync(source, instanceId, ct);
+
+    public Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
+        model.ActivateMigratedAsync(source, target, instanceId, ct);
 }

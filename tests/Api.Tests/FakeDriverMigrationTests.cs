@@ -1,0 +1,130 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Migrations;
+using IaasApi.Infrastructure.Hypervisors.Fake;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// The fake driver's live migration, driver to model (no database): rounds appear as the clock passes, the VM stays on
+/// the source until activation, and every way to end — converge, stall, fault, abort, force — leaves it in one place.
+/// </summary>
+public sealed class FakeDriverMigrationTests
+{
+    private static readonly HostRef Source = new(Guid.NewGuid(), "src", "fake");
+    private static readonly HostRef Target = new(Guid.NewGuid(), "dst", "fake");
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeHypervisor _fleet;
+    private readonly FakeHypervisorDriver _driver;
+
+    public FakeDriverMigrationTests()
+    {
+        _fleet = new FakeHypervisor(new FakeDriverOptions { SpawnMilliseconds = 0, DestroyMilliseconds = 0, PowerMilliseconds = 0 }, _clock);
+        _driver = new FakeHypervisorDriver(_fleet);
+    }
+
+    private async Task<InstanceSpec> RunningVmAsync(int memoryMiB = 128)
+    {
+        var spec = new InstanceSpec(Guid.NewGuid(), "vm", new Resources(1, memoryMiB, 10, 0), null, null, null);
+        await _driver.SpawnAsync(Source, spec, CancellationToken.None);
+        return spec;
+    }
+
+    private static LiveMigrationRequest Request(InstanceSpec spec, double bandwidth = 128, ConvergenceEscalation escalation = ConvergenceEscalation.Abort,
+                                                HostRef? target = null) =>
+        new(Source, target ?? Target, spec, bandwidth, 300, escalation, 30, 60);
+
+    private Task<LiveMigrationStatus> StatusAsync(InstanceSpec spec) => _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
+
+    [Fact]
+    public async Task IdleVm_SwitchesOverWhenItsRoundHasHadTime_AndRunsOnTheTargetOnlyAfterActivation()
+    {
+        var spec = await RunningVmAsync();
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);   // idempotent
+
+        var early = await StatusAsync(spec);
+        Assert.Equal((LiveMigrationState.Active, 0), (early.State, early.Rounds.Count));
+        _clock.Advance(TimeSpan.FromMilliseconds(600));                           // 64 MiB at 128 MiB/s = 500 ms
+        var switched = await StatusAsync(spec);
+        Assert.Equal((LiveMigrationState.Switched, PreCopyOutcome.Converged), (switched.State, switched.Outcome));
+        Assert.InRange(switched.DowntimeMs!.Value, 20, 30);
+        Assert.Equal(Source.Id, _fleet.Find(spec.InstanceId)!.HostId);            // switched, not yet committed: still the source's
+
+        await _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None);
+        await _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None);  // idempotent
+        Assert.Equal((Target.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
+        Assert.Empty(_fleet.VmsOn(Source.Id));
+    }
+
+    [Fact]
+    public async Task AGuestDirtyingFasterThanTheLink_Stalls_AndStaysOnTheSource()
+    {
+        var spec = await RunningVmAsync(512);
+        _fleet.SetGuestMemory(spec.InstanceId, new GuestMemory(512, 330, 128, 130));
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var status = await StatusAsync(spec);
+        Assert.Equal(LiveMigrationState.Failed, status.State);
+        Assert.Contains("stalled", status.Error);
+        Assert.Equal(2, status.Rounds.Count);
+        Assert.Equal((Source.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AFaultDuringPreCopy_FailsTheNextRound_AndTheVmKeepsRunningOnTheSource()
+    {
+        var spec = await RunningVmAsync(8192);
+        _fleet.SetGuestMemory(spec.InstanceId, new GuestMemory(8192, 1024, 8192, 102.4));   // shrinks by a fifth per round
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(9));                                  // 8 s round 1, 6.4 s round 2: one round done
+        Assert.Single((await StatusAsync(spec)).Rounds);
+        _fleet.InjectFault(FakeOperation.Migrate, Source.Id, spec.InstanceId, transient: false, 1, "link down");
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        var status = await StatusAsync(spec);
+        Assert.Equal((LiveMigrationState.Failed, "link down"), (status.State, status.Error));
+        Assert.Equal((Source.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
+    }
+
+    [Fact]
+    public async Task AbortAfterTheSwitchOver_ResumesTheSource_AndForceCompleteSwitchesAStalledOne()
+    {
+        var idle = await RunningVmAsync();
+        await _driver.StartLiveMigrationAsync(Request(idle), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(LiveMigrationState.Switched, (await StatusAsync(idle)).State);
+        await _driver.AbortLiveMigrationAsync(Source, Target, idle.InstanceId, CancellationToken.None);   // the commit failed
+        await _driver.AbortLiveMigrationAsync(Source, Target, idle.InstanceId, CancellationToken.None);   // idempotent
+        Assert.Equal(LiveMigrationState.Cancelled, (await StatusAsync(idle)).State);
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateMigratedAsync(Source, Target, idle.InstanceId, CancellationToken.None));
+        Assert.Equal(Source.Id, _fleet.Find(idle.InstanceId)!.HostId);
+
+        var busy = await RunningVmAsync(512);
+        _fleet.SetGuestMemory(busy.InstanceId, new GuestMemory(512, 330, 128, 130));
+        await _driver.StartLiveMigrationAsync(Request(busy, bandwidth: 32), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(11));                                 // round 1 (10.3 s) done, round 2 running
+        await _driver.ForceCompleteLiveMigrationAsync(Source, busy.InstanceId, CancellationToken.None);
+        var forced = await StatusAsync(busy);
+        Assert.Equal((LiveMigrationState.Switched, PreCopyOutcome.ForceCompleted), (forced.State, forced.Outcome));
+        Assert.InRange(forced.DowntimeMs!.Value, 4000, 4100);                     // 128 MiB at 32 MiB/s + switch-over
+    }
+
+    [Fact]
+    public async Task ImpossibleMigrations_AreRefused()
+    {
+        var spec = await RunningVmAsync();
+        var absent = spec with { InstanceId = Guid.NewGuid() };
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(absent), CancellationToken.None));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(spec, target: Source), CancellationToken.None));
+        await _driver.SetPowerAsync(Source, spec.InstanceId, PowerAction.Stop, CancellationToken.None);
+        var stopped = await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None));
+        Assert.Contains("shutoff", stopped.Message);
+        await _driver.SetPowerAsync(Source, spec.InstanceId, PowerAction.Start, CancellationToken.None);
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);
+        var elsewhere = new HostRef(Guid.NewGuid(), "third", "fake");
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(spec, target: elsewhere), CancellationToken.None));
+        Assert.Equal(LiveMigrationState.Failed, (await _driver.GetLiveMigrationAsync(Target, spec.InstanceId, CancellationToken.None)).State);
+    }
+}
