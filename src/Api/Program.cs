@@ -1,6 +1,7 @@
 using IaasApi.Api.Features;
 using IaasApi.Api.Features.AuditEvents;
 using IaasApi.Api.Features.Flavors;
+using IaasApi.Api.Features.Migrations;
 using IaasApi.Api.Features.Health;
 using IaasApi.Api.Features.Hosts;
 using IaasApi.Api.Features.Images;
@@ -74,6 +75,7 @@ v1.MapInstances();
 v1.MapServerGroups();
 v1.MapPlacement();
 v1.MapReservations();
+v1.MapMigrations();
 v1.MapOperations();
 v1.MapAuditEvents();
 v1.MapSimulation();

@@ -26,6 +26,7 @@ public static class DependencyInjection
     public static IServiceCollection AddIaasInfrastructure(this IServiceCollection services, IConfiguration config)
     {
         var options = config.GetSection(IaasOptions.Section).Get<IaasOptions>() ?? new IaasOptions();
+        options.Migration.Validate();
         var mode = DatabaseMode.From(config, options);
         if (mode.IsEmbedded)
         {
@@ -60,6 +61,7 @@ public static class DependencyInjection
         services.AddSingleton<CatalogCache>();
         services.AddScoped<CapacityClaims>();
         services.AddScoped<InstanceScheduler>();
+        services.AddScoped<Migrations.MigrationPlanner>();
         services.AddScoped<ReservationLauncher>();
         services.AddScoped<ReservationBook>();
         services.AddSingleton<TimelineCache>();

@@ -1,3 +1,5 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 
 namespace IaasApi.Infrastructure;
@@ -19,6 +21,7 @@ public sealed class IaasOptions
     public ReconcilerOptions Reconciler { get; set; } = new();
     public PlacementOptions Placement { get; set; } = new();
     public SchedulingOptions Scheduling { get; set; } = new();
+    public MigrationOptions Migration { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
@@ -81,4 +84,36 @@ public sealed class SchedulingOptions
     public int QueuePassLimit { get; set; } = 500;
     /// <summary>How many future slot ends the earliest-window search tries when a reservation does not fit.</summary>
     public int EarliestWindowCandidates { get; set; } = 500;
+}
+
+/// <summary>The convergence policy live migrations use unless the request says otherwise (docs/migration.md).</summary>
+public sealed class MigrationOptions
+{
+    /// <summary>The downtime the stop-and-copy may cost (QEMU's <c>downtime-limit</c>; its default is 300 ms).</summary>
+    public int MaxDowntimeMs { get; set; } = 300;
+    /// <summary>How long pre-copy may run per GiB of guest memory before the escalation decides.</summary>
+    public double TimeoutSecondsPerGiB { get; set; } = 60;
+    /// <summary>What to do when pre-copy does not converge: auto-converge, post-copy or abort.</summary>
+    public string Escalation { get; set; } = "auto-converge";
+    /// <summary>Pre-copy rounds at most before the escalation decides.</summary>
+    public int MaxRounds { get; set; } = 30;
+    /// <summary>The switch-over's fixed cost the model assumes (device state, pause, resume).</summary>
+    public double SwitchoverMs { get; set; } = 20;
+
+    /// <summary>The policy these settings make, with the request's downtime budget if it names one.</summary>
+    public ConvergencePolicy Policy(int? maxDowntimeMs = null) => new(maxDowntimeMs ?? MaxDowntimeMs, TimeoutSecondsPerGiB, EscalationValue, MaxRounds);
+
+    private ConvergenceEscalation EscalationValue =>
+        EnumWords.TryParse<ConvergenceEscalation>(Escalation, out var e)
+            ? e
+            : throw new InvalidOperationException($"Iaas:Migration:Escalation '{Escalation}' is not auto-converge, post-copy or abort.");
+
+    /// <summary>Refuses settings the model cannot run with, at start rather than on the first migration.</summary>
+    public void Validate()
+    {
+        _ = Policy();
+        if (MaxDowntimeMs <= 0 || TimeoutSecondsPerGiB <= 0 || MaxRounds <= 0 || SwitchoverMs < 0)
+            throw new InvalidOperationException(
+                "Iaas:Migration: MaxDowntimeMs, TimeoutSecondsPerGiB and MaxRounds must be positive, SwitchoverMs zero or more.");
+    }
 }

@@ -24,7 +24,7 @@ public sealed class AuthTests(ApiFactory api)
         { "GET", $"/v1/instances/{Any}/actions" }, { "GET", $"/v1/operations/{Any}" }, { "GET", "/v1/operations" },
         { "GET", "/v1/audit-events" }, { "GET", "/v1/simulation/faults" }, { "GET", "/v1/reservations" }, { "POST", "/v1/reservations" },
         { "GET", $"/v1/reservations/{Any}" }, { "PATCH", $"/v1/reservations/{Any}" }, { "DELETE", $"/v1/reservations/{Any}" },
-        { "GET", "/v1/capacity" },
+        { "GET", "/v1/capacity" }, { "POST", "/v1/migrations/preview" },
     };
 
     /// <summary>Routes a tenant key may not use at all (inventory, tenants, keys, audit, simulation, repairs, catalog writes).</summary>
@@ -38,6 +38,7 @@ public sealed class AuthTests(ApiFactory api)
         { "GET", $"/v1/tenants/{Any}" }, { "PATCH", $"/v1/tenants/{Any}" }, { "POST", $"/v1/tenants/{Any}/api-keys" },
         { "GET", $"/v1/tenants/{Any}/api-keys" }, { "GET", "/v1/admin-keys" }, { "POST", "/v1/admin-keys" },
         { "DELETE", $"/v1/admin-keys/{Any}" }, { "POST", $"/v1/instances/{Any}/actions/reset-state" }, { "GET", "/v1/audit-events" },
+        { "POST", "/v1/migrations/preview" },
         { "POST", "/v1/simulation/faults" }, { "GET", "/v1/simulation/faults" },
     };
 

@@ -1,4 +1,5 @@
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Migrations;
 
 namespace IaasApi.Domain.Hypervisors;
 
@@ -54,6 +55,12 @@ public interface IHypervisorDriver
 
     /// <summary>Copies a VM's disk into a new image named <paramref name="imageName"/>; returns its size in MiB.</summary>
     Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct);
+
+    /// <summary>
+    /// How the guest uses its memory now: touched memory, writable working set and dirty rate (QEMU: <c>calc-dirty-rate</c>
+    /// and <c>query-dirty-rate</c>). What the pre-copy model predicts a migration from.
+    /// </summary>
+    Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct);
 
     /// <summary>
     /// Prepares the target (the VM created paused, waiting for its memory) and starts pre-copy from the source.

@@ -361,6 +361,30 @@ public sealed class InstanceScheduler(
     }
 
     /// <summary>Where the group's live members run (read inside the admission transaction, under the group lock).</summary>
+    /// <summary>
+    /// Where <paramref name="instance"/> could live-migrate from <paramref name="source"/>: the create's filters for its
+    /// flavor, image and plan (its server group included), on hosts of the same hypervisor kind with live migration, whose
+    /// CPU offers every feature the source's does (the guest saw them), never the source itself; only
+    /// <paramref name="onlyHost"/> when the caller names the target. Ranked on a fresh snapshot; nothing claimed.
+    /// </summary>
+    public async Task<PlacementResult> RankMigrationTargetsAsync(Instance instance, HostCandidate source, Flavor flavor, Image image, SlaPlan plan,
+                                                                 Guid? onlyHost, CancellationToken ct)
+    {
+        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
+        var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, await GroupPlacementAsync(group, ct), options.Value.Placement.MaxInstancesPerHost);
+        request = request with
+        {
+            Demand = instance.Resources,
+            RequiredHypervisor = source.Hypervisor,
+            RequiredCapabilities = request.RequiredCapabilities.Append(Domain.Hypervisors.CapabilityNames.LiveMigration).Distinct(StringComparer.Ordinal).ToArray(),
+            RequiredCpuFeatures = request.RequiredCpuFeatures.Concat(source.CpuFeatures).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+            ExcludedHosts = new HashSet<Guid> { source.Id },
+        };
+        var candidates = onlyHost is { } id ? hosts.Where(h => h.Id == id).ToArray() : hosts;
+        return pipeline.Rank(request, candidates, top: 20, detailed: true);
+    }
+
     private async Task<GroupPlacement?> GroupPlacementAsync(ServerGroup? group, CancellationToken ct)
     {
         if (group is null) return null;

@@ -82,9 +82,14 @@ public sealed partial class FakeHypervisor
     /// <summary>How the guest uses its memory (what pre-copy has to chase); an idle guest unless set.</summary>
     public void SetGuestMemory(Guid instanceId, GuestMemory memory) { lock (_gate) _guestMemory[instanceId] = memory; }
 
-    public GuestMemory GuestMemoryOf(Guid instanceId, int memoryMiB)
+    /// <summary>The guest's memory behaviour, for a VM on <paramref name="host"/>.</summary>
+    public GuestMemory GuestMemoryOn(HostRef host, Guid instanceId)
     {
-        lock (_gate) return _guestMemory.GetValueOrDefault(instanceId, GuestMemory.Idle(memoryMiB));
+        lock (_gate)
+        {
+            var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+            return _guestMemory.GetValueOrDefault(instanceId, GuestMemory.Idle(vm.Resources.MemoryMiB));
+        }
     }
 
     public FakeMigration? MigrationOf(Guid instanceId) { lock (_gate) return _migrations.GetValueOrDefault(instanceId); }
@@ -273,6 +278,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) =>
         model.SnapshotAsync(host, instanceId, imageName, ct);
+
+    public Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.GuestMemoryOn(host, instanceId));
 
     public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => model.StartLiveMigrationAsync(request, ct);
 

@@ -1,0 +1,91 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure.Migrations;
+
+/// <summary>What migrating one instance would take, before anything is claimed or moved.</summary>
+/// <param name="Prediction">Under the policy that would apply; null for a stopped instance (it migrates cold).</param>
+/// <param name="Alternatives">The same migration under each escalation, so an operator sees what each would cost.</param>
+public sealed record MigrationPreview(Guid InstanceId, HostCandidate Source, HostCandidate Target, GuestMemory? Guest, MigrationLink Link,
+                                      ConvergencePolicy Policy, PreCopyResult? Prediction,
+                                      IReadOnlyDictionary<ConvergenceEscalation, PreCopyResult> Alternatives,
+                                      MigrationType RecommendedType, ConvergenceEscalation? RecommendedEscalation, string Recommendation);
+
+/// <summary>
+/// Chooses where an instance would migrate (the placement engine, unless the caller names the host) and predicts the
+/// migration with the pre-copy model from the guest's memory behaviour as its driver reports it.
+/// </summary>
+public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler scheduler, HostSnapshot snapshot, HypervisorDrivers drivers,
+                                     CatalogCache catalog, IOptions<IaasOptions> options)
+{
+    /// <summary>Mbps (10⁶ bit/s, as host capacities are declared) per MiB/s.</summary>
+    private const double MbpsPerMiBps = 8 * 1.048576;
+
+    public async Task<MigrationPreview> PreviewAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, CancellationToken ct)
+    {
+        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
+                       ?? throw new NotFoundException("instance", instanceId);
+        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is not { } sourceId)
+            throw new InvalidStateException(
+                $"Instance '{instance.Name}' is {EnumWords.ToWord(instance.Status)}; only a running (live) or stopped (cold) instance on a host migrates.");
+        if (targetHostId is { } t && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == t, ct)) throw new NotFoundException("host", t);
+        if (instance.FlavorId is not { } flavorId || instance.ImageId is not { } imageId || instance.SlaPlanId is not { } planId)
+            throw new InvalidStateException($"Instance '{instance.Name}' lost its flavor, image or SLA plan; it cannot be placed elsewhere.");
+        var flavor = await catalog.FlavorAsync(db, flavorId, ct);
+        var image = await catalog.ImageAsync(db, imageId, ct);
+        var plan = await catalog.PlanAsync(db, planId, ct);
+
+        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var source = hosts.FirstOrDefault(h => h.Id == sourceId) ?? throw new InvalidStateException("The instance's host is no longer known.");
+        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct);
+        var target = ranked.Ranked.FirstOrDefault()?.Host
+                     ?? throw new NoValidHostException(ranked.Trace, targetHostId is { } named
+                         ? $"Host {named} cannot take instance '{instance.Name}': {Describe(ranked.Trace)}"
+                         : $"No host can take instance '{instance.Name}' from its host: {Describe(ranked.Trace)}");
+
+        var mbps = bandwidthMbps ?? Math.Min(source.Capacity.NetworkMbps, target.Capacity.NetworkMbps);
+        if (mbps <= 0)
+            throw new FieldValidationException("bandwidthMbps", "The hosts declare no network capacity; say which bandwidth the migration may use.");
+        var o = options.Value.Migration;
+        var link = new MigrationLink(mbps / MbpsPerMiBps, o.SwitchoverMs);
+        var policy = o.Policy(maxDowntimeMs);
+
+        if (instance.Status == InstanceStatus.Stopped)
+            return new MigrationPreview(instance.Id, source, target, null, link, policy, null, new Dictionary<ConvergenceEscalation, PreCopyResult>(),
+                MigrationType.Cold, null, "The instance is stopped: it migrates cold (its disks are copied; no memory to chase).");
+
+        var guest = await drivers.For(source.Hypervisor).GetGuestMemoryAsync(new HostRef(source.Id, source.Name, source.Hypervisor), instance.Id, ct);
+        var alternatives = Enum.GetValues<ConvergenceEscalation>()
+            .ToDictionary(e => e, e => PreCopySimulation.Predict(guest, link, policy with { Escalation = e }));
+        var (escalation, why) = Recommend(alternatives);
+        return new MigrationPreview(instance.Id, source, target, guest, link, policy, alternatives[policy.Escalation], alternatives,
+            MigrationType.Live, escalation, why);
+    }
+
+    /// <summary>Pre-copy alone if it converges; else throttling if that converges; else post-copy (which always switches).</summary>
+    private static (ConvergenceEscalation? Escalation, string Why) Recommend(IReadOnlyDictionary<ConvergenceEscalation, PreCopyResult> alternatives)
+    {
+        var alone = alternatives[ConvergenceEscalation.Abort];
+        if (alone.Outcome == PreCopyOutcome.Converged)
+            return (null, $"Pre-copy converges on its own in {alone.Rounds.Count} round(s): {alone.TotalMs:F0} ms, {alone.DowntimeMs:F0} ms of downtime.");
+        var throttled = alternatives[ConvergenceEscalation.AutoConverge];
+        if (throttled.Outcome == PreCopyOutcome.Converged)
+            return (ConvergenceEscalation.AutoConverge,
+                $"Pre-copy alone does not converge; throttling the guest to {throttled.FinalThrottle:P0} does, in {throttled.TotalMs:F0} ms.");
+        var post = alternatives[ConvergenceEscalation.PostCopy];
+        return (ConvergenceEscalation.PostCopy,
+            $"Pre-copy does not converge even throttled; post-copy switches over after {post.Rounds.Count} round(s) with {post.DowntimeMs:F0} ms of " +
+            "downtime and pulls the rest while the guest runs on the target (a failure then loses the guest).");
+    }
+
+    private static string Describe(IReadOnlyList<FilterStep> trace) =>
+        trace.LastOrDefault(s => s.After == 0) is { } step ? $"the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)." : "no candidate.";
+}
