@@ -38,7 +38,7 @@ public sealed class AuthTests(ApiFactory api)
         { "GET", $"/v1/tenants/{Any}" }, { "PATCH", $"/v1/tenants/{Any}" }, { "POST", $"/v1/tenants/{Any}/api-keys" },
         { "GET", $"/v1/tenants/{Any}/api-keys" }, { "GET", "/v1/admin-keys" }, { "POST", "/v1/admin-keys" },
         { "DELETE", $"/v1/admin-keys/{Any}" }, { "POST", $"/v1/instances/{Any}/actions/reset-state" }, { "GET", "/v1/audit-events" },
-        { "POST", "/v1/migrations/preview" },
+        { "POST", "/v1/migrations/preview" }, { "PUT", $"/v1/simulation/instances/{Any}/guest-memory" },
         { "POST", "/v1/simulation/faults" }, { "GET", "/v1/simulation/faults" },
     };
 

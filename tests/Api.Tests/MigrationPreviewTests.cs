@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
-using IaasApi.Domain.Migrations;
 
 namespace IaasApi.Api.Tests;
 
@@ -42,11 +41,17 @@ public sealed class MigrationPreviewTests(ApiFactory api)
         var tenant = api.Client(cloud.TenantKey);
         var vm = await tenant.CreateOkAsync(cloud);
         await tenant.WaitForStatusAsync(vm.Id(), "running");
-        api.Fake.SetGuestMemory(vm.Id(), new GuestMemory(512, 330, 128, 130));
+        var admin = api.Admin();
+        await (await admin.PutAsJsonAsync($"/v1/simulation/instances/{vm.Id()}/guest-memory", new { touchedMiB = 600, workingSetMiB = 128, dirtyRateMiBps = 130 }))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");                // more than the guest's 512 MiB
+        (await admin.PutAsJsonAsync($"/v1/simulation/instances/{vm.Id()}/guest-memory", new { touchedMiB = 330, workingSetMiB = 128, dirtyRateMiBps = 130 }))
+            .EnsureSuccessStatusCode();
 
         // 1,074 Mbps = 128 MiB/s: the guest dirties its 128 MiB buffer faster than the link drains it.
         var slow = await PreviewAsync(new { instanceId = vm.Id(), bandwidthMbps = 1074, maxDowntimeMs = 300 });
         Assert.Equal(("live", "auto-converge"), (slow.Str("recommendedType"), slow.Str("recommendedEscalation")));
+        Assert.Equal((330, 128, 130), (slow["guest"]!["touchedMiB"]!.GetValue<double>(), slow["guest"]!["workingSetMiB"]!.GetValue<double>(),
+                                       slow["guest"]!["dirtyRateMiBps"]!.GetValue<double>()));
         var alternatives = slow["alternatives"]!.AsArray().ToDictionary(a => a!.Str("escalation"), a => a!);
         Assert.Equal("aborted", alternatives["abort"]!.Str("outcome"));
         Assert.Contains("stalled", alternatives["abort"]!.Str("detail"));

@@ -9,6 +9,19 @@ namespace IaasApi.Api.Features.Simulation;
 
 public sealed record InjectFaultRequest(FakeOperation? Operation, Guid? HostId, Guid? InstanceId, bool? Transient, int? Count, string? Message);
 
+/// <summary>How the fake guest uses its memory (what pre-copy must chase): bounded by the instance's memory.</summary>
+public sealed record GuestMemoryRequest(double? TouchedMiB, double? WorkingSetMiB, double? DirtyRateMiBps);
+
+public sealed class GuestMemoryValidator : AbstractValidator<GuestMemoryRequest>
+{
+    public GuestMemoryValidator()
+    {
+        RuleFor(x => x.TouchedMiB).NotNull().GreaterThanOrEqualTo(0);
+        RuleFor(x => x.WorkingSetMiB).NotNull().GreaterThanOrEqualTo(0);
+        RuleFor(x => x.DirtyRateMiBps).NotNull().InclusiveBetween(0, 1_000_000);
+    }
+}
+
 public sealed class InjectFaultValidator : AbstractValidator<InjectFaultRequest>
 {
     public InjectFaultValidator()
@@ -21,7 +34,8 @@ public sealed class InjectFaultValidator : AbstractValidator<InjectFaultRequest>
 
 /// <summary>
 /// Admin controls for the fake hypervisor, for simulations and demos: script driver failures (transient or permanent,
-/// for a host, an instance, or every call) and look at the VMs the fake hosts hold.
+/// for a host, an instance, or every call), look at the VMs the fake hosts hold, and set how a guest uses its memory
+/// (what a live migration of it has to chase).
 /// </summary>
 public static class SimulationEndpoints
 {
@@ -33,6 +47,19 @@ public static class SimulationEndpoints
         group.MapDelete("/faults/{faultId:guid}", (Guid faultId, FakeHypervisor fake) =>
             fake.RemoveFault(faultId) ? Results.NoContent() : throw new NotFoundException("fault", faultId)).WithName("RemoveFault");
         group.MapGet("/hosts/{id:guid}/vms", Vms).WithName("ListFakeVms").ProducesProblem(404);
+        group.MapPut("/instances/{id:guid}/guest-memory", SetGuestMemory).Validate<GuestMemoryRequest>().WithName("SetFakeGuestMemory")
+             .ProducesProblem(404);
+    }
+
+    private static async Task<IResult> SetGuestMemory(Guid id, GuestMemoryRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    {
+        var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
+        var memory = instance.Resources.MemoryMiB;
+        if (req.TouchedMiB > memory) throw new FieldValidationException("touchedMiB", $"The guest has {memory} MiB; it cannot have touched more.");
+        if (req.WorkingSetMiB > memory) throw new FieldValidationException("workingSetMiB", $"The guest has {memory} MiB; its working set cannot be larger.");
+        var guest = new Domain.Migrations.GuestMemory(memory, req.TouchedMiB!.Value, req.WorkingSetMiB!.Value, req.DirtyRateMiBps!.Value);
+        fake.SetGuestMemory(id, guest);
+        return TypedResults.Ok(guest);
     }
 
     private static async Task<IResult> Inject(InjectFaultRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
