@@ -48,13 +48,10 @@ public sealed class Migration : Entity
                                    MigrationStage.Commitment, MigrationStage.Activation],
     };
 
-    private readonly List<MigrationStageRecord> _stages = [];
-    private readonly List<PreCopyRound> _rounds = [];
-
     private Migration() { Reason = ""; }
 
     public Migration(Guid instanceId, Guid tenantId, MigrationType type, Guid sourceHostId, Guid? targetHostId, int? maxDowntimeMs,
-                     int? bandwidthMbps, DateTimeOffset now)
+                     int? bandwidthMbps, DateTimeOffset now, ConvergenceEscalation escalation = ConvergenceEscalation.AutoConverge)
         : base(now)
     {
         if (maxDowntimeMs is <= 0) throw new FieldValidationException("maxDowntimeMs", "'maxDowntimeMs' must be positive.");
@@ -67,6 +64,7 @@ public sealed class Migration : Entity
         TargetHostId = targetHostId;
         MaxDowntimeMs = maxDowntimeMs;
         BandwidthMbps = bandwidthMbps;
+        Escalation = escalation;
         Status = MigrationStatus.Queued;
         Reason = "";
     }
@@ -79,10 +77,21 @@ public sealed class Migration : Entity
     public Guid? TargetHostId { get; private set; }
     public int? MaxDowntimeMs { get; private set; }
     public int? BandwidthMbps { get; private set; }
+    /// <summary>What pre-copy does when it does not converge (the policy in force when the migration was asked for).</summary>
+    public ConvergenceEscalation Escalation { get; private set; }
+    public Guid? OperationId { get; private set; }
+    /// <summary>The target's capacity is claimed for the instance (released again if the migration ends before commitment).</summary>
+    public bool TargetClaimed { get; private set; }
+    /// <summary>An operator asked to cancel; the job acts on it at its next step.</summary>
+    public bool CancelRequested { get; private set; }
+    /// <summary>An operator asked to pause and finish now; the job acts on it during pre-copy.</summary>
+    public bool ForceCompleteRequested { get; private set; }
     public MigrationStatus Status { get; private set; }
-    public MigrationStage? Stage => _stages.Count == 0 ? null : _stages[^1].Stage;
-    public IReadOnlyList<MigrationStageRecord> Stages => _stages;
-    public IReadOnlyList<PreCopyRound> Rounds => _rounds;
+    public MigrationStage? Stage => Stages.Count == 0 ? null : Stages[^1].Stage;
+    /// <summary>Every stage entered, in order, with when it began and ended.</summary>
+    public List<MigrationStageRecord> Stages { get; private set; } = [];
+    /// <summary>The pre-copy rounds so far (live migration).</summary>
+    public List<PreCopyRound> Rounds { get; private set; } = [];
     public double? DowntimeMs { get; private set; }
     public PreCopyOutcome? PreCopyOutcome { get; private set; }
     /// <summary>Why it failed or was cancelled; how pre-copy ended when it completed.</summary>
@@ -95,7 +104,7 @@ public sealed class Migration : Entity
     public bool IsLive => Status is MigrationStatus.Queued or MigrationStatus.Running;
 
     /// <summary>True until commitment has ended: the VM runs (or sits stopped) on the source, the target only holds a claim.</summary>
-    public bool OnSource => !_stages.Any(s => s.Stage == MigrationStage.Commitment && s.EndedAt is not null);
+    public bool OnSource => !Stages.Any(s => s.Stage == MigrationStage.Commitment && s.EndedAt is not null);
 
     /// <summary>Ends the current stage and begins <paramref name="stage"/>, which must be the next one for this type.</summary>
     public void Enter(MigrationStage stage, DateTimeOffset now)
@@ -108,7 +117,7 @@ public sealed class Migration : Entity
                 $"A {EnumWords.ToWord(Type)} migration goes {string.Join(" → ", order.Select(EnumWords.ToWord))}; " +
                 $"'{EnumWords.ToWord(stage)}' cannot follow {(Stage is { } c ? $"'{EnumWords.ToWord(c)}'" : "the start")}.");
         EndStage(now);
-        _stages.Add(new MigrationStageRecord(stage, now, null));
+        Stages.Add(new MigrationStageRecord(stage, now, null));
         Status = MigrationStatus.Running;
         StartedAt ??= now;
     }
@@ -120,10 +129,33 @@ public sealed class Migration : Entity
         TargetHostId = hostId;
     }
 
+    public void AttachOperation(Guid operationId) => OperationId = operationId;
+
+    public void MarkTargetClaimed(bool claimed) => TargetClaimed = claimed;
+
+    /// <summary>Asks the job to cancel (only before commitment: afterwards there is nothing to go back to).</summary>
+    public void RequestCancel()
+    {
+        if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
+        if (Stages.Any(s => s.Stage == MigrationStage.Commitment))
+            throw new InvalidStateException("The migration is committing; it can no longer be cancelled.");
+        CancelRequested = true;
+    }
+
+    /// <summary>Asks the job to pause the guest and finish (live migration, before the switch-over).</summary>
+    public void RequestForceComplete()
+    {
+        if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
+        if (Type != MigrationType.Live) throw new InvalidStateException("Only a live migration can be forced to complete.");
+        if (Stages.Any(s => s.Stage is MigrationStage.StopAndCopy or MigrationStage.Commitment))
+            throw new InvalidStateException("The migration is already switching over.");
+        ForceCompleteRequested = true;
+    }
+
     public void RecordRound(PreCopyRound round)
     {
         if (Stage is not MigrationStage.PreCopy) throw new InvalidStateException("Rounds are recorded during pre-copy.");
-        _rounds.Add(round);
+        Rounds.Add(round);
     }
 
     /// <summary>Pre-copy ended (stop-and-copy, post-copy or force-complete): what the switch-over cost.</summary>
@@ -152,7 +184,7 @@ public sealed class Migration : Entity
     public void Cancel(string reason, DateTimeOffset now)
     {
         if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
-        if (_stages.Any(s => s.Stage == MigrationStage.Commitment))
+        if (Stages.Any(s => s.Stage == MigrationStage.Commitment))
             throw new InvalidStateException("The migration is committing; it can no longer be cancelled.");
         Finish(MigrationStatus.Cancelled, reason, now);
     }
@@ -164,10 +196,10 @@ public sealed class Migration : Entity
         if (Stage is not { } stage) return 0;
         var order = Order[Type];
         var within = 0.0;
-        if (stage == MigrationStage.PreCopy && _rounds.Count > 0)
+        if (stage == MigrationStage.PreCopy && Rounds.Count > 0)
         {
-            var sent = _rounds.Sum(r => r.SentMiB);
-            within = sent + _rounds[^1].RemainingMiB > 0 ? sent / (sent + _rounds[^1].RemainingMiB) : 0;
+            var sent = Rounds.Sum(r => r.SentMiB);
+            within = sent + Rounds[^1].RemainingMiB > 0 ? sent / (sent + Rounds[^1].RemainingMiB) : 0;
         }
         return Math.Min(99, (int)Math.Floor((Array.IndexOf(order, stage) + within) * 100.0 / order.Length));
     }
@@ -182,6 +214,6 @@ public sealed class Migration : Entity
 
     private void EndStage(DateTimeOffset now)
     {
-        if (_stages.Count > 0 && _stages[^1].EndedAt is null) _stages[^1] = _stages[^1] with { EndedAt = now };
+        if (Stages.Count > 0 && Stages[^1].EndedAt is null) Stages[^1] = Stages[^1] with { EndedAt = now };
     }
 }

@@ -2,6 +2,7 @@ using IaasApi.Domain.Audit;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Reservations;
@@ -36,6 +37,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Reservation> Reservations => Set<Reservation>();
     public DbSet<ReservationSlot> ReservationSlots => Set<ReservationSlot>();
+    public DbSet<Migration> Migrations => Set<Migration>();
 
     public TimeProvider Clock => clock;
 
@@ -58,6 +60,10 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         b.Properties<ClaimKind>().HaveConversion<EnumWordConverter<ClaimKind>>().HaveMaxLength(24);
         b.Properties<ReservationStatus>().HaveConversion<EnumWordConverter<ReservationStatus>>().HaveMaxLength(24);
         b.Properties<OnEndAction>().HaveConversion<EnumWordConverter<OnEndAction>>().HaveMaxLength(24);
+        b.Properties<MigrationType>().HaveConversion<EnumWordConverter<MigrationType>>().HaveMaxLength(24);
+        b.Properties<MigrationStatus>().HaveConversion<EnumWordConverter<MigrationStatus>>().HaveMaxLength(24);
+        b.Properties<ConvergenceEscalation>().HaveConversion<EnumWordConverter<ConvergenceEscalation>>().HaveMaxLength(24);
+        b.Properties<PreCopyOutcome?>().HaveConversion<EnumWordConverter<PreCopyOutcome>>().HaveMaxLength(24);
     }
 
     protected override void OnModelCreating(ModelBuilder b)

@@ -914,6 +914,139 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("zones", "iaas");
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int?>("BandwidthMbps")
+                        .HasColumnType("integer")
+                        .HasColumnName("bandwidth_mbps");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancel_requested");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<double?>("DowntimeMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("downtime_ms");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Escalation")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("escalation");
+
+                    b.Property<bool>("ForceCompleteRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("force_complete_requested");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<int?>("MaxDowntimeMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_downtime_ms");
+
+                    b.Property<Guid?>("OperationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operation_id");
+
+                    b.Property<string>("PreCopyOutcome")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("pre_copy_outcome");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Rounds")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("rounds");
+
+                    b.Property<Guid>("SourceHostId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("source_host_id");
+
+                    b.Property<string>("Stages")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("stages");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("TargetClaimed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("target_claimed");
+
+                    b.Property<Guid?>("TargetHostId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_host_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_migrations");
+
+                    b.HasIndex("InstanceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_migrations_instance_live")
+                        .HasFilter("status IN ('queued', 'running')");
+
+                    b.HasIndex("SourceHostId")
+                        .HasDatabaseName("ix_migrations_source_host_id");
+
+                    b.HasIndex("TargetHostId")
+                        .HasDatabaseName("ix_migrations_target_host_id");
+
+                    b.HasIndex("InstanceId", "Status")
+                        .HasDatabaseName("ix_migrations_instance_id_status");
+
+                    b.HasIndex("Status", "Id")
+                        .HasDatabaseName("ix_migrations_status_id");
+
+                    b.ToTable("migrations", "iaas");
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Operations.Operation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1586,6 +1719,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_migrations_instances_instance_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>

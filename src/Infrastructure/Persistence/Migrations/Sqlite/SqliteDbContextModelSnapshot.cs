@@ -908,6 +908,139 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("zones", (string)null);
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int?>("BandwidthMbps")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bandwidth_mbps");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancel_requested");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<double?>("DowntimeMs")
+                        .HasColumnType("REAL")
+                        .HasColumnName("downtime_ms");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Escalation")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("escalation");
+
+                    b.Property<bool>("ForceCompleteRequested")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("force_complete_requested");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<int?>("MaxDowntimeMs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_downtime_ms");
+
+                    b.Property<Guid?>("OperationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("operation_id");
+
+                    b.Property<string>("PreCopyOutcome")
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pre_copy_outcome");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Rounds")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("rounds");
+
+                    b.Property<Guid>("SourceHostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source_host_id");
+
+                    b.Property<string>("Stages")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stages");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("TargetClaimed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("target_claimed");
+
+                    b.Property<Guid?>("TargetHostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_host_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_migrations");
+
+                    b.HasIndex("InstanceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_migrations_instance_live")
+                        .HasFilter("status IN ('queued', 'running')");
+
+                    b.HasIndex("SourceHostId")
+                        .HasDatabaseName("ix_migrations_source_host_id");
+
+                    b.HasIndex("TargetHostId")
+                        .HasDatabaseName("ix_migrations_target_host_id");
+
+                    b.HasIndex("InstanceId", "Status")
+                        .HasDatabaseName("ix_migrations_instance_id_status");
+
+                    b.HasIndex("Status", "Id")
+                        .HasDatabaseName("ix_migrations_status_id");
+
+                    b.ToTable("migrations", (string)null);
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Operations.Operation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1580,6 +1713,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_zones_regions_region_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_migrations_instances_instance_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
