@@ -105,6 +105,7 @@ public static class DependencyInjection
     public static IServiceCollection AddIaasWorkers(this IServiceCollection services, Func<IServiceProvider, IReadOnlyList<string>> queues)
     {
         services.AddScoped<IInstanceJobs, InstanceJobs>();
+        services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
         services.AddScoped<ITickJob, TickJob>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();

@@ -99,6 +99,8 @@ public sealed class MigrationOptions
     public int MaxRounds { get; set; } = 30;
     /// <summary>The switch-over's fixed cost the model assumes (device state, pause, resume).</summary>
     public double SwitchoverMs { get; set; } = 20;
+    /// <summary>How often the migration job asks the driver how pre-copy is going (and looks for cancel / force-complete).</summary>
+    public int PollMilliseconds { get; set; } = 200;
 
     /// <summary>The policy these settings make, with the request's downtime budget if it names one.</summary>
     public ConvergencePolicy Policy(int? maxDowntimeMs = null) => new(maxDowntimeMs ?? MaxDowntimeMs, TimeoutSecondsPerGiB, EscalationValue, MaxRounds);

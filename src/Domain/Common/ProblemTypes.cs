@@ -33,6 +33,8 @@ public static class ProblemTypes
     public const string SchemeNotAllowed = "scheme-not-allowed";
     /// <summary>A reservation ended (or was cancelled) before the instance waiting for it could start.</summary>
     public const string ReservationEnded = "reservation-ended";
+    /// <summary>A migration ended without moving the instance (or could not activate it after the move).</summary>
+    public const string MigrationFailed = "migration-failed";
 
     public static string Uri(string slug) => BaseUri + slug;
 }

@@ -183,6 +183,21 @@ public sealed class Instance : Entity
         ExpiresAt = null;
     }
 
+    /// <summary>
+    /// A migration's commitment: the instance now lives on <paramref name="targetHostId"/> (the caller moves the claim
+    /// in the same transaction) and is what it was before it began migrating.
+    /// </summary>
+    public void CommitMigration(Guid targetHostId, InstanceStatus after, string actor, Guid operationId, DateTimeOffset now, string detail)
+    {
+        if (Status != Migrating) throw new InvalidStateException($"Instance '{Id}' is '{EnumWords.ToWord(Status)}', not migrating.");
+        MoveTo(after, "migrated", actor, operationId, now, detail);
+        HostId = targetHostId;
+    }
+
+    /// <summary>A step that changes nothing of the status but belongs in the audit trail (a migration's activation).</summary>
+    public void Note(string action, string actor, Guid? operationId, DateTimeOffset now, string detail) =>
+        Actions.Add(new InstanceAction(Id, action, Status, Status, actor, operationId, detail, now));
+
     /// <summary>An operation now acts on this instance without changing its status (a stopped VM being shelved).</summary>
     public void Track(Guid operationId) => OperationId = operationId;
 

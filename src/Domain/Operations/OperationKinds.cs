@@ -14,6 +14,8 @@ public static class OperationKinds
     public const string InstanceResume = "instance.resume";
     /// <summary>A reservation ended with onEnd "stop": the VM is saved off its host and its capacity returned.</summary>
     public const string InstanceShelve = "instance.shelve";
+    /// <summary>A migration of the instance to another host (the migration resource holds its stages).</summary>
+    public const string InstanceMigrate = "instance.migrate";
 }
 
 /// <summary>Who did something, as written in audit trails.</summary>

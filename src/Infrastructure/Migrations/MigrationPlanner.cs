@@ -27,9 +27,14 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
                                      CatalogCache catalog, IOptions<IaasOptions> options)
 {
     /// <summary>Mbps (10⁶ bit/s, as host capacities are declared) per MiB/s.</summary>
-    private const double MbpsPerMiBps = 8 * 1.048576;
+    public const double MbpsPerMiBps = 8 * 1.048576;
 
-    public async Task<MigrationPreview> PreviewAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, CancellationToken ct)
+    /// <summary>
+    /// The instance (running or stopped, on a host) and where it would go: <paramref name="targetHostId"/> if it passes
+    /// the filters, else placement's first choice; 404 for an unknown instance or host, 409 when nothing fits.
+    /// </summary>
+    public async Task<(Instance Instance, HostCandidate Source, HostCandidate Target)> ChooseTargetAsync(Guid instanceId, Guid? targetHostId,
+                                                                                                         CancellationToken ct)
     {
         var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
                        ?? throw new NotFoundException("instance", instanceId);
@@ -50,7 +55,12 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
                      ?? throw new NoValidHostException(ranked.Trace, targetHostId is { } named
                          ? $"Host {named} cannot take instance '{instance.Name}': {Describe(ranked.Trace)}"
                          : $"No host can take instance '{instance.Name}' from its host: {Describe(ranked.Trace)}");
+        return (instance, source, target);
+    }
 
+    public async Task<MigrationPreview> PreviewAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, CancellationToken ct)
+    {
+        var (instance, source, target) = await ChooseTargetAsync(instanceId, targetHostId, ct);
         var mbps = bandwidthMbps ?? Math.Min(source.Capacity.NetworkMbps, target.Capacity.NetworkMbps);
         if (mbps <= 0)
             throw new FieldValidationException("bandwidthMbps", "The hosts declare no network capacity; say which bandwidth the migration may use.");

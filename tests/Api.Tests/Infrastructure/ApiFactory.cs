@@ -53,6 +53,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         b.UseSetting("Iaas:FakeDriver:DestroyMilliseconds", "5");
         b.UseSetting("Iaas:FakeDriver:PowerMilliseconds", "5");
         b.UseSetting("Iaas:Jobs:MaxAttempts", "3");
+        b.UseSetting("Iaas:Migration:PollMilliseconds", "20");
         b.UseSetting("Iaas:Jobs:RetryDelaysSeconds:0", "1");
         b.UseSetting("Iaas:Jobs:RetryDelaysSeconds:1", "1");
         b.UseSetting("Iaas:Jobs:RetryDelaysSeconds:2", "1");

@@ -1,8 +1,15 @@
 using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure;
+using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Migrations;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Features.Migrations;
 
@@ -21,6 +28,37 @@ public sealed record MigrationPreviewResponse(Guid InstanceId, Guid SourceHostId
                                               double BandwidthMiBps, int MaxDowntimeMs, string RecommendedType, string? RecommendedEscalation,
                                               string Recommendation, PredictionDto? Prediction, IReadOnlyList<PredictionDto> Alternatives);
 
+public sealed record MigrateRequest(string? Type, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps);
+
+public sealed class MigrateValidator : AbstractValidator<MigrateRequest>
+{
+    public MigrateValidator()
+    {
+        RuleFor(x => x.Type).Must(t => t is null || EnumWords.TryParse<MigrationType>(t, out _)).WithMessage("'type' must be live, cold or storage.");
+        RuleFor(x => x.TargetHostId).NotEqual(Guid.Empty);
+        RuleFor(x => x.MaxDowntimeMs).InclusiveBetween(1, 600_000);
+        RuleFor(x => x.BandwidthMbps).InclusiveBetween(1, 10_000_000);
+    }
+}
+
+public sealed record MigrationStageDto(string Stage, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+
+/// <summary>A migration as admins read it: where it stands, every stage with its times, every pre-copy round.</summary>
+public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, string Type, string Status, string? Stage, int Progress,
+                                       Guid SourceHostId, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps, string Escalation,
+                                       IReadOnlyList<MigrationStageDto> Stages, IReadOnlyList<PreCopyRoundDto> Rounds, double? DowntimeMs,
+                                       string? PreCopyOutcome, string? Reason, bool CancelRequested, bool ForceCompleteRequested, Guid? OperationId,
+                                       DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static MigrationResponse From(Migration m) =>
+        new(m.Id, m.InstanceId, m.TenantId, EnumWords.ToWord(m.Type), EnumWords.ToWord(m.Status), m.Stage is { } s ? EnumWords.ToWord(s) : null,
+            m.Percent(), m.SourceHostId, m.TargetHostId, m.MaxDowntimeMs, m.BandwidthMbps, EnumWords.ToWord(m.Escalation),
+            m.Stages.Select(x => new MigrationStageDto(EnumWords.ToWord(x.Stage), x.StartedAt, x.EndedAt)).ToList(),
+            m.Rounds.Select(MigrationsEndpoints.Round).ToList(), m.DowntimeMs is { } d ? Math.Round(d, 1) : null,
+            m.PreCopyOutcome is { } o ? EnumWords.ToWord(o) : null, m.Reason.Length > 0 ? m.Reason : null, m.CancelRequested,
+            m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt);
+}
+
 public sealed class MigrationPreviewValidator : AbstractValidator<MigrationPreviewRequest>
 {
     public MigrationPreviewValidator()
@@ -33,16 +71,88 @@ public sealed class MigrationPreviewValidator : AbstractValidator<MigrationPrevi
 }
 
 /// <summary>
-/// Migrations (admin). Today: <c>POST /v1/migrations/preview</c> — where an instance would go, and what a live migration
-/// there would cost (time, downtime, rounds) under each escalation, from the pre-copy model and the guest's memory
-/// behaviour as its driver reports it. Nothing is claimed or moved.
+/// Migrations (admin): <c>POST /v1/instances/{id}/actions/migrate</c> starts one (202 with the migration; its stages run
+/// in a job), <c>/v1/migrations</c> lists and reads them with live progress, <c>actions/cancel</c> and
+/// <c>actions/force-complete</c> steer a running one, and <c>POST /v1/migrations/preview</c> predicts one without
+/// claiming or moving anything.
 /// </summary>
 public static class MigrationsEndpoints
 {
     public static void MapMigrations(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/migrations/preview", Preview).WithTags("Migrations").WithName("PreviewMigration")
-          .Validate<MigrationPreviewRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404).ProducesProblem(409);
+        var group = v1.MapGroup("/migrations").WithTags("Migrations").RequireAuthorization(AuthorizationPolicies.Admin);
+        group.MapPost("/preview", Preview).Validate<MigrationPreviewRequest>().WithName("PreviewMigration").ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/", List).WithName("ListMigrations");
+        group.MapGet("/{id:guid}", Get).WithName("GetMigration").Produces<MigrationResponse>().ProducesProblem(404);
+        group.MapPost("/{id:guid}/actions/{action:regex(^(cancel|force-complete)$)}", Steer).WithName("MigrationAction")
+             .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
+        v1.MapPost("/instances/{id:guid}/actions/migrate", Migrate).WithTags("Migrations").WithName("MigrateInstance")
+          .Validate<MigrateRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
+          .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
+    }
+
+    /// <summary>
+    /// Chooses the target now (409 <c>no-valid-host</c> with the filters' reasons if none), then in one transaction the
+    /// instance goes <c>migrating</c>, the migration and its operation are stored; the job does the rest.
+    /// </summary>
+    private static async Task<IResult> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db, MigrationPlanner planner,
+                                               JobDispatcher dispatcher, IOptions<IaasOptions> options, HttpContext http, CancellationToken ct)
+    {
+        var type = req.Type is { } t ? EnumWords.Parse<MigrationType>(t) : MigrationType.Live;
+        if (type != MigrationType.Live)
+            throw new FieldValidationException("type", $"'{EnumWords.ToWord(type)}' migration is not available yet; only live migration is.");
+        var instance = await db.Instances.GetAsync(id, "instance", ct);
+        ETags.CheckIfMatch(http, instance.Version);
+        if (instance.Status != InstanceStatus.Running)
+            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live.");
+        if (instance.ReservationId is not null)
+            throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
+        var (_, source, target) = await planner.ChooseTargetAsync(id, req.TargetHostId, ct);
+
+        var now = db.Clock.GetUtcNow();
+        var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, null, now)
+        {
+            Queue = JobDispatcher.QueueFor(source.Hypervisor, source.Name),
+        };
+        var migration = new Migration(instance.Id, instance.TenantId, type, source.Id, target.Id, req.MaxDowntimeMs, req.BandwidthMbps, now,
+                                      options.Value.Migration.Policy().Escalation);
+        migration.AttachOperation(op.Id);
+        instance.Begin(InstanceStatus.Migrating, "migrate", caller.Actor, op.Id, now);
+        db.Operations.Add(op);
+        db.Migrations.Add(migration);
+        await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        ETags.Set(http, migration.Version);
+        return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
+    }
+
+    private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
+                                                           string? status, CancellationToken ct)
+    {
+        var query = db.Migrations.AsNoTracking();
+        if (instanceId is not null) query = query.Where(m => m.InstanceId == instanceId);
+        if (hostId is not null) query = query.Where(m => m.SourceHostId == hostId || m.TargetHostId == hostId);
+        if (QueryValues.Enum<MigrationStatus>(status, "status") is { } s) query = query.Where(m => m.Status == s);
+        var page = await Paging.PageAsync(query, limit, pageToken, m => m, ct);
+        return new Page<MigrationResponse>(page.Items.Select(MigrationResponse.From).ToList(), page.NextPageToken);
+    }
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var migration = await db.Migrations.AsNoTracking().GetAsync(id, "migration", ct);
+        return Store.Ok(http, migration.Version, MigrationResponse.From(migration));
+    }
+
+    /// <summary>Records the operator's request; the job acts on it at its next step (202: it has not happened yet).</summary>
+    private static async Task<IResult> Steer(Guid id, string action, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var migration = await db.Migrations.GetAsync(id, "migration", ct);
+        ETags.CheckIfMatch(http, migration.Version);
+        if (action == "cancel") migration.RequestCancel();
+        else migration.RequestForceComplete();
+        await db.SaveChangesAsync(ct);
+        ETags.Set(http, migration.Version);
+        return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
 
     private static async Task<IResult> Preview(MigrationPreviewRequest req, MigrationPlanner planner, CancellationToken ct)
@@ -58,9 +168,10 @@ public static class MigrationsEndpoints
 
     private static PredictionDto Dto(ConvergenceEscalation escalation, PreCopyResult r) =>
         new(EnumWords.ToWord(escalation), EnumWords.ToWord(r.Outcome), R(r.TotalMs), R(r.DowntimeMs), R(r.TransferredMiB), r.Rounds.Count,
-            Math.Round(r.FinalThrottle, 2), r.Detail,
-            r.Rounds.Select(x => new PreCopyRoundDto(x.Number, R(x.SentMiB), R(x.DurationMs), R(x.DirtyRateMiBps), R(x.RemainingMiB),
-                                                     R(x.ExpectedDowntimeMs), Math.Round(x.Throttle, 2))).ToList());
+            Math.Round(r.FinalThrottle, 2), r.Detail, r.Rounds.Select(Round).ToList());
+
+    internal static PreCopyRoundDto Round(PreCopyRound x) =>
+        new(x.Number, R(x.SentMiB), R(x.DurationMs), R(x.DirtyRateMiBps), R(x.RemainingMiB), R(x.ExpectedDowntimeMs), Math.Round(x.Throttle, 2));
 
     private static double R(double value) => Math.Round(value, 1);
 }

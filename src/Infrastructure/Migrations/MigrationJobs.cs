@@ -1,0 +1,288 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure.Migrations;
+
+/// <summary>The job that carries an <c>instance.migrate</c> operation through its migration's stages.</summary>
+public interface IMigrationJobs
+{
+    Task RunAsync(Guid operationId, CancellationToken ct);
+}
+
+/// <summary>
+/// Live migration, stage by stage (Clark et al.), each stage persisted before its work so a re-run (Hangfire retry,
+/// reconciler re-drive, a restarted worker) continues where the last run stopped:
+/// pre-migration (the target still passes the placement filters) → reservation (the target's capacity claimed, the
+/// source's kept) → pre-copy (the driver's rounds recorded as they come; cancel and force-complete requests acted on)
+/// → stop-and-copy (the switch-over's downtime recorded) → commitment (ONE transaction: the instance moves to the
+/// target and the source's claim is released) → activation (the driver runs it on the target). Until commitment
+/// every failure or cancel aborts at the driver, releases the target claim and leaves the VM running on the source.
+/// </summary>
+public sealed class MigrationJobs(
+    IaasDbContext db,
+    HypervisorDrivers drivers,
+    CapacityClaims claims,
+    InstanceScheduler scheduler,
+    HostSnapshot snapshot,
+    CatalogCache catalog,
+    JobDispatcher dispatcher,
+    IOptions<IaasOptions> options,
+    ILogger<MigrationJobs> log) : IMigrationJobs
+{
+    public async Task RunAsync(Guid operationId, CancellationToken ct)
+    {
+        var op = await db.Operations.SingleOrDefaultAsync(o => o.Id == operationId, ct);
+        if (op is null || op.IsFinished) return;
+        var migration = await db.Migrations.SingleOrDefaultAsync(m => m.OperationId == operationId, ct);
+        if (migration is null || !migration.IsLive)
+        {
+            op.Cancel("The migration no longer exists or already ended.", Now());
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        var instance = await db.Instances.SingleAsync(i => i.Id == migration.InstanceId, ct);
+        op.StartAttempt();
+        await db.SaveChangesAsync(ct);
+        try
+        {
+            await DriveAsync(op, migration, instance, ct);
+        }
+        catch (StayOnSource stay)
+        {
+            await EndOnSourceAsync(operationId, migration.Id, stay.Message, stay.Cancelled, ct);
+        }
+        catch (HypervisorException ex) when (!ex.IsTransient || op.Attempts >= Math.Max(1, options.Value.Jobs.MaxAttempts))
+        {
+            db.ChangeTracker.Clear();
+            var current = await db.Migrations.AsNoTracking().SingleAsync(m => m.Id == migration.Id, ct);
+            if (current.OnSource) await EndOnSourceAsync(operationId, migration.Id, $"The hypervisor failed: {ex.Message}", cancelled: false, ct);
+            else await FailAfterCommitAsync(operationId, migration.Id, ex.Message, ct);
+        }
+    }
+
+    private async Task DriveAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        if (m.Stage is null)
+        {
+            if (instance.Status != InstanceStatus.Migrating || instance.HostId != m.SourceHostId)
+                throw new StayOnSource($"The instance is '{EnumWords.ToWord(instance.Status)}', no longer migrating from its host.");
+            m.Enter(MigrationStage.PreMigration, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.PreMigration) await ReserveTargetAsync(op, m, instance, ct);
+        if (m.Stage == MigrationStage.Reservation)
+        {
+            m.Enter(MigrationStage.PreCopy, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.PreCopy) await PreCopyAsync(op, m, instance, ct);
+        if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
+        if (m.Stage == MigrationStage.Activation) await ActivateAsync(op, m, instance, ct);
+    }
+
+    /// <summary>Pre-migration checks, then the reservation: the target's capacity claimed in the stage's transaction.</summary>
+    private async Task ReserveTargetAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+        if (instance.ReservationId is not null || instance.ClaimKind == ClaimKind.InSlot)
+            throw new StayOnSource("The instance runs in a reservation's slot, which is bound to its host.");
+        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var source = hosts.FirstOrDefault(h => h.Id == m.SourceHostId) ?? throw new StayOnSource("The source host is no longer known.");
+        if (instance.FlavorId is not { } flavorId || instance.ImageId is not { } imageId || instance.SlaPlanId is not { } planId)
+            throw new StayOnSource("The instance lost its flavor, image or SLA plan.");
+        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, await catalog.FlavorAsync(db, flavorId, ct),
+            await catalog.ImageAsync(db, imageId, ct), await catalog.PlanAsync(db, planId, ct), m.TargetHostId, ct);
+        var target = ranked.Ranked.FirstOrDefault()?.Host
+                     ?? throw new StayOnSource(new Domain.Placement.NoValidHostException(ranked.Trace).Message);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!await claims.TryClaimHostAsync(target.Id, instance.Resources, target.ConfigVersion,
+                                            options.Value.Placement.MaxInstancesPerHost, instance.ClaimKind, ct))
+            throw new StayOnSource($"Host '{target.Name}' no longer has room for the instance.");
+        if (m.TargetHostId is null) m.ChooseTarget(target.Id);
+        m.MarkTargetClaimed(true);
+        m.Enter(MigrationStage.Reservation, Now());
+        await SaveProgressAsync(op, m, ct);
+        await tx.CommitAsync(ct);
+        snapshot.Adjust(target.Id, instance.Resources, 1, instance.ClaimKind);
+    }
+
+    /// <summary>Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends.</summary>
+    private async Task PreCopyAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var driver = drivers.For(source.Hypervisor);
+        var o = options.Value.Migration;
+        var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
+            .MinAsync(h => h.Capacity.NetworkMbps, ct);
+        if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
+        var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
+        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, mbps / MigrationPlanner.MbpsPerMiBps,
+            m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds, o.TimeoutSecondsPerGiB), ct);
+
+        var forced = false;
+        while (true)
+        {
+            var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
+            foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
+            switch (status.State)
+            {
+                case LiveMigrationState.Switched:
+                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.Converged, status.DowntimeMs ?? 0);
+                    m.Enter(MigrationStage.StopAndCopy, Now());
+                    await SaveProgressAsync(op, m, ct);
+                    return;
+                case LiveMigrationState.Failed:
+                case LiveMigrationState.Cancelled:
+                    await SaveProgressAsync(op, m, ct);
+                    throw new StayOnSource(status.Error ?? "The hypervisor ended the migration.", status.State == LiveMigrationState.Cancelled);
+            }
+            await SaveProgressAsync(op, m, ct);
+            var asked = await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id)
+                .Select(x => new { x.CancelRequested, x.ForceCompleteRequested }).SingleAsync(ct);
+            if (asked.CancelRequested) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            if (asked.ForceCompleteRequested && !forced)
+            {
+                await driver.ForceCompleteLiveMigrationAsync(source, instance.Id, ct);
+                forced = true;
+                continue;
+            }
+            await Task.Delay(Math.Max(10, o.PollMilliseconds), ct);
+        }
+    }
+
+    /// <summary>The commitment: one transaction moves the instance and releases the source's claim.</summary>
+    private async Task CommitAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        if (m.Stage == MigrationStage.StopAndCopy)
+        {
+            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            m.Enter(MigrationStage.Commitment, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await claims.ReleaseHostAsync(source.Id, instance.Resources, instance.ClaimKind, ct);
+            instance.CommitMigration(target.Id, InstanceStatus.Running, Actors.Worker, op.Id, Now(),
+                $"Live-migrated from host '{source.Name}' to '{target.Name}': {m.Rounds.Count} pre-copy round(s), " +
+                $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}).");
+            m.Enter(MigrationStage.Activation, Now());                         // ends the commitment: the VM is the target's
+            await SaveProgressAsync(op, m, ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (Exception ex) when (ex is DbUpdateConcurrencyException or InvalidStateException)
+        {
+            throw new StayOnSource($"The instance changed during the commitment; the move was not recorded ({ex.Message}).");
+        }
+        snapshot.Adjust(source.Id, Resources.Zero - instance.Resources, -1, instance.ClaimKind);
+        log.LogInformation("Migration {MigrationId}: instance {InstanceId} committed to host {Target}", m.Id, instance.Id, target.Name);
+    }
+
+    /// <summary>Activation: the driver runs the VM on the target (port rebound, address advertised) and drops the source's copy.</summary>
+    private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        await drivers.For(target.Hypervisor).ActivateMigratedAsync(source, target, instance.Id, ct);
+        instance.Note("activated", Actors.Worker, op.Id, Now(),
+            $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; the source's copy is gone.");
+        m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());
+        op.Succeed(Now());
+        await db.SaveChangesAsync(ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);        // the source's capacity is free
+    }
+
+    /// <summary>Before commitment: abort at the driver, release the target's claim, the instance runs on the source.</summary>
+    private async Task EndOnSourceAsync(Guid operationId, Guid migrationId, string reason, bool cancelled, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, ct);
+        if (!m.IsLive) return;
+        var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+        var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        if (m.TargetHostId is { } targetId && m.Stages.Any(s => s.Stage == MigrationStage.PreCopy))
+        {
+            try
+            {
+                var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(targetId, ct));
+                await drivers.For(source.Hypervisor).AbortLiveMigrationAsync(source, target, instance.Id, ct);
+            }
+            catch (HypervisorException ex)
+            {
+                log.LogWarning("Aborting migration {MigrationId} at the driver failed: {Message}", m.Id, ex.Message);
+            }
+        }
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var released = m.TargetClaimed ? m.TargetHostId : null;
+        if (released is { } claimed)
+        {
+            await claims.ReleaseHostAsync(claimed, instance.Resources, instance.ClaimKind, ct);
+            m.MarkTargetClaimed(false);
+        }
+        if (instance.Status == InstanceStatus.Migrating)
+            instance.MoveTo(InstanceStatus.Running, cancelled ? "migration-cancelled" : "migration-failed", Actors.Worker, operationId, Now(),
+                            $"{reason} The instance keeps running on its host.");
+        if (cancelled)
+        {
+            m.Cancel(reason, Now());
+            op.Cancel(reason, Now());
+        }
+        else
+        {
+            m.Fail(reason, Now());
+            op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The migration failed; the instance keeps running on its host.",
+                                       reason), Now());
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (released is { } t) snapshot.Adjust(t, Resources.Zero - instance.Resources, -1, instance.ClaimKind);
+        log.LogInformation("Migration {MigrationId} {Outcome}; instance {InstanceId} stays on its host: {Reason}",
+            m.Id, cancelled ? "cancelled" : "failed", instance.Id, reason);
+    }
+
+    /// <summary>After commitment the VM is the target's whatever failed: the migration fails, the instance says why.</summary>
+    private async Task FailAfterCommitAsync(Guid operationId, Guid migrationId, string reason, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, ct);
+        var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+        var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        var why = $"Activation on the target failed after the move was committed: {reason}";
+        m.Fail(why, Now());
+        if (instance.Status == InstanceStatus.Running) instance.Fail(why, Actors.Worker, operationId, Now());
+        op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The migrated instance could not be activated.", why), Now());
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<bool> CancelRequestedAsync(Migration m, CancellationToken ct) =>
+        await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id).Select(x => x.CancelRequested).SingleAsync(ct);
+
+    private async Task SaveProgressAsync(Operation op, Migration m, CancellationToken ct)
+    {
+        op.ReportProgress(m.Percent());
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
+        await db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct)
+        ?? throw new StayOnSource($"Host {id} no longer exists.");
+
+    private DateTimeOffset Now() => db.Clock.GetUtcNow();
+
+    /// <summary>A reason to end the migration before commitment, with the VM where it was.</summary>
+    private sealed class StayOnSource(string message, bool cancelled = false) : Exception(message)
+    {
+        public bool Cancelled { get; } = cancelled;
+    }
+}

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using IaasApi.Api.Tests.Infrastructure;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Migrations;
+using IaasApi.Infrastructure.Hypervisors.Fake;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// Live migration through the API with the fake driver: every stage in order with its times, the claim moved in the
+/// commitment, and every way to end before it — a driver fault, a cancel — leaving the VM running on the source with
+/// exactly one allocation. The fake plays the pre-copy model against the test clock, which these tests advance.
+/// </summary>
+public sealed class LiveMigrationTests(ApiFactory api)
+{
+    private async Task<(Cloud Cloud, Guid Vm, Guid Source, Guid Target)> RunningVmAsync(int flavorMemoryMiB = 4096)
+    {
+        var cloud = await api.SeedAsync(hosts: 2, flavorVcpus: 2, flavorMemoryMiB: flavorMemoryMiB, hostMemoryMiB: 65536);
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = await tenant.CreateOkAsync(cloud);
+        await tenant.WaitForStatusAsync(vm.Id(), "running");
+        var source = (await api.Admin().GetJson($"/v1/instances/{vm.Id()}"))["hostId"]!.GetValue<Guid>();
+        return (cloud, vm.Id(), source, cloud.HostIds.Single(h => h != source));
+    }
+
+    private async Task<JsonObject> MigrateAsync(Guid vm, object? body = null) =>
+        await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", body ?? new { })).ExpectAsync(HttpStatusCode.Accepted);
+
+    /// <summary>Advances the test clock (the fake's simulated time) until the migration reaches one of <paramref name="statuses"/>.</summary>
+    private async Task<JsonObject> SettleAsync(Guid migrationId, params string[] statuses)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
+            if (statuses.Contains(m.Str("status"))) return m;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {m.Str("status")} at {m["stage"]}: {m.ToJsonString()}");
+            api.Clock.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task<JsonObject> WaitForStageAsync(Guid migrationId, string stage, int rounds = 0)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
+            if (m["stage"]?.GetValue<string>() == stage && m["rounds"]!.AsArray().Count >= rounds) return m;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration never reached {stage}: {m.ToJsonString()}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The job persists the pre-copy stage before it calls the driver: wait for the driver's side too.</summary>
+    private async Task WaitForDriverAsync(Guid vm)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (api.Fake.MigrationOf(vm) is null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The driver never started the migration.");
+            await Task.Delay(10);
+        }
+    }
+
+    private async Task AssertOnlyOn(Guid vm, Guid host, Guid other, int vcpus = 2)
+    {
+        var instance = await api.Admin().GetJson($"/v1/instances/{vm}");
+        Assert.Equal(("running", host), (instance.Str("status"), instance["hostId"]!.GetValue<Guid>()));
+        Assert.Equal((vcpus, 0), (await api.AllocatedVcpusAsync(host), await api.AllocatedVcpusAsync(other)));
+        Assert.Equal((host, VmPowerState.Running), (api.Fake.Find(vm)!.HostId, api.Fake.Find(vm)!.Power));
+    }
+
+    [Fact]
+    public async Task Live_RunsEveryStageInOrder_AndTheCommitmentMovesTheInstanceAndItsClaim()
+    {
+        var (_, vm, source, target) = await RunningVmAsync();
+        var started = await MigrateAsync(vm, new { maxDowntimeMs = 200 });
+        Assert.Equal(("live", source, target), (started.Str("type"), started["sourceHostId"]!.GetValue<Guid>(), started["targetHostId"]!.GetValue<Guid>()));
+        Assert.Equal(("queued", "migrating"), (started.Str("status"), (await api.Admin().GetJson($"/v1/instances/{vm}")).Str("status")));
+
+        var done = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal(("completed", 100, "converged"), (done.Str("status"), done["progress"]!.GetValue<int>(), done.Str("preCopyOutcome")));
+        var stages = done["stages"]!.AsArray();
+        Assert.Equal("pre-migration reservation pre-copy stop-and-copy commitment activation",
+                     string.Join(" ", stages.Select(s => s!.Str("stage"))));
+        Assert.All(stages, s => Assert.NotNull(s!["endedAt"]));
+        Assert.True(done["rounds"]!.AsArray().Count >= 1);
+        Assert.InRange(done["downtimeMs"]!.GetValue<double>(), 20, 200);
+        await AssertOnlyOn(vm, target, source);
+
+        var actions = (await api.Admin().GetJson($"/v1/instances/{vm}/actions"))["items"]!.AsArray().Select(a => a!.Str("action")).ToList();
+        Assert.Contains("migrate", actions);
+        Assert.Contains("migrated", actions);
+        Assert.Contains("activated", actions);
+        var op = await api.Admin().GetJson($"/v1/operations/{done["operationId"]}");
+        Assert.Equal(("succeeded", "instance.migrate"), (op.Str("status"), op.Str("kind")));
+        var listed = await api.Admin().GetJson($"/v1/migrations?instanceId={vm}");
+        Assert.Single(listed["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task AFaultDuringPreCopy_FailsTheMigration_AndTheVmKeepsRunningOnTheSourceWithOneAllocation()
+    {
+        var (_, vm, source, target) = await RunningVmAsync(8192);
+        api.Fake.SetGuestMemory(vm, new GuestMemory(8192, 8192, 8192, 800));   // ~0.67 per round: several rounds
+        var started = await MigrateAsync(vm);
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        Assert.Equal(2, await api.AllocatedVcpusAsync(target));                // the target's claim is held while copying
+        await WaitForDriverAsync(vm);
+        api.Clock.Advance(TimeSpan.FromSeconds(8));                               // round 1: 8 GiB at 1,192 MiB/s ≈ 6.9 s
+        await WaitForStageAsync(started.Id(), "pre-copy", rounds: 1);
+        api.Fake.InjectFault(FakeOperation.Migrate, source, vm, transient: false, 1, "the migration link went down");
+
+        var failed = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal("failed", failed.Str("status"));
+        Assert.Contains("link went down", failed.Str("reason"));
+        await AssertOnlyOn(vm, source, target);
+        var op = await api.Admin().GetJson($"/v1/operations/{failed["operationId"]}");
+        Assert.Equal("failed", op.Str("status"));
+        Assert.EndsWith("migration-failed", op["error"]!.Str("type"));
+    }
+
+    [Fact]
+    public async Task Cancel_BeforeCommitment_LeavesTheVmOnTheSource_AndAFinishedMigrationCannotBeSteered()
+    {
+        var (_, vm, source, target) = await RunningVmAsync(8192);
+        api.Fake.SetGuestMemory(vm, new GuestMemory(8192, 8192, 8192, 800));
+        var started = await MigrateAsync(vm);
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        var asked = await (await api.Admin().PostAsync($"/v1/migrations/{started.Id()}/actions/cancel", null)).ExpectAsync(HttpStatusCode.Accepted);
+        Assert.True(asked["cancelRequested"]!.GetValue<bool>());
+
+        var cancelled = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal(("cancelled", "Cancelled by an operator."), (cancelled.Str("status"), cancelled.Str("reason")));
+        await AssertOnlyOn(vm, source, target);
+        await (await api.Admin().PostAsync($"/v1/migrations/{started.Id()}/actions/force-complete", null))
+            .ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+
+        var again = await MigrateAsync(vm);                                        // it can migrate again afterwards
+        Assert.Equal("completed", (await SettleAsync(again.Id(), "completed", "failed", "cancelled")).Str("status"));
+        await AssertOnlyOn(vm, target, source);
+    }
+
+    [Fact]
+    public async Task ForceComplete_OfAStalledPreCopy_SwitchesOverAtOnce()
+    {
+        var (_, vm, source, target) = await RunningVmAsync(4096);
+        api.Fake.SetGuestMemory(vm, new GuestMemory(4096, 2048, 1024, 5000));     // dirties far faster than the link
+        var started = await MigrateAsync(vm, new { bandwidthMbps = 1000 });        // ≈119 MiB/s
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        (await api.Admin().PostAsync($"/v1/migrations/{started.Id()}/actions/force-complete", null)).EnsureSuccessStatusCode();
+        var done = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal(("completed", "force-completed"), (done.Str("status"), done.Str("preCopyOutcome")));
+        Assert.True(done["downtimeMs"]!.GetValue<double>() > 300);              // paused for whatever was left
+        await AssertOnlyOn(vm, target, source);
+    }
+
+    [Fact]
+    public async Task Migrate_Refusals_AreClearAndChangeNothing()
+    {
+        var (cloud, vm, source, target) = await RunningVmAsync();
+        var admin = api.Admin();
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold" }))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "sideways" }))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { targetHostId = source }))
+            .ExpectProblemAsync(HttpStatusCode.Conflict, "no-valid-host");
+        await (await admin.PostAsJsonAsync($"/v1/instances/{Guid.NewGuid()}/actions/migrate", new { }))
+            .ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var tenant = api.Client(cloud.TenantKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { })).StatusCode);
+        await AssertOnlyOn(vm, source, target);
+
+        // Two at once: one migration per instance.
+        var first = admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { });
+        var second = admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { });
+        var codes = (await Task.WhenAll(first, second)).Select(r => r.StatusCode).OrderBy(c => c).ToList();
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], codes);
+        var live = (await admin.GetJson($"/v1/migrations?instanceId={vm}"))["items"]!.AsArray().Single()!;
+        await SettleAsync(live.Id(), "completed", "failed", "cancelled");
+
+        (await tenant.PostAsync($"/v1/instances/{vm}/actions/stop", null)).EnsureSuccessStatusCode();
+        await tenant.WaitForStatusAsync(vm, "stopped");
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { }))
+            .ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+    }
+}
