@@ -5,6 +5,9 @@ using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hypervisors.Fake;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests;
 
@@ -155,6 +158,28 @@ public sealed class LiveMigrationTests(ApiFactory api)
         var done = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
         Assert.Equal(("completed", "force-completed"), (done.Str("status"), done.Str("preCopyOutcome")));
         Assert.True(done["downtimeMs"]!.GetValue<double>() > 300);              // paused for whatever was left
+        await AssertOnlyOn(vm, target, source);
+    }
+
+    [Fact]
+    public async Task AWorkerKilledMidPreCopy_LeavesTheVmOnTheSource_AndTheReconcilerFinishesTheMigration()
+    {
+        var (_, vm, source, target) = await RunningVmAsync();
+        api.Jobs.DropNext(1);                                                     // the enqueue is lost: this test runs the job itself
+        var started = await MigrateAsync(vm);
+        var operationId = started["operationId"]!.GetValue<Guid>();
+        using var kill = new CancellationTokenSource();
+        var run = api.WithScopeAsync(sp => sp.GetRequiredService<IMigrationJobs>().RunAsync(operationId, kill.Token));
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        await WaitForDriverAsync(vm);
+        kill.Cancel();                                                            // the worker dies in the middle of pre-copy
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal((source, 2, 2), (api.Fake.Find(vm)!.HostId, await api.AllocatedVcpusAsync(source), await api.AllocatedVcpusAsync(target)));
+
+        api.Clock.Advance(TimeSpan.FromMinutes(2));
+        await api.WithScopeAsync(async sp => await sp.GetRequiredService<OperationReconciler>().RunAsync(CancellationToken.None));
+        var done = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal("completed", done.Str("status"));
         await AssertOnlyOn(vm, target, source);
     }
 
