@@ -62,6 +62,7 @@ public static class DependencyInjection
         services.AddScoped<CapacityClaims>();
         services.AddScoped<InstanceScheduler>();
         services.AddScoped<Migrations.MigrationPlanner>();
+        services.AddScoped<Migrations.MigrationStarter>();
         services.AddScoped<ReservationLauncher>();
         services.AddScoped<ReservationBook>();
         services.AddSingleton<TimelineCache>();

@@ -95,33 +95,14 @@ public static class MigrationsEndpoints
     /// Chooses the target now (409 <c>no-valid-host</c> with the filters' reasons if none), then in one transaction the
     /// instance goes <c>migrating</c>, the migration and its operation are stored; the job does the rest.
     /// </summary>
-    private static async Task<IResult> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db, MigrationPlanner planner,
-                                               JobDispatcher dispatcher, IOptions<IaasOptions> options, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db, MigrationStarter starter,
+                                               HttpContext http, CancellationToken ct)
     {
         var type = req.Type is { } t ? EnumWords.Parse<MigrationType>(t) : MigrationType.Live;
         if (type != MigrationType.Live)
             throw new FieldValidationException("type", $"'{EnumWords.ToWord(type)}' migration is not available yet; only live migration is.");
-        var instance = await db.Instances.GetAsync(id, "instance", ct);
-        ETags.CheckIfMatch(http, instance.Version);
-        if (instance.Status != InstanceStatus.Running)
-            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live.");
-        if (instance.ReservationId is not null)
-            throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
-        var (_, source, target) = await planner.ChooseTargetAsync(id, req.TargetHostId, ct);
-
-        var now = db.Clock.GetUtcNow();
-        var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, null, now)
-        {
-            Queue = JobDispatcher.QueueFor(source.Hypervisor, source.Name),
-        };
-        var migration = new Migration(instance.Id, instance.TenantId, type, source.Id, target.Id, req.MaxDowntimeMs, req.BandwidthMbps, now,
-                                      options.Value.Migration.Policy().Escalation);
-        migration.AttachOperation(op.Id);
-        instance.Begin(InstanceStatus.Migrating, "migrate", caller.Actor, op.Id, now);
-        db.Operations.Add(op);
-        db.Migrations.Add(migration);
-        await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
-        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        ETags.CheckIfMatch(http, (await db.Instances.AsNoTracking().GetAsync(id, "instance", ct)).Version);
+        var migration = await starter.StartLiveAsync(id, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
         ETags.Set(http, migration.Version);
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }

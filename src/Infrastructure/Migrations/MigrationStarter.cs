@@ -1,0 +1,45 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure.Migrations;
+
+/// <summary>
+/// Starts a live migration: the target chosen now (409 <c>no-valid-host</c> with the filters' reasons if none), then in
+/// one transaction the instance goes <c>migrating</c> and the migration and its operation are stored; the job is
+/// enqueued after the commit. Used by the migrate action and by maintenance drains.
+/// </summary>
+public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner, JobDispatcher dispatcher, IOptions<IaasOptions> options)
+{
+    public async Task<Migration> StartLiveAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, string actor,
+                                                CancellationToken ct, Guid? parentOperationId = null)
+    {
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
+                       ?? throw new NotFoundException("instance", instanceId);
+        if (instance.Status != InstanceStatus.Running)
+            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live.");
+        if (instance.ReservationId is not null)
+            throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
+        var (_, source, target) = await planner.ChooseTargetAsync(instanceId, targetHostId, ct);
+
+        var now = db.Clock.GetUtcNow();
+        var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, parentOperationId, now)
+        {
+            Queue = JobDispatcher.QueueFor(source.Hypervisor, source.Name),
+        };
+        var migration = new Migration(instance.Id, instance.TenantId, MigrationType.Live, source.Id, target.Id, maxDowntimeMs, bandwidthMbps, now,
+                                      options.Value.Migration.Policy().Escalation);
+        migration.AttachOperation(op.Id);
+        instance.Begin(InstanceStatus.Migrating, "migrate", actor, op.Id, now);
+        db.Operations.Add(op);
+        db.Migrations.Add(migration);
+        await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        return migration;
+    }
+}
