@@ -107,6 +107,7 @@ public static class DependencyInjection
     {
         services.AddScoped<IInstanceJobs, InstanceJobs>();
         services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
+        services.AddScoped<Migrations.IDrainJobs, Migrations.DrainJobs>();
         services.AddScoped<ITickJob, TickJob>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();

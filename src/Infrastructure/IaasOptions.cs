@@ -22,6 +22,7 @@ public sealed class IaasOptions
     public PlacementOptions Placement { get; set; } = new();
     public SchedulingOptions Scheduling { get; set; } = new();
     public MigrationOptions Migration { get; set; } = new();
+    public MaintenanceOptions Maintenance { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
@@ -84,6 +85,17 @@ public sealed class SchedulingOptions
     public int QueuePassLimit { get; set; } = 500;
     /// <summary>How many future slot ends the earliest-window search tries when a reservation does not fit.</summary>
     public int EarliestWindowCandidates { get; set; } = 500;
+}
+
+/// <summary>How a maintenance drain spreads its migrations.</summary>
+public sealed class MaintenanceOptions
+{
+    /// <summary>Live migrations out of one host at a time (each shares its network link).</summary>
+    public int MaxParallelPerHost { get; set; } = 2;
+    /// <summary>Live migrations out of one zone's hosts at a time (they share the zone's fabric).</summary>
+    public int MaxParallelPerZone { get; set; } = 4;
+    /// <summary>Failed migrations of one instance before the drain gives up on it.</summary>
+    public int MaxAttemptsPerInstance { get; set; } = 2;
 }
 
 /// <summary>The convergence policy live migrations use unless the request says otherwise (docs/migration.md).</summary>

@@ -39,6 +39,9 @@ public sealed class AuthTests(ApiFactory api)
         { "GET", $"/v1/tenants/{Any}/api-keys" }, { "GET", "/v1/admin-keys" }, { "POST", "/v1/admin-keys" },
         { "DELETE", $"/v1/admin-keys/{Any}" }, { "POST", $"/v1/instances/{Any}/actions/reset-state" }, { "GET", "/v1/audit-events" },
         { "POST", "/v1/migrations/preview" }, { "PUT", $"/v1/simulation/instances/{Any}/guest-memory" },
+        { "POST", $"/v1/instances/{Any}/actions/migrate" }, { "GET", "/v1/migrations" }, { "GET", $"/v1/migrations/{Any}" },
+        { "POST", $"/v1/migrations/{Any}/actions/cancel" }, { "POST", $"/v1/hosts/{Any}/actions/enter-maintenance" },
+        { "POST", $"/v1/hosts/{Any}/actions/exit-maintenance" },
         { "POST", "/v1/simulation/faults" }, { "GET", "/v1/simulation/faults" },
     };
 

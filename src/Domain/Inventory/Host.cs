@@ -100,6 +100,23 @@ public sealed class Host : Entity
         State = state;
     }
 
+    /// <summary>Stops taking placements (in-flight claims on the old configuration lose) so the host can be drained.</summary>
+    public void EnterMaintenance()
+    {
+        if (State == HostState.Maintenance) return;
+        if (State == HostState.Down) throw new InvalidStateException("The host is down; there is nothing running on it to drain.");
+        ConfigVersion++;
+        State = HostState.Maintenance;
+    }
+
+    /// <summary>Back in service after maintenance.</summary>
+    public void ExitMaintenance()
+    {
+        if (State != HostState.Maintenance) throw new InvalidStateException($"The host is '{EnumWords.ToWord(State)}', not in maintenance.");
+        ConfigVersion++;
+        State = HostState.Enabled;
+    }
+
     public void SetAllocationRatios(AllocationRatios ratios)
     {
         if (ratios != AllocationRatios) ConfigVersion++;

@@ -67,6 +67,9 @@ public sealed class Operation : Entity
         StatusReason = Truncate(reason);
     }
 
+    /// <summary>Where long work stands, in words (a drain's counts); the work is not waiting.</summary>
+    public void Report(string reason) => StatusReason = Truncate(reason);
+
     /// <summary>Capacity was found on a host: the work goes to that host's queue.</summary>
     public void Route(string queue)
     {

@@ -16,6 +16,8 @@ public static class OperationKinds
     public const string InstanceShelve = "instance.shelve";
     /// <summary>A migration of the instance to another host (the migration resource holds its stages).</summary>
     public const string InstanceMigrate = "instance.migrate";
+    /// <summary>A host in maintenance being emptied: its running instances live-migrated away.</summary>
+    public const string HostDrain = "host.drain";
 }
 
 /// <summary>Who did something, as written in audit trails.</summary>

@@ -3,6 +3,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
@@ -28,7 +29,7 @@ public sealed record HostResponse(
     Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, ResourcesDto Capacity, ReservedResponse Reserved,
     RatiosResponse AllocationRatios, ResourcesDto Allocated, ResourcesDto Usable, int InstanceCount, HostState State, HostPower Power,
     string? CpuModel, IReadOnlyList<string> CpuFeatures, IReadOnlyList<string> Traits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    HostTimelineDto Timeline)
+    HostTimelineDto Timeline, Guid? OperationId = null)
 {
     public static HostResponse From(Host h) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, ResourcesDto.From(h.Capacity),
         new ReservedResponse(h.Reserved.Vcpus, h.Reserved.MemoryMiB, h.Reserved.DiskGiB),
@@ -125,6 +126,10 @@ public static class HostsEndpoints
         group.MapPost("/", Create).Validate<CreateHostRequest>().WithName("CreateHost").ProducesProblem(404).ProducesProblem(409);
         group.MapPatch("/{id:guid}", Update).Validate<UpdateHostRequest>().WithName("UpdateHost").ProducesProblem(404).ProducesProblem(412);
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteHost").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        group.MapPost("/{id:guid}/actions/enter-maintenance", EnterMaintenance).WithName("EnterMaintenance")
+             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/{id:guid}/actions/exit-maintenance", ExitMaintenance).WithName("ExitMaintenance")
+             .Produces<HostResponse>().ProducesProblem(404).ProducesProblem(409);
     }
 
     private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? state,
@@ -183,6 +188,42 @@ public static class HostsEndpoints
                 db.ChangeTracker.Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// The host stops taking placements and a <c>host.drain</c> operation live-migrates its running instances away
+    /// (docs/migration.md → Maintenance). Idempotent: asked again while draining, the same operation is returned.
+    /// </summary>
+    private static async Task<IResult> EnterMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    {
+        var host = await db.Hosts.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, host.Version);
+        var running = await db.Operations.AsNoTracking()
+            .Where(o => o.ResourceId == id && o.Kind == OperationKinds.HostDrain && o.Status == OperationStatus.Running).Select(o => (Guid?)o.Id)
+            .FirstOrDefaultAsync(ct);
+        if (host.State == HostState.Maintenance && running is { } existing)
+            return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(host) with { OperationId = existing });
+        host.EnterMaintenance();
+        var op = new Operation(OperationKinds.HostDrain, "host", host.Id, null, null, db.Clock.GetUtcNow()) { Queue = JobDispatcher.ControlQueue };
+        db.Operations.Add(op);
+        await db.SaveChangesAsync(ct);
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        ETags.Set(http, host.Version);
+        return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(host) with { OperationId = op.Id });
+    }
+
+    /// <summary>Back in service; a drain still running stops (its migrations under way finish).</summary>
+    private static async Task<IResult> ExitMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    {
+        var host = await db.Hosts.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, host.Version);
+        host.ExitMaintenance();
+        var drains = await db.Operations.Where(o => o.ResourceId == id && o.Kind == OperationKinds.HostDrain && o.Status == OperationStatus.Running)
+            .ToListAsync(ct);
+        foreach (var drain in drains) drain.Cancel("The host left maintenance before it was drained.", db.Clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+        return Store.Ok(http, host.Version, HostResponse.From(host));
     }
 
     private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>

@@ -1,0 +1,109 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Operations;
+using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IaasApi.Infrastructure.Migrations;
+
+/// <summary>The job that carries a <c>host.drain</c> operation.</summary>
+public interface IDrainJobs
+{
+    Task RunAsync(Guid operationId, CancellationToken ct);
+}
+
+/// <summary>
+/// Empties a host in maintenance: its running instances are live-migrated away, the most important (SLA priority)
+/// first, at most <c>Iaas:Maintenance:MaxParallelPerHost</c> out of this host and <c>MaxParallelPerZone</c> out of its
+/// zone at a time; an instance whose migrations fail <c>MaxAttemptsPerInstance</c> times, or that no host can take, is
+/// given up on and named. Re-entrant: everything it needs is in the database (the migrations out of this host since the
+/// drain began), so a re-driven run carries on. Ends when nothing runs on the host any more (or the host leaves
+/// maintenance: cancelled).
+/// </summary>
+public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptions<IaasOptions> options, ILogger<DrainJobs> log) : IDrainJobs
+{
+    public async Task RunAsync(Guid operationId, CancellationToken ct)
+    {
+        var o = options.Value.Maintenance;
+        var poll = TimeSpan.FromMilliseconds(Math.Max(10, options.Value.Migration.PollMilliseconds));
+        var refused = new Dictionary<Guid, string>();                               // no host could take it (this run)
+        while (true)
+        {
+            db.ChangeTracker.Clear();
+            var op = await db.Operations.SingleOrDefaultAsync(x => x.Id == operationId, ct);
+            if (op is null || op.IsFinished || op.ResourceId is not { } hostId) return;
+            var host = await db.Hosts.AsNoTracking().SingleOrDefaultAsync(h => h.Id == hostId, ct);
+            if (host is null || host.State != HostState.Maintenance)
+            {
+                op.Cancel("The host left maintenance before it was drained.", Now());
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+
+            var since = op.CreatedAt;
+            var onHost = await db.Instances.AsNoTracking().Where(i => i.HostId == hostId && i.Status != InstanceStatus.Deleted)
+                .Select(i => new { i.Id, i.Name, i.Status, i.Priority }).ToListAsync(ct);
+            var outOfHost = await db.Migrations.AsNoTracking().Where(m => m.SourceHostId == hostId && m.CreatedAt >= since)
+                .Select(m => new { m.InstanceId, m.Status, m.Reason }).ToListAsync(ct);
+            var moved = outOfHost.Count(m => m.Status == MigrationStatus.Completed);
+            var failures = outOfHost.Where(m => m.Status is MigrationStatus.Failed or MigrationStatus.Cancelled)
+                .GroupBy(m => m.InstanceId).ToDictionary(g => g.Key, g => (Count: g.Count(), Last: g.Last().Reason));
+            var givenUp = onHost.Where(i => refused.ContainsKey(i.Id) || failures.GetValueOrDefault(i.Id).Count >= Math.Max(1, o.MaxAttemptsPerInstance))
+                .ToDictionary(i => i.Id, i => refused.TryGetValue(i.Id, out var why) ? why : failures[i.Id].Last);
+            var migrating = onHost.Count(i => i.Status == InstanceStatus.Migrating);
+            var toMove = onHost.Where(i => i.Status == InstanceStatus.Running && !givenUp.ContainsKey(i.Id))
+                .OrderByDescending(i => i.Priority).ThenBy(i => i.Id).ToList();
+            var busy = onHost.Count(i => InstanceTransitions.IsTransitional(i.Status) && i.Status != InstanceStatus.Migrating);
+            var staying = onHost.Where(i => i.Status != InstanceStatus.Running && !InstanceTransitions.IsTransitional(i.Status)).ToList();
+
+            if (migrating == 0 && toMove.Count == 0 && busy == 0)
+            {
+                var summary = $"Moved {moved} instance(s) off host '{host.Name}'."
+                    + (staying.Count > 0 ? $" {staying.Count} not running stay (cold migration is not available yet): {Names(staying.Select(i => i.Name))}." : "")
+                    + (givenUp.Count > 0 ? $" Could not move {givenUp.Count}: {string.Join("; ", givenUp.Select(g => $"{g.Key}: {g.Value}"))}" : "");
+                if (givenUp.Count > 0)
+                    op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The host could not be drained completely.", Text.Cap(summary)), Now());
+                else
+                {
+                    op.Report(summary);
+                    op.Succeed(Now());
+                }
+                await db.SaveChangesAsync(ct);
+                log.LogInformation("Drain of host {Host}: {Summary}", host.Name, summary);
+                return;
+            }
+
+            var zoneLive = await db.Migrations.AsNoTracking().CountAsync(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
+                && db.Hosts.Any(h => h.Id == m.SourceHostId && h.ZoneId == host.ZoneId), ct);
+            var room = Math.Min(Math.Max(1, o.MaxParallelPerHost) - migrating, Math.Max(1, o.MaxParallelPerZone) - zoneLive);
+            foreach (var instance in toMove.Take(Math.Max(0, room)))
+            {
+                try
+                {
+                    await starter.StartLiveAsync(instance.Id, null, null, null, Actors.Worker, ct);
+                }
+                catch (Exception ex) when (ex is NoValidHostException or InvalidStateException or DbUpdateConcurrencyException)
+                {
+                    if (ex is NoValidHostException) refused[instance.Id] = ex.Message;     // nowhere to go: retrying now will not help
+                    db.ChangeTracker.Clear();
+                }
+            }
+
+            var total = moved + onHost.Count;
+            op = await db.Operations.SingleAsync(x => x.Id == operationId, ct);
+            op.ReportProgress(total == 0 ? 99 : 100 * moved / total);
+            op.Report($"Draining: {moved} moved, {migrating} migrating, {toMove.Count} to go.");
+            await db.SaveChangesAsync(ct);
+            await Task.Delay(poll, ct);
+        }
+    }
+
+    private static string Names(IEnumerable<string> names) => string.Join(", ", names.Take(10));
+
+    private DateTimeOffset Now() => db.Clock.GetUtcNow();
+}
