@@ -1,15 +1,10 @@
 using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
-using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
-using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Features.Migrations;
 
