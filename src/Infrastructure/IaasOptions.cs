@@ -81,8 +81,8 @@ public sealed class SchedulingOptions
     public int DefaultGraceSeconds { get; set; } = 60;
     /// <summary>How far ahead a reservation may start.</summary>
     public int MaxAdvanceDays { get; set; } = 365;
-    /// <summary>Queued instances one pass of the best-effort queue tries to place (in queue order).</summary>
-    public int QueuePassLimit { get; set; } = 500;
+    /// <summary>Queued instances one pass of the best-effort queue reads and ranks, in queue order (only those that fit touch the database).</summary>
+    public int QueuePassLimit { get; set; } = 10_000;
     /// <summary>How many future slot ends the earliest-window search tries when a reservation does not fit.</summary>
     public int EarliestWindowCandidates { get; set; } = 500;
 }

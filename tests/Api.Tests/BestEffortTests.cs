@@ -132,4 +132,32 @@ public sealed class BestEffortTests(ApiFactory api)
         await (await tenant.CreateAsync(cloud, scheme: "reservation")).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.Equal(0, await tenant.UsageAsync());
     }
+
+    [Fact]
+    public async Task AFittingRequest_StartsEvenBehindHundredsThatCannotFit()
+    {
+        // Found by the model test at 1,000 sequences: a pass that read only the first 500 queued ids never reached a
+        // request further back that fits, once more than 500 unplaceable ones queued ahead of it.
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 8, flavorVcpus: 2);
+        var tenant = api.Client(cloud.TenantKey);
+        var running = new List<Guid>();
+        for (var i = 0; i < 4; i++) running.Add((await tenant.CreateOkAsync(cloud)).Id());
+        var urgent = await api.PlanAsync(950, preemptible: false);
+        var huge = await api.FlavorAsync(8, 65536);                               // more memory than the host has: never fits
+        var ahead = new List<Guid>();
+        for (var batch = 0; batch < 6; batch++)
+        {
+            var created = await (await tenant.CreateAsync(cloud, huge, urgent, "best-effort", count: 100)).ExpectAsync(HttpStatusCode.Accepted);
+            ahead.AddRange(created["items"]!.AsArray().Select(x => x!.Id()));
+        }
+        var small = (await tenant.CreateOkAsync(cloud, scheme: "best-effort")).Id();
+        Assert.Equal("pending", await tenant.StatusAsync(small));
+
+        (await tenant.DeleteAsync($"/v1/instances/{running[0]}")).EnsureSuccessStatusCode();   // room for one: a pass runs
+        await tenant.WaitForStatusAsync(small, "running");
+        Assert.All(await Task.WhenAll(ahead.Take(3).Select(id => tenant.StatusAsync(id))), s => Assert.Equal("pending", s));
+
+        await Parallel.ForEachAsync(ahead, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
+            (await tenant.DeleteAsync($"/v1/instances/{id}")).EnsureSuccessStatusCode());
+    }
 }

@@ -33,14 +33,17 @@ public sealed class BestEffortQueue(
     public async Task<QueuePassReport> RunAsync(CancellationToken ct)
     {
         var expired = await ExpireAsync(ct);
-        var queued = await Queued(db).AsNoTracking().Select(i => i.Id).Take(Math.Max(1, options.Value.Scheduling.QueuePassLimit)).ToListAsync(ct);
+        // One read of the queue: a refusal is decided on the in-memory snapshot, so the instances that cannot start cost
+        // no round trip each, and a long tail of them cannot hide one further back that fits (a per-instance read with a
+        // small cap did exactly that once hundreds of unplaceable requests queued ahead).
+        var queued = await Queued(db).AsNoTracking().Take(Math.Max(1, options.Value.Scheduling.QueuePassLimit)).ToListAsync(ct);
         int placed = 0;
         var fresh = true;
-        foreach (var id in queued)
+        foreach (var instance in queued)
         {
             db.ChangeTracker.Clear();
-            var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct);
-            if (instance is null || !IsQueued(instance)) continue;
+            db.Instances.Attach(instance);          // as read; a change since then loses at SaveChanges (concurrency token)
+            var id = instance.Id;
             try
             {
                 var op = await scheduler.PlaceWaitingAsync(instance, fresh, ct);
