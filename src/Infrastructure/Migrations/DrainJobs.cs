@@ -55,7 +55,9 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptio
                 .GroupBy(m => m.InstanceId).ToDictionary(g => g.Key, g => (Count: g.Count(), Last: g.Last().Reason));
             var givenUp = onHost.Where(i => refused.ContainsKey(i.Id) || failures.GetValueOrDefault(i.Id).Count >= Math.Max(1, o.MaxAttemptsPerInstance))
                 .ToDictionary(i => i.Id, i => refused.TryGetValue(i.Id, out var why) ? why : failures[i.Id].Last);
-            var migrating = onHost.Count(i => i.Status == InstanceStatus.Migrating);
+            // A migration past its commitment has moved the instance off the host but is still activating it: in flight.
+            var migrating = Math.Max(onHost.Count(i => i.Status == InstanceStatus.Migrating),
+                                     outOfHost.Count(m => m.Status is MigrationStatus.Queued or MigrationStatus.Running));
             var toMove = onHost.Where(i => i.Status == InstanceStatus.Running && !givenUp.ContainsKey(i.Id))
                 .OrderByDescending(i => i.Priority).ThenBy(i => i.Id).ToList();
             var busy = onHost.Count(i => InstanceTransitions.IsTransitional(i.Status) && i.Status != InstanceStatus.Migrating);
