@@ -117,6 +117,11 @@ public sealed class MigrationOptions
     /// <summary>The policy these settings make, with the request's downtime budget if it names one.</summary>
     public ConvergencePolicy Policy(int? maxDowntimeMs = null) => new(maxDowntimeMs ?? MaxDowntimeMs, TimeoutSecondsPerGiB, EscalationValue, MaxRounds);
 
+    /// <summary>The policy for an SLA plan's instance: the request's downtime, else the plan's settings, else these.</summary>
+    public ConvergencePolicy Policy(Domain.Catalog.SlaPlan? plan, int? maxDowntimeMs) =>
+        new(maxDowntimeMs ?? plan?.MigrationMaxDowntimeMs ?? MaxDowntimeMs, plan?.MigrationTimeoutSecondsPerGiB ?? TimeoutSecondsPerGiB,
+            plan?.MigrationEscalation ?? EscalationValue, MaxRounds);
+
     private ConvergenceEscalation EscalationValue =>
         EnumWords.TryParse<ConvergenceEscalation>(Escalation, out var e)
             ? e

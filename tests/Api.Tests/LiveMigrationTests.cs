@@ -184,6 +184,40 @@ public sealed class LiveMigrationTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task ThePlansConvergencePolicy_Applies_AbortLeavesAStalledGuestOnTheSource()
+    {
+        var (cloud, _, _, _) = await RunningVmAsync();
+        var admin = api.Admin();
+        var plan = await admin.PostOk("/v1/sla-plans", new
+        {
+            name = TestCloud.Unique("strict"), schemes = new[] { "immediate" },
+            migrationPolicy = new { maxDowntimeMs = 50, escalation = "abort", timeoutSecondsPerGiB = 30 },
+        });
+        Assert.Equal(("abort", 50), (plan["migrationPolicy"]!.Str("escalation"), plan["migrationPolicy"]!["maxDowntimeMs"]!.GetValue<int>()));
+        await (await admin.PostAsJsonAsync("/v1/sla-plans", new { name = TestCloud.Unique("bad"), migrationPolicy = new { escalation = "panic" } }))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = (await tenant.CreateOkAsync(cloud, planId: plan.Id())).Id();
+        await tenant.WaitForStatusAsync(vm, "running");
+        var source = (await admin.GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>();
+        api.Fake.SetGuestMemory(vm, new GuestMemory(4096, 2048, 1024, 5000));
+
+        var preview = await (await admin.PostAsJsonAsync("/v1/migrations/preview", new { instanceId = vm })).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal((50, "abort", "aborted"), (preview["maxDowntimeMs"]!.GetValue<int>(), preview["prediction"]!.Str("escalation"),
+                                                preview["prediction"]!.Str("outcome")));
+        var before = (await api.AllocatedVcpusAsync(cloud.HostIds[0]), await api.AllocatedVcpusAsync(cloud.HostIds[1]));
+        var started = await MigrateAsync(vm);
+        Assert.Equal(("abort", 50), (started.Str("escalation"), started["maxDowntimeMs"]!.GetValue<int>()));
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        await WaitForDriverAsync(vm);
+        var failed = await SettleAsync(started.Id(), "completed", "failed", "cancelled");
+        Assert.Equal("failed", failed.Str("status"));
+        Assert.Contains("stalled", failed.Str("reason"));
+        Assert.Equal(("running", source), ((await admin.GetJson($"/v1/instances/{vm}")).Str("status"), api.Fake.Find(vm)!.HostId));
+        Assert.Equal(before, (await api.AllocatedVcpusAsync(cloud.HostIds[0]), await api.AllocatedVcpusAsync(cloud.HostIds[1])));
+    }
+
+    [Fact]
     public async Task Migrate_Refusals_AreClearAndChangeNothing()
     {
         var (cloud, vm, source, target) = await RunningVmAsync();

@@ -34,5 +34,12 @@ public sealed class SlaPlan : Entity
     /// <summary>Driver capabilities every host of this plan's instances must have (e.g. "live-migration" for gold).</summary>
     public List<string> RequiredCapabilities { get; set; }
 
+    /// <summary>The downtime a live migration's stop-and-copy may cost this plan's instances (null: the cloud's default).</summary>
+    public int? MigrationMaxDowntimeMs { get; set; }
+    /// <summary>What to do when pre-copy does not converge for this plan's instances (null: the cloud's default).</summary>
+    public Migrations.ConvergenceEscalation? MigrationEscalation { get; set; }
+    /// <summary>How long pre-copy may run per GiB of guest memory (null: the cloud's default).</summary>
+    public double? MigrationTimeoutSecondsPerGiB { get; set; }
+
     public bool Offers(ProvisioningScheme scheme) => Schemes.Contains(scheme);
 }

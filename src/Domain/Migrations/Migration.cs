@@ -51,7 +51,8 @@ public sealed class Migration : Entity
     private Migration() { Reason = ""; }
 
     public Migration(Guid instanceId, Guid tenantId, MigrationType type, Guid sourceHostId, Guid? targetHostId, int? maxDowntimeMs,
-                     int? bandwidthMbps, DateTimeOffset now, ConvergenceEscalation escalation = ConvergenceEscalation.AutoConverge)
+                     int? bandwidthMbps, DateTimeOffset now, ConvergenceEscalation escalation = ConvergenceEscalation.AutoConverge,
+                     double? timeoutSecondsPerGiB = null)
         : base(now)
     {
         if (maxDowntimeMs is <= 0) throw new FieldValidationException("maxDowntimeMs", "'maxDowntimeMs' must be positive.");
@@ -65,6 +66,7 @@ public sealed class Migration : Entity
         MaxDowntimeMs = maxDowntimeMs;
         BandwidthMbps = bandwidthMbps;
         Escalation = escalation;
+        TimeoutSecondsPerGiB = timeoutSecondsPerGiB;
         Status = MigrationStatus.Queued;
         Reason = "";
     }
@@ -79,6 +81,8 @@ public sealed class Migration : Entity
     public int? BandwidthMbps { get; private set; }
     /// <summary>What pre-copy does when it does not converge (the policy in force when the migration was asked for).</summary>
     public ConvergenceEscalation Escalation { get; private set; }
+    /// <summary>The plan's pre-copy time budget per GiB, if it sets one (else the cloud's default applies).</summary>
+    public double? TimeoutSecondsPerGiB { get; private set; }
     public Guid? OperationId { get; private set; }
     /// <summary>The target's capacity is claimed for the instance (released again if the migration ends before commitment).</summary>
     public bool TargetClaimed { get; private set; }

@@ -128,7 +128,7 @@ public sealed class MigrationJobs(
         if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
         var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
         await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, mbps / MigrationPlanner.MbpsPerMiBps,
-            m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds, o.TimeoutSecondsPerGiB), ct);
+            m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds, m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
 
         var forced = false;
         while (true)

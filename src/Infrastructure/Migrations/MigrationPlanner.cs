@@ -66,7 +66,8 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             throw new FieldValidationException("bandwidthMbps", "The hosts declare no network capacity; say which bandwidth the migration may use.");
         var o = options.Value.Migration;
         var link = new MigrationLink(mbps / MbpsPerMiBps, o.SwitchoverMs);
-        var policy = o.Policy(maxDowntimeMs);
+        var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
+        var policy = o.Policy(plan, maxDowntimeMs);
 
         if (instance.Status == InstanceStatus.Stopped)
             return new MigrationPreview(instance.Id, source, target, null, link, policy, null, new Dictionary<ConvergenceEscalation, PreCopyResult>(),

@@ -32,8 +32,10 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         {
             Queue = JobDispatcher.QueueFor(source.Hypervisor, source.Name),
         };
-        var migration = new Migration(instance.Id, instance.TenantId, MigrationType.Live, source.Id, target.Id, maxDowntimeMs, bandwidthMbps, now,
-                                      options.Value.Migration.Policy().Escalation);
+        var plan = instance.SlaPlanId is { } planId ? await db.SlaPlans.AsNoTracking().SingleOrDefaultAsync(p => p.Id == planId, ct) : null;
+        var policy = options.Value.Migration.Policy(plan, maxDowntimeMs);
+        var migration = new Migration(instance.Id, instance.TenantId, MigrationType.Live, source.Id, target.Id, policy.MaxDowntimeMs, bandwidthMbps, now,
+                                      policy.Escalation, policy.TimeoutSecondsPerGiB);
         migration.AttachOperation(op.Id);
         instance.Begin(InstanceStatus.Migrating, "migrate", actor, op.Id, now);
         db.Operations.Add(op);

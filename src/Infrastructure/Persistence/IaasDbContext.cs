@@ -63,6 +63,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         b.Properties<MigrationType>().HaveConversion<EnumWordConverter<MigrationType>>().HaveMaxLength(24);
         b.Properties<MigrationStatus>().HaveConversion<EnumWordConverter<MigrationStatus>>().HaveMaxLength(24);
         b.Properties<ConvergenceEscalation>().HaveConversion<EnumWordConverter<ConvergenceEscalation>>().HaveMaxLength(24);
+        b.Properties<ConvergenceEscalation?>().HaveConversion<EnumWordConverter<ConvergenceEscalation>>().HaveMaxLength(24);
         b.Properties<PreCopyOutcome?>().HaveConversion<EnumWordConverter<PreCopyOutcome>>().HaveMaxLength(24);
     }
 

@@ -4,6 +4,7 @@ using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
@@ -13,15 +14,20 @@ namespace IaasApi.Api.Features.SlaPlans;
 /// <summary>Create and merge-patch share one shape: on create, absent fields take the documented defaults.</summary>
 public sealed record SlaPlanRequest(string? Name, int? Priority, IReadOnlyList<ProvisioningScheme>? Schemes, bool? Preemptible,
                                     PlacementStrategy? PlacementStrategy, double? AvailabilityTarget, int? MaxProvisioningSeconds,
-                                    decimal? PricePerHour, double? PenaltyPercent, IReadOnlyList<string>? RequiredCapabilities = null);
+                                    decimal? PricePerHour, double? PenaltyPercent, IReadOnlyList<string>? RequiredCapabilities = null,
+                                    MigrationPolicyDto? MigrationPolicy = null);
+
+/// <summary>How live migrations of the plan's instances converge; an absent field keeps the cloud's default (Iaas:Migration).</summary>
+public sealed record MigrationPolicyDto(int? MaxDowntimeMs, ConvergenceEscalation? Escalation, double? TimeoutSecondsPerGiB);
 
 public sealed record SlaPlanResponse(Guid Id, string Name, int Priority, IReadOnlyList<ProvisioningScheme> Schemes, bool Preemptible,
                                      PlacementStrategy PlacementStrategy, double AvailabilityTarget, int MaxProvisioningSeconds,
                                      decimal PricePerHour, double PenaltyPercent, IReadOnlyList<string> RequiredCapabilities,
-                                     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+                                     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, MigrationPolicyDto MigrationPolicy)
 {
     public static SlaPlanResponse From(SlaPlan p) => new(p.Id, p.Name, p.Priority, p.Schemes, p.Preemptible, p.PlacementStrategy,
-        p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.RequiredCapabilities, p.CreatedAt, p.UpdatedAt);
+        p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.RequiredCapabilities, p.CreatedAt, p.UpdatedAt,
+        new MigrationPolicyDto(p.MigrationMaxDowntimeMs, p.MigrationEscalation, p.MigrationTimeoutSecondsPerGiB));
 }
 
 public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
@@ -38,6 +44,10 @@ public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
         RuleFor(x => x.PenaltyPercent).InclusiveBetween(0, 100);
         RuleForEach(x => x.RequiredCapabilities).Must(c => CapabilityNames.All.Contains(c))
             .WithMessage($"Capabilities are: {string.Join(", ", CapabilityNames.All)}.");
+        RuleFor(x => x.MigrationPolicy!.MaxDowntimeMs).InclusiveBetween(1, 600_000).When(x => x.MigrationPolicy is not null)
+            .OverridePropertyName("migrationPolicy.maxDowntimeMs");
+        RuleFor(x => x.MigrationPolicy!.TimeoutSecondsPerGiB).InclusiveBetween(1, 86_400).When(x => x.MigrationPolicy is not null)
+            .OverridePropertyName("migrationPolicy.timeoutSecondsPerGiB");
     }
 }
 
@@ -107,6 +117,12 @@ public static class SlaPlansEndpoints
         if (req.PricePerHour is { } price) plan.PricePerHour = price;
         if (req.PenaltyPercent is { } penalty) plan.PenaltyPercent = penalty;
         if (req.RequiredCapabilities is { } capabilities) plan.RequiredCapabilities = capabilities.Distinct().Order(StringComparer.Ordinal).ToList();
+        if (req.MigrationPolicy is { } policy)
+        {
+            if (policy.MaxDowntimeMs is { } downtime) plan.MigrationMaxDowntimeMs = downtime;
+            if (policy.Escalation is { } escalation) plan.MigrationEscalation = escalation;
+            if (policy.TimeoutSecondsPerGiB is { } timeout) plan.MigrationTimeoutSecondsPerGiB = timeout;
+        }
     }
 
     private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)

@@ -51,6 +51,7 @@ internal sealed class SlaPlanConfiguration : IEntityTypeConfiguration<SlaPlan>
         b.HasIndex(p => p.Name).IsUnique();
         b.PrimitiveCollection(p => p.Schemes).ElementType(e => e.HasConversion<EnumWordConverter<ProvisioningScheme>>());
         b.Property(p => p.PricePerHour).HasPrecision(12, 4);
+        b.Property(p => p.MigrationTimeoutSecondsPerGiB).HasColumnName("migration_timeout_seconds_per_gib");
         b.PrimitiveCollection(p => p.RequiredCapabilities);
     }
 }

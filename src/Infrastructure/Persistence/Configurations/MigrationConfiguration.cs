@@ -14,6 +14,7 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.Reason).HasMaxLength(Limits.DetailMaxLength).IsRequired();
         b.Property(m => m.Stages).HasConversion(new JsonListConverter<MigrationStageRecord>(), new JsonListComparer<MigrationStageRecord>());
         b.Property(m => m.Rounds).HasConversion(new JsonListConverter<PreCopyRound>(), new JsonListComparer<PreCopyRound>());
+        b.Property(m => m.TimeoutSecondsPerGiB).HasColumnName("timeout_seconds_per_gib");
         b.Ignore(m => m.Stage);
         b.Ignore(m => m.IsLive);
         b.Ignore(m => m.OnSource);

@@ -286,6 +286,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("max_provisioning_seconds");
 
+                    b.Property<string>("MigrationEscalation")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("migration_escalation");
+
+                    b.Property<int?>("MigrationMaxDowntimeMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("migration_max_downtime_ms");
+
+                    b.Property<double?>("MigrationTimeoutSecondsPerGiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("migration_timeout_seconds_per_gib");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -1008,6 +1021,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
+
+                    b.Property<double?>("TimeoutSecondsPerGiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("timeout_seconds_per_gib");
 
                     b.Property<string>("Type")
                         .IsRequired()

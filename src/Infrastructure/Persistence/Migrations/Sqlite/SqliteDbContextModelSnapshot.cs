@@ -280,6 +280,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_provisioning_seconds");
 
+                    b.Property<string>("MigrationEscalation")
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("migration_escalation");
+
+                    b.Property<int?>("MigrationMaxDowntimeMs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("migration_max_downtime_ms");
+
+                    b.Property<double?>("MigrationTimeoutSecondsPerGiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("migration_timeout_seconds_per_gib");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -1002,6 +1015,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
+
+                    b.Property<double?>("TimeoutSecondsPerGiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("timeout_seconds_per_gib");
 
                     b.Property<string>("Type")
                         .IsRequired()
