@@ -1,10 +1,13 @@
 using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,13 +28,16 @@ public interface IDrainJobs
 /// drain began), so a re-driven run carries on. Ends when nothing runs on the host any more (or the host leaves
 /// maintenance: cancelled).
 /// </summary>
-public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptions<IaasOptions> options, ILogger<DrainJobs> log) : IDrainJobs
+public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, HypervisorDrivers drivers, CatalogCache catalog,
+                              IOptions<IaasOptions> options, ILogger<DrainJobs> log) : IDrainJobs
 {
     public async Task RunAsync(Guid operationId, CancellationToken ct)
     {
         var o = options.Value.Maintenance;
         var poll = TimeSpan.FromMilliseconds(Math.Max(10, options.Value.Migration.PollMilliseconds));
         var refused = new Dictionary<Guid, string>();                               // no host could take it (this run)
+        var estimates = new Dictionary<Guid, double>();                             // predicted migration time, ms
+        double? estimatedTotal = null;
         while (true)
         {
             db.ChangeTracker.Clear();
@@ -47,7 +53,7 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptio
 
             var since = op.CreatedAt;
             var onHost = await db.Instances.AsNoTracking().Where(i => i.HostId == hostId && i.Status != InstanceStatus.Deleted)
-                .Select(i => new { i.Id, i.Name, i.Status, i.Priority }).ToListAsync(ct);
+                .Select(i => new { i.Id, i.Name, i.Status, i.Priority, i.SlaPlanId, i.Resources }).ToListAsync(ct);
             var outOfHost = await db.Migrations.AsNoTracking().Where(m => m.SourceHostId == hostId && m.CreatedAt >= since)
                 .Select(m => new { m.InstanceId, m.Status, m.Reason }).ToListAsync(ct);
             var moved = outOfHost.Count(m => m.Status == MigrationStatus.Completed);
@@ -58,14 +64,19 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptio
             // A migration past its commitment has moved the instance off the host but is still activating it: in flight.
             var migrating = Math.Max(onHost.Count(i => i.Status == InstanceStatus.Migrating),
                                      outOfHost.Count(m => m.Status is MigrationStatus.Queued or MigrationStatus.Running));
-            var toMove = onHost.Where(i => i.Status == InstanceStatus.Running && !givenUp.ContainsKey(i.Id))
-                .OrderByDescending(i => i.Priority).ThenBy(i => i.Id).ToList();
+            var running = onHost.Where(i => i.Status == InstanceStatus.Running && !givenUp.ContainsKey(i.Id)).ToList();
+            foreach (var i in running.Where(i => !estimates.ContainsKey(i.Id)))
+                estimates[i.Id] = await EstimateAsync(host, i.Id, i.SlaPlanId, i.Resources.MemoryMiB, ct);
+            // Priority first; within a priority, longest first: the batch ends sooner within the parallel limit.
+            var toMove = running.OrderByDescending(i => i.Priority).ThenByDescending(i => estimates[i.Id]).ThenBy(i => i.Id).ToList();
+            estimatedTotal ??= MigrationBatch.TotalMs(toMove.Select(i => estimates[i.Id]), Math.Max(1, o.MaxParallelPerHost));
             var busy = onHost.Count(i => InstanceTransitions.IsTransitional(i.Status) && i.Status != InstanceStatus.Migrating);
             var staying = onHost.Where(i => i.Status != InstanceStatus.Running && !InstanceTransitions.IsTransitional(i.Status)).ToList();
 
             if (migrating == 0 && toMove.Count == 0 && busy == 0)
             {
-                var summary = $"Moved {moved} instance(s) off host '{host.Name}'."
+                var summary = $"Moved {moved} instance(s) off host '{host.Name}' in {(Now() - since).TotalSeconds:F1} s"
+                    + (estimatedTotal is { } e ? $" (the model estimated {e / 1000:F1} s of migration, {Math.Max(1, o.MaxParallelPerHost)} at a time)." : ".")
                     + (staying.Count > 0 ? $" {staying.Count} not running stay (cold migration is not available yet): {Names(staying.Select(i => i.Name))}." : "")
                     + (givenUp.Count > 0 ? $" Could not move {givenUp.Count}: {string.Join("; ", givenUp.Select(g => $"{g.Key}: {g.Value}"))}" : "");
                 if (givenUp.Count > 0)
@@ -99,10 +110,29 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, IOptio
             var total = moved + onHost.Count;
             op = await db.Operations.SingleAsync(x => x.Id == operationId, ct);
             op.ReportProgress(total == 0 ? 99 : 100 * moved / total);
-            op.Report($"Draining: {moved} moved, {migrating} migrating, {toMove.Count} to go.");
+            op.Report($"Draining: {moved} moved, {migrating} migrating, {toMove.Count} to go; about " +
+                      $"{MigrationBatch.TotalMs(toMove.Select(i => estimates[i.Id]), Math.Max(1, o.MaxParallelPerHost)) / 1000:F1} s of migration left.");
             await db.SaveChangesAsync(ct);
             await Task.Delay(poll, ct);
         }
+    }
+
+    /// <summary>The pre-copy model's time for one instance over the host's link, under its plan's policy.</summary>
+    private async Task<double> EstimateAsync(Host host, Guid instanceId, Guid? planId, int memoryMiB, CancellationToken ct)
+    {
+        GuestMemory guest;
+        try
+        {
+            guest = await drivers.For(host.Hypervisor).GetGuestMemoryAsync(new HostRef(host.Id, host.Name, host.Hypervisor), instanceId, ct);
+        }
+        catch (HypervisorException)
+        {
+            guest = GuestMemory.Idle(Math.Max(1, memoryMiB));
+        }
+        var plan = planId is { } id ? await catalog.PlanAsync(db, id, ct) : null;
+        var mbps = host.Capacity.NetworkMbps > 0 ? host.Capacity.NetworkMbps : 1000;
+        var o = options.Value.Migration;
+        return PreCopySimulation.Predict(guest, new MigrationLink(mbps / MigrationPlanner.MbpsPerMiBps, o.SwitchoverMs), o.Policy(plan, null)).TotalMs;
     }
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Take(10));
