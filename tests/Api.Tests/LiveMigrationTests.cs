@@ -184,6 +184,43 @@ public sealed class LiveMigrationTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task AMigrationWhoseJobKeepsGettingLost_IsGivenUp_WithTheVmOnTheSourceAndTheTargetClaimReleased()
+    {
+        var (_, vm, source, target) = await RunningVmAsync(8192);
+        api.Fake.SetGuestMemory(vm, new GuestMemory(8192, 8192, 8192, 800));
+        api.Jobs.DropNext(1);
+        var started = await MigrateAsync(vm);
+        var operationId = started["operationId"]!.GetValue<Guid>();
+        using var kill = new CancellationTokenSource();
+        var run = api.WithScopeAsync(sp => sp.GetRequiredService<IMigrationJobs>().RunAsync(operationId, kill.Token));
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        await WaitForDriverAsync(vm);
+        kill.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal(2, await api.AllocatedVcpusAsync(target));                 // the dead run's claim on the target
+
+        try
+        {
+            api.Jobs.DropNext(100);                                               // every re-drive is lost too
+            for (var i = 0; i < 3; i++)
+            {
+                api.Clock.Advance(TimeSpan.FromMinutes(2));
+                await api.WithScopeAsync(async sp => await sp.GetRequiredService<OperationReconciler>().RunAsync(CancellationToken.None));
+            }
+        }
+        finally
+        {
+            api.Jobs.DropNext(0);
+        }
+        var gaveUp = await api.Admin().GetJson($"/v1/migrations/{started.Id()}");
+        Assert.Equal("failed", gaveUp.Str("status"));
+        Assert.Contains("Gave up", gaveUp.Str("reason"));
+        Assert.Equal("failed", (await api.Admin().GetJson($"/v1/operations/{operationId}")).Str("status"));
+        await AssertOnlyOn(vm, source, target);
+        Assert.Equal(LiveMigrationState.Cancelled, api.Fake.MigrationOf(vm)!.State);   // aborted at the driver too
+    }
+
+    [Fact]
     public async Task ThePlansConvergencePolicy_Applies_AbortLeavesAStalledGuestOnTheSource()
     {
         var (cloud, _, _, _) = await RunningVmAsync();

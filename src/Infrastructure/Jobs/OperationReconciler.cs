@@ -24,6 +24,7 @@ public sealed class OperationReconciler(
     JobStorage storage,
     JobDispatcher dispatcher,
     OperationOutcomes outcomes,
+    Migrations.IMigrationJobs migrations,
     IOptions<IaasOptions> options,
     ILogger<OperationReconciler> log)
 {
@@ -77,6 +78,12 @@ public sealed class OperationReconciler(
     {
         var error = new OperationError(ProblemTypes.Uri(ProblemTypes.GaveUp), "The operation did not complete.",
             $"Gave up after {op.Redrives} re-drives and {op.Attempts} attempts. Last error: {op.LastError ?? "none recorded"}");
+        if (op.Kind == OperationKinds.InstanceMigrate)
+        {
+            log.LogWarning("Giving up on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, error.Detail);
+            await migrations.GiveUpAsync(op.Id, error.Detail!, ct);
+            return;
+        }
         var instance = op.ResourceId is { } id ? await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct) : null;
         if (instance is null)
         {

@@ -17,6 +17,12 @@ namespace IaasApi.Infrastructure.Migrations;
 public interface IMigrationJobs
 {
     Task RunAsync(Guid operationId, CancellationToken ct);
+
+    /// <summary>
+    /// The reconciler gave up on the operation (its job kept getting lost): the migration ends where the VM is — on the
+    /// source (aborted, target claim released) before commitment, on the target after it.
+    /// </summary>
+    Task GiveUpAsync(Guid operationId, string reason, CancellationToken ct);
 }
 
 /// <summary>
@@ -68,6 +74,20 @@ public sealed class MigrationJobs(
             if (current.OnSource) await EndOnSourceAsync(operationId, migration.Id, $"The hypervisor failed: {ex.Message}", cancelled: false, ct);
             else await FailAfterCommitAsync(operationId, migration.Id, ex.Message, ct);
         }
+    }
+
+    public async Task GiveUpAsync(Guid operationId, string reason, CancellationToken ct)
+    {
+        var migration = await db.Migrations.AsNoTracking().SingleOrDefaultAsync(m => m.OperationId == operationId, ct);
+        if (migration is null || !migration.IsLive)
+        {
+            var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+            if (!op.IsFinished) op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.GaveUp), "The operation did not complete.", reason), Now());
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        if (migration.OnSource) await EndOnSourceAsync(operationId, migration.Id, reason, cancelled: false, ct);
+        else await FailAfterCommitAsync(operationId, migration.Id, reason, ct);
     }
 
     private async Task DriveAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
