@@ -170,20 +170,3 @@ public sealed class PreCopyTests
             new PreCopySimulation(new GuestMemory(memory, touched, workingSet, dirtyRate), new MigrationLink(bandwidth), ConvergencePolicy.Default));
 }
 
-/// <summary>Batch ordering: longest first keeps the total time of a batch low within the parallel limit.</summary>
-public sealed class MigrationBatchTests
-{
-    [Fact]
-    public void LongestFirst_BeatsArrivalOrder_AndStaysWithinFourThirdsOfTheBest()
-    {
-        double[] durations = [3, 3, 3, 4, 5];
-        Assert.Equal(11, MigrationBatch.TotalMs(durations, 2));                     // as they came: the 5 starts last
-        var (order, total) = MigrationBatch.LongestFirst(durations.Select((d, i) => (i, d)), 2);
-        Assert.Equal([4, 3, 0, 1, 2], order);
-        Assert.Equal(10, total);
-        Assert.True(total <= 9 * 4.0 / 3);                                        // the best split is {5,4} | {3,3,3} = 9
-        Assert.Equal(18, MigrationBatch.TotalMs(durations, 1));                   // one at a time: the sum
-        Assert.Equal(5, MigrationBatch.TotalMs(durations, 10));                   // all at once: the longest
-        Assert.Equal(0, MigrationBatch.TotalMs([], 2));
-    }
-}
