@@ -41,7 +41,7 @@ public sealed class AuthTests(ApiFactory api)
         { "POST", "/v1/migrations/preview" }, { "PUT", $"/v1/simulation/instances/{Any}/guest-memory" },
         { "POST", $"/v1/instances/{Any}/actions/migrate" }, { "GET", "/v1/migrations" }, { "GET", $"/v1/migrations/{Any}" },
         { "POST", $"/v1/migrations/{Any}/actions/cancel" }, { "POST", $"/v1/hosts/{Any}/actions/enter-maintenance" },
-        { "POST", $"/v1/hosts/{Any}/actions/exit-maintenance" },
+        { "POST", $"/v1/hosts/{Any}/actions/exit-maintenance" }, { "POST", "/v1/planners/consolidation" },
         { "POST", "/v1/simulation/faults" }, { "GET", "/v1/simulation/faults" },
     };
 

@@ -98,4 +98,28 @@ public sealed class MaintenanceTests(ApiFactory api, ITestOutputHelper output)
         (await admin.PostAsync($"/v1/hosts/{cloud.HostIds[0]}/actions/exit-maintenance", null)).EnsureSuccessStatusCode();
         (await admin.PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[1]}", new { state = "enabled" })).EnsureSuccessStatusCode();
     }
+
+    [Fact]
+    public async Task ConsolidationDryRun_FreesHostsByMovingRunningInstances_AndMovesNothing()
+    {
+        var cloud = await api.SeedAsync(hosts: 4, hostVcpus: 16, flavorVcpus: 2, flavorMemoryMiB: 1024);   // spread: one or two per host
+        var tenant = api.Client(cloud.TenantKey);
+        var vms = new List<Guid>();
+        for (var i = 0; i < 6; i++) vms.Add((await tenant.CreateOkAsync(cloud)).Id());
+        foreach (var vm in vms) await tenant.WaitForStatusAsync(vm, "running");
+        var before = await Task.WhenAll(cloud.HostIds.Select(h => api.AllocatedVcpusAsync(h)));
+
+        var plan = await (await api.Admin().PostAsJsonAsync("/v1/planners/consolidation", new { zoneId = cloud.ZoneId })).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal((4, 3, 3), (plan["hostsConsidered"]!.GetValue<int>(), plan["hostsFreed"]!.GetValue<int>(),
+                                 plan["firstFitDecreasingFreed"]!.GetValue<int>()));   // 12 vCPUs fit one 16-vCPU host
+        var moves = plan["moves"]!.AsArray();
+        Assert.Equal(plan["migrations"]!.GetValue<int>(), moves.Count);
+        var freed = plan["freedHostIds"]!.AsArray().Select(x => x!.GetValue<Guid>()).ToHashSet();
+        Assert.All(moves, m => Assert.DoesNotContain(m!["toHostId"]!.GetValue<Guid>(), freed));
+        Assert.True(plan["estimatedTotalMs"]!.GetValue<double>() > 0);
+        Assert.Equal(before, await Task.WhenAll(cloud.HostIds.Select(h => api.AllocatedVcpusAsync(h))));   // a dry run
+        await (await api.Admin().PostAsJsonAsync("/v1/planners/consolidation", new { zoneId = Guid.NewGuid() }))
+            .ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.PostAsJsonAsync("/v1/planners/consolidation", new { zoneId = cloud.ZoneId })).StatusCode);
+    }
 }

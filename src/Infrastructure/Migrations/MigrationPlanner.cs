@@ -97,6 +97,39 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             "downtime and pulls the rest while the guest runs on the target (a failure then loses the guest).");
     }
 
+    /// <summary>
+    /// A consolidation dry run for a zone: which running instances would move where so that as many hosts as possible
+    /// end up empty. Only hosts whose instances are all running outside reservation slots take part (the others cannot
+    /// be emptied by live migration, and are left as they are); nothing is claimed or moved.
+    /// </summary>
+    public async Task<(ConsolidationPlan Plan, int Hosts, int FirstFitDecreasingFreed)> ConsolidationAsync(Guid zoneId, CancellationToken ct)
+    {
+        if (!await db.Zones.AsNoTracking().AnyAsync(z => z.Id == zoneId, ct)) throw new NotFoundException("zone", zoneId);
+        var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == Domain.Inventory.HostState.Enabled
+                                                             && h.Power == Domain.Inventory.HostPower.On).ToListAsync(ct);
+        var ids = hosts.Select(h => h.Id).ToList();
+        var instances = await db.Instances.AsNoTracking()
+            .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status != InstanceStatus.Deleted).ToListAsync(ct);
+        var pinned = instances.Where(i => i.Status != InstanceStatus.Running || i.ReservationId != null).Select(i => i.HostId!.Value).ToHashSet();
+        var o = options.Value.Migration;
+        var planners = new List<PlannerHost>();
+        foreach (var h in hosts.Where(h => !pinned.Contains(h.Id)))
+        {
+            var link = new MigrationLink((h.Capacity.NetworkMbps > 0 ? h.Capacity.NetworkMbps : 1000) / MbpsPerMiBps, o.SwitchoverMs);
+            var driver = drivers.For(h.Hypervisor);
+            var on = new List<PlannerInstance>();
+            foreach (var i in instances.Where(i => i.HostId == h.Id))
+            {
+                var guest = await driver.GetGuestMemoryAsync(new HostRef(h.Id, h.Name, h.Hypervisor), i.Id, ct);
+                var plan = i.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
+                on.Add(new PlannerInstance(i.Id, i.Resources, PreCopySimulation.Predict(guest, link, o.Policy(plan, null)).TotalMs));
+            }
+            planners.Add(new PlannerHost(h.Id, h.UsableUnits, on));
+        }
+        var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
+        return (ConsolidationPlanner.Plan(planners, parallel), planners.Count, ConsolidationPlanner.FirstFitDecreasingFreed(planners));
+    }
+
     private static string Describe(IReadOnlyList<FilterStep> trace) =>
         trace.LastOrDefault(s => s.After == 0) is { } step ? $"the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)." : "no candidate.";
 }

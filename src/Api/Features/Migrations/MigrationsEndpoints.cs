@@ -54,6 +54,19 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
             m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt);
 }
 
+public sealed record ConsolidationRequest(Guid? ZoneId);
+
+public sealed class ConsolidationValidator : AbstractValidator<ConsolidationRequest>
+{
+    public ConsolidationValidator() => RuleFor(x => x.ZoneId).NotNull().NotEqual(Guid.Empty);
+}
+
+public sealed record PlannedMoveDto(Guid InstanceId, Guid FromHostId, Guid ToHostId, double EstimatedMs);
+
+/// <summary>A consolidation dry run: hosts that would be freed, the migrations that free them, the batch's estimated time.</summary>
+public sealed record ConsolidationResponse(Guid ZoneId, int HostsConsidered, int HostsFreed, IReadOnlyList<Guid> FreedHostIds, int Migrations,
+                                           double EstimatedTotalMs, int FirstFitDecreasingFreed, IReadOnlyList<PlannedMoveDto> Moves);
+
 public sealed class MigrationPreviewValidator : AbstractValidator<MigrationPreviewRequest>
 {
     public MigrationPreviewValidator()
@@ -78,6 +91,8 @@ public static class MigrationsEndpoints
         var group = v1.MapGroup("/migrations").WithTags("Migrations").RequireAuthorization(AuthorizationPolicies.Admin);
         group.MapPost("/preview", Preview).Validate<MigrationPreviewRequest>().WithName("PreviewMigration").ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/", List).WithName("ListMigrations");
+        v1.MapPost("/planners/consolidation", Consolidation).WithTags("Migrations").WithName("PlanConsolidation")
+          .Validate<ConsolidationRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
         group.MapGet("/{id:guid}", Get).WithName("GetMigration").Produces<MigrationResponse>().ProducesProblem(404);
         group.MapPost("/{id:guid}/actions/{action:regex(^(cancel|force-complete)$)}", Steer).WithName("MigrationAction")
              .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
@@ -100,6 +115,13 @@ public static class MigrationsEndpoints
         var migration = await starter.StartLiveAsync(id, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
         ETags.Set(http, migration.Version);
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
+    }
+
+    private static async Task<IResult> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct)
+    {
+        var (plan, hosts, ffd) = await planner.ConsolidationAsync(req.ZoneId!.Value, ct);
+        return TypedResults.Ok(new ConsolidationResponse(req.ZoneId.Value, hosts, plan.FreedHosts.Count, plan.FreedHosts, plan.Moves.Count,
+            R(plan.EstimatedTotalMs), ffd, plan.Moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList()));
     }
 
     private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
