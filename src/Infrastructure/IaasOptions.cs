@@ -114,11 +114,8 @@ public sealed class MigrationOptions
     /// <summary>How often the migration job asks the driver how pre-copy is going (and looks for cancel / force-complete).</summary>
     public int PollMilliseconds { get; set; } = 200;
 
-    /// <summary>The policy these settings make, with the request's downtime budget if it names one.</summary>
-    public ConvergencePolicy Policy(int? maxDowntimeMs = null) => new(maxDowntimeMs ?? MaxDowntimeMs, TimeoutSecondsPerGiB, EscalationValue, MaxRounds);
-
     /// <summary>The policy for an SLA plan's instance: the request's downtime, else the plan's settings, else these.</summary>
-    public ConvergencePolicy Policy(Domain.Catalog.SlaPlan? plan, int? maxDowntimeMs) =>
+    public ConvergencePolicy Policy(Domain.Catalog.SlaPlan? plan = null, int? maxDowntimeMs = null) =>
         new(maxDowntimeMs ?? plan?.MigrationMaxDowntimeMs ?? MaxDowntimeMs, plan?.MigrationTimeoutSecondsPerGiB ?? TimeoutSecondsPerGiB,
             plan?.MigrationEscalation ?? EscalationValue, MaxRounds);
 

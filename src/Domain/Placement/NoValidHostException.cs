@@ -8,8 +8,12 @@ public sealed class NoValidHostException(IReadOnlyList<FilterStep> trace, string
 {
     public IReadOnlyList<FilterStep> Trace { get; } = trace;
 
-    private static string Describe(IReadOnlyList<FilterStep> trace) =>
+    /// <summary>Which filter emptied the candidate list, as a clause ("the 'vcpus' filter eliminated the last 3 candidate(s)").</summary>
+    public static string Reason(IReadOnlyList<FilterStep> trace) =>
         trace.LastOrDefault(s => s.After == 0) is { } step
-            ? $"No valid host was found: the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)."
-            : "No valid host was found.";
+            ? $"the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)"
+            : "no host was a candidate";
+
+    private static string Describe(IReadOnlyList<FilterStep> trace) =>
+        trace.Any(s => s.After == 0) ? $"No valid host was found: {Reason(trace)}." : "No valid host was found.";
 }

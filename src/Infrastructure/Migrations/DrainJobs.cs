@@ -1,13 +1,10 @@
 using IaasApi.Domain.Common;
-using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,8 +25,8 @@ public interface IDrainJobs
 /// drain began), so a re-driven run carries on. Ends when nothing runs on the host any more (or the host leaves
 /// maintenance: cancelled).
 /// </summary>
-public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, HypervisorDrivers drivers, CatalogCache catalog,
-                              IOptions<IaasOptions> options, ILogger<DrainJobs> log) : IDrainJobs
+public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, MigrationPlanner planner, IOptions<IaasOptions> options,
+                              ILogger<DrainJobs> log) : IDrainJobs
 {
     public async Task RunAsync(Guid operationId, CancellationToken ct)
     {
@@ -53,7 +50,7 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, Hyperv
 
             var since = op.CreatedAt;
             var onHost = await db.Instances.AsNoTracking().Where(i => i.HostId == hostId && i.Status != InstanceStatus.Deleted)
-                .Select(i => new { i.Id, i.Name, i.Status, i.Priority, i.SlaPlanId, i.Resources }).ToListAsync(ct);
+                .ToListAsync(ct);
             var outOfHost = await db.Migrations.AsNoTracking().Where(m => m.SourceHostId == hostId && m.CreatedAt >= since)
                 .Select(m => new { m.InstanceId, m.Status, m.Reason }).ToListAsync(ct);
             var moved = outOfHost.Count(m => m.Status == MigrationStatus.Completed);
@@ -66,7 +63,7 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, Hyperv
                                      outOfHost.Count(m => m.Status is MigrationStatus.Queued or MigrationStatus.Running));
             var running = onHost.Where(i => i.Status == InstanceStatus.Running && !givenUp.ContainsKey(i.Id)).ToList();
             foreach (var i in running.Where(i => !estimates.ContainsKey(i.Id)))
-                estimates[i.Id] = await EstimateAsync(host, i.Id, i.SlaPlanId, i.Resources.MemoryMiB, ct);
+                estimates[i.Id] = await planner.EstimateMsAsync(host, i, ct);
             // Priority first; within a priority, longest first: the batch ends sooner within the parallel limit.
             var toMove = running.OrderByDescending(i => i.Priority).ThenByDescending(i => estimates[i.Id]).ThenBy(i => i.Id).ToList();
             estimatedTotal ??= MigrationBatch.TotalMs(toMove.Select(i => estimates[i.Id]), Math.Max(1, o.MaxParallelPerHost));
@@ -115,24 +112,6 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, Hyperv
             await db.SaveChangesAsync(ct);
             await Task.Delay(poll, ct);
         }
-    }
-
-    /// <summary>The pre-copy model's time for one instance over the host's link, under its plan's policy.</summary>
-    private async Task<double> EstimateAsync(Host host, Guid instanceId, Guid? planId, int memoryMiB, CancellationToken ct)
-    {
-        GuestMemory guest;
-        try
-        {
-            guest = await drivers.For(host.Hypervisor).GetGuestMemoryAsync(new HostRef(host.Id, host.Name, host.Hypervisor), instanceId, ct);
-        }
-        catch (HypervisorException)
-        {
-            guest = GuestMemory.Idle(Math.Max(1, memoryMiB));
-        }
-        var plan = planId is { } id ? await catalog.PlanAsync(db, id, ct) : null;
-        var mbps = host.Capacity.NetworkMbps > 0 ? host.Capacity.NetworkMbps : 1000;
-        var o = options.Value.Migration;
-        return PreCopySimulation.Predict(guest, new MigrationLink(mbps / MigrationPlanner.MbpsPerMiBps, o.SwitchoverMs), o.Policy(plan, null)).TotalMs;
     }
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.Take(10));

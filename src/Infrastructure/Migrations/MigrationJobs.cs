@@ -3,6 +3,7 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
+using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
@@ -38,9 +39,8 @@ public sealed class MigrationJobs(
     IaasDbContext db,
     HypervisorDrivers drivers,
     CapacityClaims claims,
-    InstanceScheduler scheduler,
+    MigrationPlanner planner,
     HostSnapshot snapshot,
-    CatalogCache catalog,
     JobDispatcher dispatcher,
     IOptions<IaasOptions> options,
     ILogger<MigrationJobs> log) : IMigrationJobs
@@ -116,14 +116,15 @@ public sealed class MigrationJobs(
         if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
         if (instance.ReservationId is not null || instance.ClaimKind == ClaimKind.InSlot)
             throw new StayOnSource("The instance runs in a reservation's slot, which is bound to its host.");
-        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
-        var source = hosts.FirstOrDefault(h => h.Id == m.SourceHostId) ?? throw new StayOnSource("The source host is no longer known.");
-        if (instance.FlavorId is not { } flavorId || instance.ImageId is not { } imageId || instance.SlaPlanId is not { } planId)
-            throw new StayOnSource("The instance lost its flavor, image or SLA plan.");
-        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, await catalog.FlavorAsync(db, flavorId, ct),
-            await catalog.ImageAsync(db, imageId, ct), await catalog.PlanAsync(db, planId, ct), m.TargetHostId, ct);
-        var target = ranked.Ranked.FirstOrDefault()?.Host
-                     ?? throw new StayOnSource(new Domain.Placement.NoValidHostException(ranked.Trace).Message);
+        HostCandidate target;
+        try
+        {
+            (_, target) = await planner.RankTargetAsync(instance, m.SourceHostId, m.TargetHostId, ct);
+        }
+        catch (Exception ex) when (ex is NoValidHostException or InvalidStateException)
+        {
+            throw new StayOnSource(ex.Message);
+        }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (!await claims.TryClaimHostAsync(target.Id, instance.Resources, target.ConfigVersion,
@@ -147,7 +148,7 @@ public sealed class MigrationJobs(
             .MinAsync(h => h.Capacity.NetworkMbps, ct);
         if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
         var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
-        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, mbps / MigrationPlanner.MbpsPerMiBps,
+        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, planner.LinkFor(mbps).BandwidthMiBps,
             m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds, m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
 
         var forced = false;

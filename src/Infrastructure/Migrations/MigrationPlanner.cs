@@ -1,6 +1,7 @@
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
@@ -33,7 +34,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
     /// The instance (running or stopped, on a host) and where it would go: <paramref name="targetHostId"/> if it passes
     /// the filters, else placement's first choice; 404 for an unknown instance or host, 409 when nothing fits.
     /// </summary>
-    public async Task<(Instance Instance, HostCandidate Source, HostCandidate Target)> ChooseTargetAsync(Guid instanceId, Guid? targetHostId,
+    private async Task<(Instance Instance, HostCandidate Source, HostCandidate Target)> ChooseTargetAsync(Guid instanceId, Guid? targetHostId,
                                                                                                          CancellationToken ct)
     {
         var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
@@ -42,6 +43,17 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             throw new InvalidStateException(
                 $"Instance '{instance.Name}' is {EnumWords.ToWord(instance.Status)}; only a running (live) or stopped (cold) instance on a host migrates.");
         if (targetHostId is { } t && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == t, ct)) throw new NotFoundException("host", t);
+        var (source, target) = await RankTargetAsync(instance, sourceId, targetHostId, ct);
+        return (instance, source, target);
+    }
+
+    /// <summary>
+    /// Where <paramref name="instance"/> on <paramref name="sourceId"/> would go now, on a fresh snapshot: the named host
+    /// if it passes the filters, else placement's first choice; <see cref="NoValidHostException"/> when nothing fits.
+    /// </summary>
+    public async Task<(HostCandidate Source, HostCandidate Target)> RankTargetAsync(Instance instance, Guid sourceId, Guid? targetHostId,
+                                                                                    CancellationToken ct)
+    {
         if (instance.FlavorId is not { } flavorId || instance.ImageId is not { } imageId || instance.SlaPlanId is not { } planId)
             throw new InvalidStateException($"Instance '{instance.Name}' lost its flavor, image or SLA plan; it cannot be placed elsewhere.");
         var flavor = await catalog.FlavorAsync(db, flavorId, ct);
@@ -53,9 +65,28 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
         var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct);
         var target = ranked.Ranked.FirstOrDefault()?.Host
                      ?? throw new NoValidHostException(ranked.Trace, targetHostId is { } named
-                         ? $"Host {named} cannot take instance '{instance.Name}': {Describe(ranked.Trace)}"
-                         : $"No host can take instance '{instance.Name}' from its host: {Describe(ranked.Trace)}");
-        return (instance, source, target);
+                         ? $"Host {named} cannot take instance '{instance.Name}': {NoValidHostException.Reason(ranked.Trace)}."
+                         : $"No host can take instance '{instance.Name}' from its host: {NoValidHostException.Reason(ranked.Trace)}.");
+        return (source, target);
+    }
+
+    /// <summary>The link a migration over <paramref name="mbps"/> (hosts declare Mbps; unknown: 1 Gbit/s) gets in the model.</summary>
+    public MigrationLink LinkFor(int mbps) => new((mbps > 0 ? mbps : 1000) / MbpsPerMiBps, options.Value.Migration.SwitchoverMs);
+
+    /// <summary>The pre-copy model's time for one instance on <paramref name="host"/>, from its driver's view of the guest, under its plan's policy.</summary>
+    public async Task<double> EstimateMsAsync(Host host, Instance instance, CancellationToken ct)
+    {
+        GuestMemory guest;
+        try
+        {
+            guest = await drivers.For(host.Hypervisor).GetGuestMemoryAsync(new HostRef(host.Id, host.Name, host.Hypervisor), instance.Id, ct);
+        }
+        catch (HypervisorException)
+        {
+            guest = GuestMemory.Idle(Math.Max(1, instance.Resources.MemoryMiB));
+        }
+        var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
+        return PreCopySimulation.Predict(guest, LinkFor(host.Capacity.NetworkMbps), options.Value.Migration.Policy(plan)).TotalMs;
     }
 
     public async Task<MigrationPreview> PreviewAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, CancellationToken ct)
@@ -65,7 +96,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
         if (mbps <= 0)
             throw new FieldValidationException("bandwidthMbps", "The hosts declare no network capacity; say which bandwidth the migration may use.");
         var o = options.Value.Migration;
-        var link = new MigrationLink(mbps / MbpsPerMiBps, o.SwitchoverMs);
+        var link = LinkFor(mbps);
         var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
         var policy = o.Policy(plan, maxDowntimeMs);
 
@@ -105,31 +136,22 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
     public async Task<(ConsolidationPlan Plan, int Hosts, int FirstFitDecreasingFreed)> ConsolidationAsync(Guid zoneId, CancellationToken ct)
     {
         if (!await db.Zones.AsNoTracking().AnyAsync(z => z.Id == zoneId, ct)) throw new NotFoundException("zone", zoneId);
-        var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == Domain.Inventory.HostState.Enabled
-                                                             && h.Power == Domain.Inventory.HostPower.On).ToListAsync(ct);
+        var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == HostState.Enabled
+                                                             && h.Power == HostPower.On).ToListAsync(ct);
         var ids = hosts.Select(h => h.Id).ToList();
         var instances = await db.Instances.AsNoTracking()
             .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status != InstanceStatus.Deleted).ToListAsync(ct);
         var pinned = instances.Where(i => i.Status != InstanceStatus.Running || i.ReservationId != null).Select(i => i.HostId!.Value).ToHashSet();
-        var o = options.Value.Migration;
         var planners = new List<PlannerHost>();
         foreach (var h in hosts.Where(h => !pinned.Contains(h.Id)))
         {
-            var link = new MigrationLink((h.Capacity.NetworkMbps > 0 ? h.Capacity.NetworkMbps : 1000) / MbpsPerMiBps, o.SwitchoverMs);
-            var driver = drivers.For(h.Hypervisor);
             var on = new List<PlannerInstance>();
             foreach (var i in instances.Where(i => i.HostId == h.Id))
-            {
-                var guest = await driver.GetGuestMemoryAsync(new HostRef(h.Id, h.Name, h.Hypervisor), i.Id, ct);
-                var plan = i.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
-                on.Add(new PlannerInstance(i.Id, i.Resources, PreCopySimulation.Predict(guest, link, o.Policy(plan, null)).TotalMs));
-            }
+                on.Add(new PlannerInstance(i.Id, i.Resources, await EstimateMsAsync(h, i, ct)));
             planners.Add(new PlannerHost(h.Id, h.UsableUnits, on));
         }
         var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
         return (ConsolidationPlanner.Plan(planners, parallel), planners.Count, ConsolidationPlanner.FirstFitDecreasingFreed(planners));
     }
 
-    private static string Describe(IReadOnlyList<FilterStep> trace) =>
-        trace.LastOrDefault(s => s.After == 0) is { } step ? $"the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)." : "no candidate.";
 }

@@ -25,7 +25,8 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
             throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live.");
         if (instance.ReservationId is not null)
             throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
-        var (_, source, target) = await planner.ChooseTargetAsync(instanceId, targetHostId, ct);
+        if (targetHostId is { } named && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == named, ct)) throw new NotFoundException("host", named);
+        var (source, target) = await planner.RankTargetAsync(instance, instance.HostId!.Value, targetHostId, ct);
 
         var now = db.Clock.GetUtcNow();
         var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, parentOperationId, now)

@@ -38,8 +38,7 @@ public sealed partial class FakeHypervisor
             var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
             if (vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; only a running VM migrates live.", false);
-            var guest = _guestMemory.GetValueOrDefault(id, GuestMemory.Idle(vm.Resources.MemoryMiB));
-            var simulation = new PreCopySimulation(guest, new MigrationLink(r.BandwidthMiBps),
+            var simulation = new PreCopySimulation(GuestOf(vm), new MigrationLink(r.BandwidthMiBps),
                 new ConvergencePolicy(r.MaxDowntimeMs, r.TimeoutSecondsPerGiB, r.Escalation, r.MaxRounds));
             _migrations[id] = new FakeMigration(r, simulation, _clock.GetTimestamp());
         }

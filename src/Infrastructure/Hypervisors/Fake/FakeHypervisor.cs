@@ -88,9 +88,12 @@ public sealed partial class FakeHypervisor
         lock (_gate)
         {
             var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
-            return _guestMemory.GetValueOrDefault(instanceId, GuestMemory.Idle(vm.Resources.MemoryMiB));
+            return GuestOf(vm);
         }
     }
+
+    /// <summary>The guest's memory behaviour as set, else an idle guest of its size. Caller holds the gate.</summary>
+    private GuestMemory GuestOf(FakeVm vm) => _guestMemory.GetValueOrDefault(vm.InstanceId, GuestMemory.Idle(vm.Resources.MemoryMiB));
 
     public FakeMigration? MigrationOf(Guid instanceId) { lock (_gate) return _migrations.GetValueOrDefault(instanceId); }
 
