@@ -49,7 +49,14 @@ for project in tests/*/*.csproj; do
   echo "== $name"
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" \
-    | grep -E '^\s+(Failed|Skipped) |^(Passed|Failed)!|Error Message|Total tests' || true
+    | awk '
+        # Each failure: its name, its message and the top of its stack trace (CI shows only this output).
+        /^[[:space:]]+(Failed|Skipped) |^(Passed|Failed)!|Total tests/ { print; mode = ""; next }
+        /Error Message:/ { print; mode = "msg"; n = 0; next }
+        /Stack Trace:/   { if (mode == "msg") { print; mode = "stack"; n = 0 } ; next }
+        /^[[:space:]]*(Standard Output Messages:|Results File:)/ { mode = ""; next }
+        mode == "msg"   && n++ < 25 { print }
+        mode == "stack" && n++ < 8  { print }' || true
   trx="$results/$name.trx"
   if [[ ! -f "$trx" ]]; then
     echo "$name: no results (the test host crashed?)"

@@ -109,16 +109,18 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
     }
 
     [Theory]
-    [InlineData("limit=0")]
-    [InlineData("limit=501")]
-    [InlineData("limit=abc")]
-    [InlineData("pageToken=not-a-token")]
-    [InlineData("pageToken=AAAA")]
-    [InlineData("status=sleeping")]
+    [InlineData("instances?limit=0")]
+    [InlineData("instances?limit=501")]
+    [InlineData("instances?limit=abc")]
+    [InlineData("instances?pageToken=not-a-token")]
+    [InlineData("instances?pageToken=AAAA")]
+    [InlineData("instances?status=sleeping")]
+    [InlineData("images?visibility=shared")]
+    [InlineData("images?sourceInstanceId=not-a-guid")]
     public async Task List_Returns400_ForBadPagingOrFilterParameters(string query)
     {
         var (_, key) = await api.NewTenantAsync();
-        var response = await api.Client(key).GetAsync($"/v1/instances?{query}");
+        var response = await api.Client(key).GetAsync($"/v1/{query}");
         var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]);
     }

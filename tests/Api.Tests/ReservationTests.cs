@@ -190,8 +190,11 @@ public sealed class ReservationTests(ApiFactory api)
         await api.AdvanceAsync(4 * Minute);
         await tenant.WaitForStatusAsync(vm.Id(), "deleted");
 
-        var images = (await tenant.GetJson("/v1/images?limit=100"))["items"]!.AsArray();
+        // Other tests' public images may fill pages; the tenant's private ones are few.
+        var images = (await tenant.GetJson("/v1/images?visibility=private"))["items"]!.AsArray();
         var snapshot = images.Single(i => i!["sourceInstanceId"]?.GetValue<Guid?>() == vm.Id())!;
+        Assert.Equal(snapshot.Id(), (await tenant.GetJson($"/v1/images?sourceInstanceId={vm.Id()}"))["items"]!.AsArray().Single()!.Id());
+        Assert.Empty((await tenant.GetJson($"/v1/images?visibility=public&sourceInstanceId={vm.Id()}"))["items"]!.AsArray());
         Assert.Equal(cloud.TenantId, snapshot["ownerTenantId"]!.GetValue<Guid>());
         Assert.Contains(api.Fake.Snapshots(), s => s.InstanceId == vm.Id());
         var (_, otherKey) = await api.NewTenantAsync();

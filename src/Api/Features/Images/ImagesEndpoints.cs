@@ -76,14 +76,24 @@ public static class ImagesEndpoints
         admin.MapDelete("/{id:guid}", Delete).WithName("DeleteImage").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    /// <summary>The public catalog and, for a tenant, its own snapshots (admins see every image).</summary>
+    /// <summary>
+    /// The public catalog and, for a tenant, its own snapshots (admins see every image). Filters: name, os,
+    /// visibility (public: the catalog; private: snapshots) and sourceInstanceId (the snapshots of one instance).
+    /// </summary>
     private static Task<Page<ImageResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? name, string? os,
-                                                  CancellationToken ct)
+                                                  string? visibility, Guid? sourceInstanceId, CancellationToken ct)
     {
         var own = caller.TenantId;
-        return Paging.PageAsync(db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)
-                                                                 && (own == null || i.OwnerTenantId == null || i.OwnerTenantId == own)),
-            limit, pageToken, ImageResponse.From, ct);
+        var query = db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)
+                                                      && (own == null || i.OwnerTenantId == null || i.OwnerTenantId == own));
+        query = QueryValues.Enum<ImageVisibility>(visibility, "visibility") switch
+        {
+            ImageVisibility.Public => query.Where(i => i.OwnerTenantId == null),
+            ImageVisibility.Private => query.Where(i => i.OwnerTenantId != null),
+            _ => query,
+        };
+        if (sourceInstanceId is { } source) query = query.Where(i => i.SourceInstanceId == source);
+        return Paging.PageAsync(query, limit, pageToken, ImageResponse.From, ct);
     }
 
     private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
@@ -129,3 +139,6 @@ public static class ImagesEndpoints
         return result;
     }
 }
+
+/// <summary>The images list's visibility filter: the public catalog, or snapshots owned by a tenant.</summary>
+public enum ImageVisibility { Public, Private }
