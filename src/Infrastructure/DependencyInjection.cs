@@ -27,6 +27,7 @@ public static class DependencyInjection
     {
         var options = config.GetSection(IaasOptions.Section).Get<IaasOptions>() ?? new IaasOptions();
         options.Migration.Validate();
+        options.Health.Validate();
         var mode = DatabaseMode.From(config, options);
         if (mode.IsEmbedded)
         {
@@ -70,6 +71,9 @@ public static class DependencyInjection
         services.AddScoped<BestEffortQueue>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<OperationOutcomes>();
+        services.AddScoped<Health.HostHeartbeat>();
+        services.AddScoped<Health.HostMonitor>();
+        services.AddSingleton<Health.HostMonitorClock>();
 
         services.AddHangfire((sp, hangfire) =>
         {
@@ -108,6 +112,7 @@ public static class DependencyInjection
         services.AddScoped<IInstanceJobs, InstanceJobs>();
         services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
         services.AddScoped<Migrations.IDrainJobs, Migrations.DrainJobs>();
+        services.AddScoped<Health.IHostJobs, Health.HostJobs>();
         services.AddScoped<ITickJob, TickJob>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
@@ -119,6 +124,7 @@ public static class DependencyInjection
             if (options.Jobs.WorkerCount is { } workers) server.WorkerCount = workers;
         });
         services.AddHostedService<RecurringJobsRegistration>();
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<Health.HeartbeatService>(sp, queues));
         return services;
     }
 }

@@ -23,6 +23,7 @@ public sealed class IaasOptions
     public SchedulingOptions Scheduling { get; set; } = new();
     public MigrationOptions Migration { get; set; } = new();
     public MaintenanceOptions Maintenance { get; set; } = new();
+    public HealthOptions Health { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
@@ -96,6 +97,21 @@ public sealed class MaintenanceOptions
     public int MaxParallelPerZone { get; set; } = 4;
     /// <summary>Failed migrations of one instance before the drain gives up on it.</summary>
     public int MaxAttemptsPerInstance { get; set; } = 2;
+}
+
+/// <summary>Host liveness: heartbeats from the agents, and when silence means the host is down (docs/migration.md).</summary>
+public sealed class HealthOptions
+{
+    /// <summary>How often each worker process reports the hosts it serves as alive (those whose driver answers).</summary>
+    public int HeartbeatSeconds { get; set; } = 10;
+    /// <summary>Silence longer than this marks a host down and evacuates it (three missed beats by default).</summary>
+    public int HostDownAfterSeconds { get; set; } = 30;
+
+    public void Validate()
+    {
+        if (HeartbeatSeconds <= 0 || HostDownAfterSeconds <= HeartbeatSeconds)
+            throw new InvalidOperationException("Iaas:Health: HeartbeatSeconds must be positive and HostDownAfterSeconds longer than it.");
+    }
 }
 
 /// <summary>The convergence policy live migrations use unless the request says otherwise (docs/migration.md).</summary>

@@ -124,4 +124,42 @@ public sealed class InstanceTransitionsTests
         instance.MarkDeleted("system:worker", null, Now);
         Assert.Throws<InvalidStateException>(() => instance.ResetState(Error, "key:admin", null, Now));
     }
+
+    [Theory]
+    [InlineData(new[] { Running }, Suspended, EvacuationOutcome.Restart)]
+    [InlineData(new InstanceStatus[0], Suspended, EvacuationOutcome.Restart)]                    // building
+    [InlineData(new[] { Running, Rebooting }, Suspended, EvacuationOutcome.Restart)]
+    [InlineData(new[] { Running, Stopping, Stopped, Starting }, Suspended, EvacuationOutcome.Restart)]
+    [InlineData(new[] { Running, Stopping }, Stopped, EvacuationOutcome.Stopped)]
+    [InlineData(new[] { Running, Stopping, Stopped }, Stopped, EvacuationOutcome.Stopped)]
+    [InlineData(new[] { Running, Deleting }, Deleted, EvacuationOutcome.Deleted)]
+    [InlineData(new[] { Error }, Error, EvacuationOutcome.LeftInError)]
+    [InlineData(new[] { Running, Migrating }, Migrating, EvacuationOutcome.NotNow)]
+    public void Evacuate_DecidesByStatus(InstanceStatus[] path, InstanceStatus after, EvacuationOutcome outcome)
+    {
+        var instance = NewBuilding();
+        foreach (var step in path) instance.MoveTo(step, "step", "key:1", null, Now);
+        var opId = Guid.NewGuid();
+        var before = instance.OperationId;
+
+        Assert.Equal(outcome, instance.Evacuate("host-a", "system:host-monitor", opId, Now.AddMinutes(1)));
+        Assert.Equal(after, instance.Status);
+        Assert.Equal(before, instance.OperationId);                         // the tenant's last operation stays its own
+        if (outcome == EvacuationOutcome.NotNow) return;
+        var last = instance.Actions[^1];
+        Assert.Equal((opId, "system:host-monitor"), (last.OperationId, last.Actor));
+        Assert.Contains("host-a", last.Detail);
+        if (outcome == EvacuationOutcome.Restart) Assert.Equal(Now.AddMinutes(1), instance.QueuedAt);
+        if (outcome == EvacuationOutcome.Deleted) Assert.Equal(Now.AddMinutes(1), instance.DeletedAt);
+    }
+
+    [Fact]
+    public void Evacuate_OfAnInstanceInAReservationSlot_EndsInError()
+    {
+        var instance = NewBuilding().Under(new Domain.Catalog.SlaPlan("p", Now) { Priority = 100 }, Domain.Catalog.ProvisioningScheme.Reservation, Guid.NewGuid());
+        instance.MoveTo(Running, "started", "system:worker", null, Now);
+        Assert.Equal(EvacuationOutcome.LeftInError, instance.Evacuate("host-a", "system:host-monitor", Guid.NewGuid(), Now));
+        Assert.Equal(Error, instance.Status);
+        Assert.Contains("reservation", instance.StatusReason);
+    }
 }

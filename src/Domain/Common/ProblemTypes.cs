@@ -35,6 +35,8 @@ public static class ProblemTypes
     public const string ReservationEnded = "reservation-ended";
     /// <summary>A migration ended without moving the instance (or could not activate it after the move).</summary>
     public const string MigrationFailed = "migration-failed";
+    /// <summary>The instance's host stopped answering: the work on it ended, and the instance was evacuated.</summary>
+    public const string HostFailed = "host-failed";
 
     public static string Uri(string slug) => BaseUri + slug;
 }

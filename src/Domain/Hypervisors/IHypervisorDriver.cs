@@ -38,7 +38,14 @@ public interface IHypervisorDriver
     Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct);
     Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct);
     Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct);
+    /// <summary>Every VM the host runs, stale copies included (what fencing compares with the control plane's records).</summary>
     Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the host answers: its agent reports a heartbeat only while this is true. False (or an exception) for a
+    /// host that is cut off; never throws for an answering one.
+    /// </summary>
+    Task<bool> PingAsync(HostRef host, CancellationToken ct);
 
     /// <summary>
     /// Saves a VM's whole state (memory and disk) off its host and removes it from the host, freeing all of the host's

@@ -147,6 +147,48 @@ public sealed class Instance : Entity
         QueuedAt = now;
     }
 
+    /// <summary>
+    /// Its host was declared down (the caller releases its claim on that host in the same transaction). What a
+    /// cloud does with each status: a VM that was running or being brought up restarts elsewhere — it joins the queue
+    /// as <c>suspended</c>, restarted in SLA priority order as capacity allows; a stopped (or stopping) one stays
+    /// stopped, off any host (start places it again); a delete completes (the stale copy is destroyed when the host is
+    /// fenced); one in error, or running in a reservation's slot (slots are bound to their hosts), ends in error.
+    /// A migrating instance is left to its migration, which ends on the source first. The host's operation
+    /// (<paramref name="operationId"/>, an admin's) is recorded in the audit trail; the instance's own operation stays
+    /// the tenant's last one.
+    /// </summary>
+    public EvacuationOutcome Evacuate(string hostName, string actor, Guid operationId, DateTimeOffset now)
+    {
+        var why = $"Host '{hostName}' stopped answering and was declared down";
+        switch (Status)
+        {
+            case Migrating or Deleted or Pending or Suspended:
+                return EvacuationOutcome.NotNow;
+            case Deleting:
+                MoveTo(Deleted, "deleted", actor, operationId, now, $"{why}; the delete completed without it (its copy is destroyed when the host is fenced).");
+                DeletedAt = now;
+                return EvacuationOutcome.Deleted;
+            case Error:
+                Note("host-failed", actor, operationId, now, $"{why}; the instance stays in error, its capacity there released.");
+                return EvacuationOutcome.LeftInError;
+            case Stopping or Stopped:
+                if (Status == Stopping) MoveTo(Stopped, "host-failed", actor, operationId, now, $"{why}.");
+                else Note("host-failed", actor, operationId, now, $"{why}.");
+                StatusReason = Text.Cap($"{why} while it was stopped; starting it places it on another host.");
+                return EvacuationOutcome.Stopped;
+            case var _ when ClaimKind == ClaimKind.InSlot:
+                Fail($"{why}. It ran in a slot of reservation {ReservationId}, bound to that host: delete it, or launch a new instance into the reservation.",
+                    actor, operationId, now);
+                return EvacuationOutcome.LeftInError;
+            default:     // running, building, starting, rebooting
+                MoveTo(Suspended, "host-failed", actor, operationId, now, $"{why}; restarting it elsewhere.");
+                StatusReason = Text.Cap($"{why}. It restarts on another host, in SLA priority order, as soon as one can take it.");
+                QueuedAt = now;
+                ExpiresAt = null;
+                return EvacuationOutcome.Restart;
+        }
+    }
+
     /// <summary>Told it will be preempted (the notice period before a reservation starts); recorded in its audit trail.</summary>
     public void NoticePreemption(string actor, DateTimeOffset now, string reason)
     {

@@ -59,3 +59,18 @@ public enum ClaimKind
     /// <summary>Inside its reservation's slot: the slot already holds the capacity on the timeline.</summary>
     InSlot,
 }
+
+/// <summary>What became of an instance when its host was declared down (<see cref="Instance.Evacuate"/>).</summary>
+public enum EvacuationOutcome
+{
+    /// <summary>Queued (suspended) to restart on another host, in SLA priority order.</summary>
+    Restart,
+    /// <summary>Stays stopped, off any host.</summary>
+    Stopped,
+    /// <summary>Its pending delete completed.</summary>
+    Deleted,
+    /// <summary>In error (it was, or its reservation slot is bound to the failed host).</summary>
+    LeftInError,
+    /// <summary>Nothing now: it is migrating (its migration ends on the source first) or holds nothing on the host.</summary>
+    NotNow,
+}

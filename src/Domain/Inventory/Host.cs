@@ -109,6 +109,36 @@ public sealed class Host : Entity
         State = HostState.Maintenance;
     }
 
+    /// <summary>When the host's agent last reported it alive (null: never — a host whose agent never ran is not "down").</summary>
+    public DateTimeOffset? LastHeartbeatAt { get; private set; }
+    /// <summary>When the control plane declared it down (missed heartbeats); null while it is not down.</summary>
+    public DateTimeOffset? DownSince { get; private set; }
+    /// <summary>The state it had when it went down, restored once its stale VMs are fenced.</summary>
+    public HostState? StateBeforeDown { get; private set; }
+
+    /// <summary>
+    /// Declared down after missed heartbeats: no placement (claims on the old configuration lose), its instances are
+    /// evacuated, and it must be fenced before it serves again.
+    /// </summary>
+    public void MarkDown(DateTimeOffset now)
+    {
+        if (State == HostState.Down) return;
+        StateBeforeDown = State;
+        State = HostState.Down;
+        DownSince = now;
+        ConfigVersion++;
+    }
+
+    /// <summary>Heard from again after being down (its stale VMs are fenced first): back to the state it had.</summary>
+    public void Recover()
+    {
+        if (State != HostState.Down) throw new InvalidStateException($"The host is '{EnumWords.ToWord(State)}', not down.");
+        State = StateBeforeDown ?? HostState.Enabled;
+        StateBeforeDown = null;
+        DownSince = null;
+        ConfigVersion++;
+    }
+
     /// <summary>Back in service after maintenance.</summary>
     public void ExitMaintenance()
     {

@@ -18,6 +18,10 @@ public static class OperationKinds
     public const string InstanceMigrate = "instance.migrate";
     /// <summary>A host in maintenance being emptied: its running instances live-migrated away.</summary>
     public const string HostDrain = "host.drain";
+    /// <summary>A host declared down (missed heartbeats): its instances restarted elsewhere, in SLA priority order.</summary>
+    public const string HostEvacuate = "host.evacuate";
+    /// <summary>A down host heard from again: the stale copies of its evacuated VMs destroyed before it serves again.</summary>
+    public const string HostFence = "host.fence";
 }
 
 /// <summary>Who did something, as written in audit trails.</summary>
@@ -26,6 +30,7 @@ public static class Actors
     public const string Worker = "system:worker";
     public const string Reconciler = "system:reconciler";
     public const string Scheduler = "system:scheduler";
+    public const string HostMonitor = "system:host-monitor";
 
     public static string Key(Guid keyId) => $"key:{keyId}";
 }

@@ -64,6 +64,7 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
         OperationKinds.InstanceDelete => jobs.Enqueue<IInstanceJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
         OperationKinds.InstanceMigrate => jobs.Enqueue<Migrations.IMigrationJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
         OperationKinds.HostDrain => jobs.Enqueue<Migrations.IDrainJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
+        OperationKinds.HostFence => jobs.Enqueue<Health.IHostJobs>(queue, j => j.FenceAsync(operationId, CancellationToken.None)),
         _ => throw new InvalidOperationException($"No job carries operations of kind '{kind}'."),
     };
 }

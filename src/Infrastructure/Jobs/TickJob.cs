@@ -18,8 +18,8 @@ public interface ITickJob
     Task RunAsync(CancellationToken ct);
 }
 
-public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, ReservationClock reservations, BestEffortQueue queue,
-                            ILogger<TickJob> log) : ITickJob
+public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, Health.HostMonitor hosts, ReservationClock reservations,
+                            BestEffortQueue queue, ILogger<TickJob> log) : ITickJob
 {
     public const string RecurringJobId = "tick";
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
@@ -29,6 +29,10 @@ public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, Re
         var report = await reconciler.RunAsync(ct);
         if (report.Redriven + report.GivenUp + report.RolledUp > 0)
             log.LogInformation("Tick: {Report}", report);
+
+        // Silent hosts go down and are evacuated before anything is placed: their instances queue to restart elsewhere.
+        var health = await hosts.RunAsync(ct);
+        if (health.Any) log.LogInformation("Tick: {Report}", health);
 
         // Reservations first (a start preempts, an end frees capacity), then the queue sees the result.
         var leases = await reservations.RunAsync(ct);

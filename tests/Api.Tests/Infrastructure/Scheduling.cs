@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using IaasApi.Infrastructure.Health;
 using IaasApi.Infrastructure.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -9,9 +10,17 @@ namespace IaasApi.Api.Tests.Infrastructure;
 /// <summary>Helpers for the provisioning-scheme tests: plans, flavors, reservations and the tick, through the public API.</summary>
 public static class Scheduling
 {
-    /// <summary>Runs the recurring tick once, as Hangfire would: reservations' notices, starts and ends, then the queue.</summary>
+    /// <summary>
+    /// Runs the recurring tick once, as Hangfire would (host health, reservations' notices, starts and ends, then the
+    /// queue), after the agents' heartbeats as of the clock (the in-process server serves every fake host; a silenced one does not
+    /// answer), then the tick — as in production, where beats come every few seconds between ticks.
+    /// </summary>
     public static Task TickAsync(this ApiFactory api) =>
-        api.WithScopeAsync(sp => sp.GetRequiredService<ITickJob>().RunAsync(CancellationToken.None));
+        api.WithScopeAsync(async sp =>
+        {
+            await sp.GetRequiredService<HostHeartbeat>().BeatAsync([JobDispatcher.ControlQueue], CancellationToken.None);
+            await sp.GetRequiredService<ITickJob>().RunAsync(CancellationToken.None);
+        });
 
     /// <summary>Advances the control plane's clock, then ticks.</summary>
     public static async Task AdvanceAsync(this ApiFactory api, TimeSpan by)

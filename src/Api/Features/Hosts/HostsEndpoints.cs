@@ -29,7 +29,7 @@ public sealed record HostResponse(
     Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, ResourcesDto Capacity, ReservedResponse Reserved,
     RatiosResponse AllocationRatios, ResourcesDto Allocated, ResourcesDto Usable, int InstanceCount, HostState State, HostPower Power,
     string? CpuModel, IReadOnlyList<string> CpuFeatures, IReadOnlyList<string> Traits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    HostTimelineDto Timeline, Guid? OperationId = null)
+    HostTimelineDto Timeline, DateTimeOffset? LastHeartbeatAt, DateTimeOffset? DownSince, Guid? OperationId = null)
 {
     public static HostResponse From(Host h) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, ResourcesDto.From(h.Capacity),
         new ReservedResponse(h.Reserved.Vcpus, h.Reserved.MemoryMiB, h.Reserved.DiskGiB),
@@ -42,7 +42,7 @@ public sealed record HostResponse(
             h.Capacity.NetworkMbps),
         h.InstanceCount, h.State, h.Power, h.CpuModel, h.CpuFeatures, h.Traits, h.CreatedAt, h.UpdatedAt,
         new HostTimelineDto(ResourcesDto.From(h.PreemptibleAllocated), ResourcesDto.From(h.SlotAllocated), ResourcesDto.From(h.IdleReserved),
-            ResourcesDto.From(h.ReservedPeak)));
+            ResourcesDto.From(h.ReservedPeak)), h.LastHeartbeatAt, h.DownSince);
 }
 
 /// <summary>

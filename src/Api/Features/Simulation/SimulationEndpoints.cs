@@ -12,6 +12,16 @@ public sealed record InjectFaultRequest(FakeOperation? Operation, Guid? HostId, 
 /// <summary>How the fake guest uses its memory (what pre-copy must chase): bounded by the instance's memory.</summary>
 public sealed record GuestMemoryRequest(double? TouchedMiB, double? WorkingSetMiB, double? DirtyRateMiBps);
 
+/// <summary>Cut a fake host off (true: its agent stops answering, driver calls to it fail) or bring it back (false).</summary>
+public sealed record SilenceRequest(bool? Silent);
+
+public sealed record SilenceResponse(Guid HostId, bool Silent);
+
+public sealed class SilenceValidator : AbstractValidator<SilenceRequest>
+{
+    public SilenceValidator() => RuleFor(x => x.Silent).NotNull();
+}
+
 public sealed class GuestMemoryValidator : AbstractValidator<GuestMemoryRequest>
 {
     public GuestMemoryValidator()
@@ -47,6 +57,7 @@ public static class SimulationEndpoints
         group.MapDelete("/faults/{faultId:guid}", (Guid faultId, FakeHypervisor fake) =>
             fake.RemoveFault(faultId) ? Results.NoContent() : throw new NotFoundException("fault", faultId)).WithName("RemoveFault");
         group.MapGet("/hosts/{id:guid}/vms", Vms).WithName("ListFakeVms").ProducesProblem(404);
+        group.MapPut("/hosts/{id:guid}/silence", Silence).Validate<SilenceRequest>().WithName("SilenceFakeHost").ProducesProblem(404).ProducesProblem(409);
         group.MapPut("/instances/{id:guid}/guest-memory", SetGuestMemory).Validate<GuestMemoryRequest>().WithName("SetFakeGuestMemory")
              .ProducesProblem(404);
     }
@@ -68,6 +79,20 @@ public static class SimulationEndpoints
         if (req.InstanceId is { } instanceId) await db.Instances.AsNoTracking().GetAsync(instanceId, "instance", ct);
         var fault = fake.InjectFault(req.Operation!.Value, req.HostId, req.InstanceId, req.Transient ?? false, req.Count ?? 1, req.Message);
         return TypedResults.Created($"/v1/simulation/faults/{fault.Id}", fault);
+    }
+
+    /// <summary>
+    /// A host failure, simulated: the fake host stops answering pings (no heartbeat) and every driver call to it, while
+    /// its VMs keep running unseen — after <c>Iaas:Health:HostDownAfterSeconds</c> it is declared down and evacuated;
+    /// un-silenced, it beats again and is fenced.
+    /// </summary>
+    private static async Task<IResult> Silence(Guid id, SilenceRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    {
+        var host = await db.Hosts.AsNoTracking().GetAsync(id, "host", ct);
+        if (host.Hypervisor != "fake")
+            throw new InvalidStateException($"Host '{host.Name}' runs the '{host.Hypervisor}' driver; only fake hosts can be silenced.");
+        fake.Silence(id, req.Silent!.Value);
+        return TypedResults.Ok(new SilenceResponse(id, req.Silent.Value));
     }
 
     private static async Task<IResult> Vms(Guid id, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)

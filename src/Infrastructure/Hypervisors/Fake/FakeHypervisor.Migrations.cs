@@ -48,6 +48,7 @@ public sealed partial class FakeHypervisor
     {
         lock (_gate)
         {
+            ThrowIfUnreachable(source.Id);
             if (!_migrations.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id)
                 return new LiveMigrationStatus(LiveMigrationState.Failed, [], 0, 0, 0, 0, null, null,
                     $"No live migration of VM {instanceId} is known on its source host (lost with a restart?).");
@@ -61,6 +62,7 @@ public sealed partial class FakeHypervisor
         await Delay(_options.PowerMilliseconds, ct);
         lock (_gate)
         {
+            ThrowIfUnreachable(source.Id);
             if (!_migrations.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id)
                 throw new HypervisorException($"No live migration of VM {instanceId} is running.", false);
             Advance(m);
@@ -75,6 +77,7 @@ public sealed partial class FakeHypervisor
         await Delay(_options.PowerMilliseconds, ct);
         lock (_gate)
         {
+            ThrowIfUnreachable(source.Id);
             if (!_migrations.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id) return;
             if (m.State is LiveMigrationState.Active or LiveMigrationState.Switched)
             {

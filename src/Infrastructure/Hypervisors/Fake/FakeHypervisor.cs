@@ -44,6 +44,9 @@ public sealed partial class FakeHypervisor
     private readonly List<FakeSnapshot> _snapshots = [];
     private readonly Dictionary<Guid, FakeMigration> _migrations = [];
     private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
+    private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
+    private readonly HashSet<Guid> _everSilenced = [];
+    private readonly List<FakeVm> _zombies = [];                  // stale copies left on a host that was cut off
     private readonly FakeDriverOptions _options;
     private readonly TimeProvider _clock;
 
@@ -73,7 +76,32 @@ public sealed partial class FakeHypervisor
 
     public void ClearFaults() { lock (_gate) _faults.Clear(); }
 
-    public IReadOnlyList<FakeVm> VmsOn(Guid hostId) { lock (_gate) return _vms.Values.Where(v => v.HostId == hostId).ToArray(); }
+    /// <summary>Every VM on the host, the stale copies a cut-off host still runs included.</summary>
+    public IReadOnlyList<FakeVm> VmsOn(Guid hostId)
+    {
+        lock (_gate) return _vms.Values.Where(v => v.HostId == hostId).Concat(_zombies.Where(z => z.HostId == hostId)).ToArray();
+    }
+
+    /// <summary>Stale copies: VMs still running on a host that was cut off while they were restarted elsewhere.</summary>
+    public IReadOnlyList<FakeVm> Zombies() { lock (_gate) return _zombies.ToArray(); }
+
+    /// <summary>
+    /// Cuts the host off (a crashed agent, a network partition): it stops answering pings and every driver call to it
+    /// fails as unreachable, while the VMs on it keep running — unseen — until it is heard from again.
+    /// </summary>
+    public void Silence(Guid hostId, bool silent)
+    {
+        lock (_gate)
+        {
+            if (!silent) { _silenced.Remove(hostId); return; }
+            _silenced.Add(hostId);
+            _everSilenced.Add(hostId);
+        }
+    }
+
+    public bool IsSilenced(Guid hostId) { lock (_gate) return _silenced.Contains(hostId); }
+
+    internal bool Ping(HostRef host) { lock (_gate) return !_silenced.Contains(host.Id); }
 
     public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
 
@@ -113,6 +141,7 @@ public sealed partial class FakeHypervisor
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Spawn, host.Id, spec.InstanceId);
+            LeaveStaleCopy(host, spec.InstanceId);
             if (_vms.TryGetValue(spec.InstanceId, out var existing))
             {
                 if (existing.HostId != host.Id)
@@ -132,6 +161,8 @@ public sealed partial class FakeHypervisor
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Destroy, host.Id, instanceId);
+            // Fencing: a stale copy on this host goes; the VM's real copy elsewhere is untouched.
+            if (_zombies.RemoveAll(z => z.InstanceId == instanceId && z.HostId == host.Id) > 0) return;
             // A saved (suspended) VM is on no host: destroying it anywhere discards the saved state.
             if (_vms.TryGetValue(instanceId, out var vm) && (vm.HostId == host.Id || vm.Power == VmPowerState.Suspended))
             {
@@ -182,6 +213,7 @@ public sealed partial class FakeHypervisor
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Resume, host.Id, spec.InstanceId);
+            LeaveStaleCopy(host, spec.InstanceId);
             if (VmOn(host, spec.InstanceId) is { Power: VmPowerState.Running }) return;
             if (!_vms.TryGetValue(spec.InstanceId, out var vm))
             {
@@ -218,7 +250,38 @@ public sealed partial class FakeHypervisor
 
     internal VmPowerState PowerOf(HostRef host, Guid instanceId)
     {
-        lock (_gate) return VmOn(host, instanceId)?.Power ?? VmPowerState.Absent;
+        lock (_gate)
+        {
+            ThrowIfUnreachable(host.Id);
+            return VmOn(host, instanceId)?.Power ?? VmPowerState.Absent;
+        }
+    }
+
+    internal IReadOnlyList<VmInfo> List(HostRef host)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnreachable(host.Id);
+            return _vms.Values.Where(v => v.HostId == host.Id).Concat(_zombies.Where(z => z.HostId == host.Id))
+                .Select(v => new VmInfo(v.InstanceId, v.Power, v.Resources)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The VM is being (re)started on <paramref name="host"/> while its copy sits on a host that was cut off (the
+    /// control plane evacuated it): that copy keeps running there, unseen, as a stale copy until the host is fenced.
+    /// A copy on a host that was never cut off still refuses a second one. Caller holds the gate.
+    /// </summary>
+    private void LeaveStaleCopy(HostRef host, Guid instanceId)
+    {
+        if (!_vms.TryGetValue(instanceId, out var vm) || vm.HostId == host.Id || vm.HostId == Guid.Empty || !_everSilenced.Contains(vm.HostId)) return;
+        _zombies.Add(vm);
+        _vms.Remove(instanceId);
+    }
+
+    private void ThrowIfUnreachable(Guid hostId)
+    {
+        if (_silenced.Contains(hostId)) throw new HypervisorException("The host does not answer (its agent is unreachable).", isTransient: true);
     }
 
     private FakeVm? VmOn(HostRef host, Guid instanceId) =>
@@ -226,6 +289,7 @@ public sealed partial class FakeHypervisor
 
     private void ThrowIfFaulted(FakeOperation operation, Guid hostId, Guid instanceId)
     {
+        ThrowIfUnreachable(hostId);
         var index = _faults.FindIndex(f => (f.Operation == FakeOperation.Any || f.Operation == operation)
                                            && (f.HostId is null || f.HostId == hostId)
                                            && (f.InstanceId is null || f.InstanceId == instanceId));
@@ -272,8 +336,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct) =>
         Task.FromResult(model.PowerOf(host, instanceId));
 
-    public Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<VmInfo>>(model.VmsOn(host.Id).Select(v => new VmInfo(v.InstanceId, v.Power, v.Resources)).ToList());
+    public Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct) => Task.FromResult(model.List(host));
+
+    public Task<bool> PingAsync(HostRef host, CancellationToken ct) => Task.FromResult(model.Ping(host));
 
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.SuspendAsync(host, instanceId, ct);
 

@@ -613,6 +613,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DownSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("down_since");
+
                     b.Property<string>("Hypervisor")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -622,6 +626,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<int>("InstanceCount")
                         .HasColumnType("integer")
                         .HasColumnName("instance_count");
+
+                    b.Property<DateTimeOffset?>("LastHeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_heartbeat_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -644,6 +652,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(24)
                         .HasColumnType("character varying(24)")
                         .HasColumnName("state");
+
+                    b.Property<string>("StateBeforeDown")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("state_before_down");
 
                     b.Property<long>("TimelineVersion")
                         .HasColumnType("bigint")

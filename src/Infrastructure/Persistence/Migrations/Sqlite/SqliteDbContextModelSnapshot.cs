@@ -607,6 +607,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DownSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("down_since");
+
                     b.Property<string>("Hypervisor")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -616,6 +620,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<int>("InstanceCount")
                         .HasColumnType("INTEGER")
                         .HasColumnName("instance_count");
+
+                    b.Property<long?>("LastHeartbeatAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_heartbeat_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -638,6 +646,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(24)
                         .HasColumnType("TEXT")
                         .HasColumnName("state");
+
+                    b.Property<string>("StateBeforeDown")
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state_before_down");
 
                     b.Property<long>("TimelineVersion")
                         .HasColumnType("INTEGER")

@@ -1,0 +1,66 @@
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Hypervisors;
+using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace IaasApi.Infrastructure.Health;
+
+/// <summary>The jobs that carry a host's own operations (on the host's queue: its agent does the work).</summary>
+public interface IHostJobs
+{
+    Task FenceAsync(Guid operationId, CancellationToken ct);
+}
+
+/// <summary>
+/// Fencing a host that was down and answers again: every VM it still runs that the control plane no longer places there
+/// (its instance was evacuated, deleted, or is waiting to restart elsewhere) is destroyed — a VM must never run twice —
+/// and only then does the host return to the state it had. A driver error (the host cut off again) is retried.
+/// </summary>
+public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDispatcher dispatcher, ILogger<HostJobs> log) : IHostJobs
+{
+    public async Task FenceAsync(Guid operationId, CancellationToken ct)
+    {
+        var op = await db.Operations.SingleOrDefaultAsync(o => o.Id == operationId, ct);
+        if (op is null || op.IsFinished || op.ResourceId is not { } hostId) return;
+        op.StartAttempt();
+        await db.SaveChangesAsync(ct);
+        var host = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == hostId, ct);
+        if (host.State != HostState.Down)
+        {
+            op.Succeed(db.Clock.GetUtcNow());
+            op.Report($"Host '{host.Name}' is not down; nothing to fence.");
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+
+        var driver = drivers.For(host.Hypervisor);
+        var where = new HostRef(host.Id, host.Name, host.Hypervisor);
+        var vms = await driver.ListAsync(where, ct);
+        var ids = vms.Select(v => v.InstanceId).ToList();
+        var placedHere = (await db.Instances.AsNoTracking()
+                .Where(i => ids.Contains(i.Id) && i.HostId == hostId && i.ResourcesClaimed && i.Status != InstanceStatus.Deleted)
+                .Select(i => i.Id).ToListAsync(ct)).ToHashSet();
+        var stale = vms.Where(v => !placedHere.Contains(v.InstanceId)).ToList();
+        foreach (var vm in stale) await driver.DestroyAsync(where, vm.InstanceId, ct);
+
+        db.ChangeTracker.Clear();
+        var now = db.Clock.GetUtcNow();
+        var staleIds = stale.Select(v => v.InstanceId).ToList();
+        foreach (var instance in await db.Instances.Where(i => staleIds.Contains(i.Id)).ToListAsync(ct))
+            instance.Note("fenced", Actors.HostMonitor, operationId, now, $"Its stale copy on host '{host.Name}' (down, then heard from again) was destroyed.");
+        var tracked = await db.Hosts.SingleAsync(h => h.Id == hostId, ct);
+        tracked.Recover();
+        op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        op.Report($"Host '{host.Name}' answered again after being down since {host.DownSince:u}: destroyed {stale.Count} stale VM cop{(stale.Count == 1 ? "y" : "ies")}"
+                  + $"{(stale.Count > 0 ? $" ({string.Join(", ", staleIds.Take(20))})" : "")}; kept {placedHere.Count}; back to '{Domain.Common.EnumWords.ToWord(tracked.State)}'.");
+        op.Succeed(now);
+        await db.SaveChangesAsync(ct);
+        log.LogWarning("Fenced host {Host}: {Report}", host.Name, op.StatusReason);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+    }
+}

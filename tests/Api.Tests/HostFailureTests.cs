@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Json;
+using IaasApi.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// Host failure: a silenced host stops beating, is declared down after Iaas:Health:HostDownAfterSeconds (30 s here)
+/// and evacuated — its instances restart on other hosts in SLA priority order as capacity allows, stopped ones stay
+/// stopped, deletes complete — and, when it answers again, is fenced (its stale copies destroyed) before it serves.
+/// </summary>
+public sealed class HostFailureTests(ApiFactory api)
+{
+    private static readonly TimeSpan Beat = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task SilentHost_IsEvacuatedByPriority_AndFencedWhenItReturns()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 6, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        var (gold, silver, bronze) = (await api.PlanAsync(500, false), await api.PlanAsync(300, false), await api.PlanAsync(100, false));
+
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var low = (await tenant.CreateOkAsync(cloud, planId: bronze)).Id();      // created first: order is by priority, not age
+        var high = (await tenant.CreateOkAsync(cloud, planId: gold)).Id();
+        var mid = (await tenant.CreateOkAsync(cloud, planId: silver)).Id();
+        foreach (var vm in new[] { low, high, mid }) await tenant.WaitForStatusAsync(vm, "running");
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        var squatter = (await tenant.CreateOkAsync(cloud)).Id();                 // B keeps room for two of A's three
+        await tenant.WaitForStatusAsync(squatter, "running");
+        await api.TickAsync();
+        Assert.NotNull((await admin.GetJson($"/v1/hosts/{a}"))["lastHeartbeatAt"]);
+
+        await Silence(a, true);
+        await api.AdvanceAsync(Beat);
+        await api.AdvanceAsync(Beat);
+        Assert.Equal("enabled", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));   // 20 s of silence is not down yet
+        for (var i = 0; i < 3; i++) await api.AdvanceAsync(Beat);
+
+        var host = await admin.GetJson($"/v1/hosts/{a}");
+        Assert.Equal("down", host.Str("state"));
+        Assert.NotNull(host["downSince"]);
+        Assert.Equal(0, await api.AllocatedVcpusAsync(a));
+        var evacuation = (await admin.GetJson($"/v1/operations?kind=host.evacuate&resourceId={a}"))["items"]!.AsArray().Single()!;
+        Assert.Equal("succeeded", evacuation.Str("status"));
+        Assert.Contains("3 restart on other hosts", evacuation.Str("statusReason"));
+
+        await tenant.WaitForStatusAsync(high, "running");
+        await tenant.WaitForStatusAsync(mid, "running");
+        var waiting = await tenant.WaitForStatusAsync(low, "suspended");
+        Assert.Contains("restarts on another host", waiting.Str("statusReason"));
+        foreach (var vm in new[] { high, mid })
+        {
+            Assert.Equal(b, (await admin.GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>());
+            Assert.Equal(b, api.Fake.Find(vm)!.HostId);
+        }
+        Assert.Equal(6, await api.AllocatedVcpusAsync(b));
+        // The cut-off host still runs its copies, unseen: the two restarted ones as stale copies, the waiting one as it was.
+        Assert.Equal(new[] { high, low, mid }.Order(), api.Fake.VmsOn(a).Select(v => v.InstanceId).Order());
+        var trail = (await admin.GetJson($"/v1/instances/{high}/actions"))["items"]!.AsArray().Select(x => x!.Str("action")).ToList();
+        Assert.Contains("host-failed", trail);
+
+        // Back: it beats again, is fenced (the stale copies destroyed) and serves again; then the waiting VM fits there.
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        var fence = (await admin.GetJson($"/v1/operations?kind=host.fence&resourceId={a}"))["items"]!.AsArray().Single()!;
+        var fenced = await admin.WaitForOperationAsync(fence.Id());
+        Assert.Equal("succeeded", fenced.Str("status"));
+        Assert.Contains("destroyed 3 stale VM copies", fenced.Str("statusReason"));
+        Assert.Equal("enabled", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));
+        Assert.Empty(api.Fake.VmsOn(a));
+        Assert.DoesNotContain(api.Fake.Zombies(), z => z.HostId == a);
+        await api.TickAsync();
+        await tenant.WaitForStatusAsync(low, "running");
+        foreach (var vm in new[] { high, mid, low, squatter })
+            Assert.Equal((await admin.GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>(), api.Fake.Find(vm)!.HostId);
+        Assert.Equal(8, await api.AllocatedVcpusAsync(a) + await api.AllocatedVcpusAsync(b));
+    }
+
+    [Fact]
+    public async Task DownHost_StoppedInstancesStayStopped_DeletesComplete_AndWorkInFlightEnds()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 8, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var stopped = (await tenant.CreateOkAsync(cloud)).Id();
+        var doomed = (await tenant.CreateOkAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(stopped, "running");
+        await tenant.WaitForStatusAsync(doomed, "running");
+        (await tenant.PostAsync($"/v1/instances/{stopped}/actions/stop", null)).EnsureSuccessStatusCode();
+        await tenant.WaitForStatusAsync(stopped, "stopped");
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        var before = await tenant.UsageAsync("vcpus");
+        await api.TickAsync();
+
+        await Silence(a, true);
+        // The delete meets an unreachable host: its job retries, then the host is declared down and the delete completes.
+        var deleting = await (await tenant.DeleteAsync($"/v1/instances/{doomed}")).ExpectAsync(HttpStatusCode.Accepted);
+        for (var i = 0; i < 5; i++) await api.AdvanceAsync(Beat);
+
+        Assert.Equal("down", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));
+        await tenant.WaitForStatusAsync(doomed, "deleted");
+        var deleteOp = await tenant.WaitForOperationAsync(deleting["operationId"]!.GetValue<Guid>());
+        Assert.Equal("failed", deleteOp.Str("status"));
+        Assert.EndsWith("host-failed", deleteOp["error"]!.Str("type"));
+        Assert.Equal(before - 2, await tenant.UsageAsync("vcpus"));
+        var still = await tenant.WaitForStatusAsync(stopped, "stopped");
+        Assert.Contains("starting it places it on another host", still.Str("statusReason"));
+        Assert.Equal(0, await api.AllocatedVcpusAsync(a));
+
+        // Starting it places it on the surviving host (the down one takes nothing).
+        (await tenant.PostAsync($"/v1/instances/{stopped}/actions/start", null)).EnsureSuccessStatusCode();
+        await tenant.WaitForStatusAsync(stopped, "running");
+        Assert.Equal(b, (await admin.GetJson($"/v1/instances/{stopped}"))["hostId"]!.GetValue<Guid>());
+        Assert.Equal(2, await api.AllocatedVcpusAsync(b));
+        var placed = (await tenant.CreateOkAsync(cloud)).Id();
+        Assert.Equal(b, (await admin.GetJson($"/v1/instances/{placed}"))["hostId"]!.GetValue<Guid>());
+
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        var fence = (await admin.GetJson($"/v1/operations?kind=host.fence&resourceId={a}"))["items"]!.AsArray().Single()!;
+        Assert.Equal("succeeded", (await admin.WaitForOperationAsync(fence.Id())).Str("status"));
+        Assert.Empty(api.Fake.VmsOn(a));
+        Assert.Equal(b, api.Fake.Find(stopped)!.HostId);
+    }
+
+    [Fact]
+    public async Task ShortSilence_OrAGapInWatching_DoesNotTakeAHostDown()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 4, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var a = cloud.HostIds[0];
+        var vm = (await tenant.CreateOkAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(vm, "running");
+        await api.TickAsync();
+
+        await Silence(a, true);
+        await api.AdvanceAsync(Beat);
+        await api.AdvanceAsync(Beat);
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        for (var i = 0; i < 4; i++) await api.AdvanceAsync(Beat);
+        Assert.Equal("enabled", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));
+
+        // The control plane itself away for ten minutes: on its return no host is judged on silence it did not watch.
+        await Silence(a, true);
+        await api.AdvanceAsync(TimeSpan.FromMinutes(10));
+        Assert.Equal("enabled", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        Assert.Equal("running", await tenant.StatusAsync(vm));
+        Assert.Empty((await admin.GetJson($"/v1/operations?kind=host.evacuate&resourceId={a}"))["items"]!.AsArray());
+
+        await (await admin.PutAsJsonAsync($"/v1/simulation/hosts/{a}/silence", new { })).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await admin.PutAsJsonAsync($"/v1/simulation/hosts/{Guid.CreateVersion7()}/silence", new { silent = true }))
+            .ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await tenant.PutAsJsonAsync($"/v1/simulation/hosts/{a}/silence", new { silent = true })).ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await (await admin.PatchAsJsonAsync($"/v1/hosts/{a}", new { state = "down" })).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    private async Task Silence(Guid hostId, bool silent) =>
+        Assert.Equal(silent, (await (await api.Admin().PutAsJsonAsync($"/v1/simulation/hosts/{hostId}/silence", new { silent }))
+            .ExpectAsync(HttpStatusCode.OK))["silent"]!.GetValue<bool>());
+}
