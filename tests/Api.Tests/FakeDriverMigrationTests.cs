@@ -127,4 +127,58 @@ public sealed class FakeDriverMigrationTests
         await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(spec, target: elsewhere), CancellationToken.None));
         Assert.Equal(LiveMigrationState.Failed, (await _driver.GetLiveMigrationAsync(Target, spec.InstanceId, CancellationToken.None)).State);
     }
+
+    [Fact]
+    public async Task DiskCopy_RefusesARunningVm_ProgressesWithTheClock_AndTheVmMovesOnlyWhenFinished()
+    {
+        var spec = await RunningVmAsync();                                        // 10 GiB disk: 2,560 MiB written
+        var copy = new DiskCopyRequest(Source, Target, spec, 256);
+        var refused = await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartDiskCopyAsync(copy, CancellationToken.None));
+        Assert.Contains("shut off", refused.Message);
+
+        await _driver.SetPowerAsync(Source, spec.InstanceId, PowerAction.Stop, CancellationToken.None);
+        await _driver.StartDiskCopyAsync(copy, CancellationToken.None);
+        await _driver.StartDiskCopyAsync(copy, CancellationToken.None);           // idempotent
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        var half = await _driver.GetDiskCopyAsync(Source, spec.InstanceId, CancellationToken.None);
+        Assert.Equal((DiskCopyState.Copying, 1280.0, 2560.0), (half.State, half.CopiedMiB, half.TotalMiB));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.RegisterCopyAsync(Source, Target, spec, CancellationToken.None));
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(DiskCopyState.Synced, (await _driver.GetDiskCopyAsync(Source, spec.InstanceId, CancellationToken.None)).State);
+
+        await _driver.RegisterCopyAsync(Source, Target, spec, CancellationToken.None);
+        Assert.Equal(Source.Id, _fleet.Find(spec.InstanceId)!.HostId);            // registered, not committed: still the source's
+        await _driver.FinishColdMigrationAsync(Source, Target, spec.InstanceId, CancellationToken.None);
+        await _driver.FinishColdMigrationAsync(Source, Target, spec.InstanceId, CancellationToken.None);  // idempotent
+        Assert.Equal((Target.Id, VmPowerState.Shutoff), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
+        Assert.Empty(_fleet.VmsOn(Source.Id));
+        Assert.Null(_fleet.DiskCopyOf(spec.InstanceId));
+    }
+
+    [Fact]
+    public async Task SilencedHost_AnswersNothing_AndARestartElsewhereLeavesAStaleCopyUntilItIsDestroyed()
+    {
+        var spec = await RunningVmAsync();
+        _fleet.Silence(Source.Id, true);
+        Assert.False(await _driver.PingAsync(Source, CancellationToken.None));
+        Assert.True(await _driver.PingAsync(Target, CancellationToken.None));
+        var unreachable = await Assert.ThrowsAsync<HypervisorException>(() => _driver.ListAsync(Source, CancellationToken.None));
+        Assert.True(unreachable.IsTransient);
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.SetPowerAsync(Source, spec.InstanceId, PowerAction.Stop, CancellationToken.None));
+
+        await _driver.ResumeAsync(Target, spec, CancellationToken.None);          // the control plane restarted it elsewhere
+        Assert.Equal((Target.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
+        _fleet.Silence(Source.Id, false);
+        Assert.Equal(spec.InstanceId, (await _driver.ListAsync(Source, CancellationToken.None)).Single().InstanceId);   // the stale copy
+        await _driver.DestroyAsync(Source, spec.InstanceId, CancellationToken.None);
+        Assert.Empty(await _driver.ListAsync(Source, CancellationToken.None));
+        Assert.Equal(Target.Id, _fleet.Find(spec.InstanceId)!.HostId);            // fencing the stale copy left the real one
+
+        // A host that was never cut off still refuses a second copy of a VM.
+        var other = new InstanceSpec(Guid.NewGuid(), "other", new Resources(1, 128, 10, 0), null, null, null);
+        await _driver.SpawnAsync(Target, other, CancellationToken.None);
+        var third = new HostRef(Guid.NewGuid(), "third", "fake");
+        var twice = await Assert.ThrowsAsync<HypervisorException>(() => _driver.SpawnAsync(third, other, CancellationToken.None));
+        Assert.Contains("refusing to create it twice", twice.Message);
+    }
 }

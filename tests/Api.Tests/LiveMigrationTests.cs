@@ -259,7 +259,9 @@ public sealed class LiveMigrationTests(ApiFactory api)
     {
         var (cloud, vm, source, target) = await RunningVmAsync();
         var admin = api.Admin();
-        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold" }))
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "storage" }))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold", maxDowntimeMs = 100 }))
             .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
         await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "sideways" }))
             .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
@@ -281,7 +283,7 @@ public sealed class LiveMigrationTests(ApiFactory api)
 
         (await tenant.PostAsync($"/v1/instances/{vm}/actions/stop", null)).EnsureSuccessStatusCode();
         await tenant.WaitForStatusAsync(vm, "stopped");
-        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { }))
+        await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "live" }))
             .ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");
     }
 }

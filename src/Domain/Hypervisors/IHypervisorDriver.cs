@@ -92,6 +92,27 @@ public interface IHypervisorDriver
     /// paused copy is destroyed. Idempotent.
     /// </summary>
     Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// Cold migration: starts copying a shut-off VM's disks to the target's storage. Idempotent: a copy of this VM to the
+    /// same target already under way (or done) is left as it is.
+    /// </summary>
+    Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct);
+
+    /// <summary>How the VM's disk copy is going; <see cref="DiskCopyState.Failed"/> with the reason when none is known.</summary>
+    Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct);
+
+    /// <summary>Defines the VM on the target from its copied disks, shut off; the source's VM is untouched. Idempotent.</summary>
+    Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct);
+
+    /// <summary>
+    /// After the control plane committed the move: the target's registered copy is the VM (still shut off) and the
+    /// source's definition and disks are removed. Idempotent.
+    /// </summary>
+    Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+
+    /// <summary>Discards the target's copy (and registration) of a disk copy that will not be committed. Idempotent.</summary>
+    Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
 }
 
 /// <summary>A driver failure. Transient: the job is retried. Permanent: the work fails and the instance says why.</summary>

@@ -232,7 +232,8 @@ public sealed class Instance : Entity
     public void CommitMigration(Guid targetHostId, InstanceStatus after, string actor, Guid operationId, DateTimeOffset now, string detail)
     {
         if (Status != Migrating) throw new InvalidStateException($"Instance '{Id}' is '{EnumWords.ToWord(Status)}', not migrating.");
-        MoveTo(after, "migrated", actor, operationId, now, detail);
+        if (after == Migrating) Note("migrated", actor, operationId, now, detail);     // still to be started on the target (cold)
+        else MoveTo(after, "migrated", actor, operationId, now, detail);
         HostId = targetHostId;
     }
 

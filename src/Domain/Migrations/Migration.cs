@@ -52,7 +52,7 @@ public sealed class Migration : Entity
 
     public Migration(Guid instanceId, Guid tenantId, MigrationType type, Guid sourceHostId, Guid? targetHostId, int? maxDowntimeMs,
                      int? bandwidthMbps, DateTimeOffset now, ConvergenceEscalation escalation = ConvergenceEscalation.AutoConverge,
-                     double? timeoutSecondsPerGiB = null)
+                     double? timeoutSecondsPerGiB = null, bool restartOnTarget = false)
         : base(now)
     {
         if (maxDowntimeMs is <= 0) throw new FieldValidationException("maxDowntimeMs", "'maxDowntimeMs' must be positive.");
@@ -67,6 +67,7 @@ public sealed class Migration : Entity
         BandwidthMbps = bandwidthMbps;
         Escalation = escalation;
         TimeoutSecondsPerGiB = timeoutSecondsPerGiB;
+        RestartOnTarget = type == MigrationType.Cold && restartOnTarget;
         Status = MigrationStatus.Queued;
         Reason = "";
     }
@@ -96,7 +97,13 @@ public sealed class Migration : Entity
     public List<MigrationStageRecord> Stages { get; private set; } = [];
     /// <summary>The pre-copy rounds so far (live migration).</summary>
     public List<PreCopyRound> Rounds { get; private set; } = [];
+    /// <summary>Live: the stop-and-copy's pause. Cold: from the stop to the start on the target (or to the end, for a stopped VM: 0).</summary>
     public double? DowntimeMs { get; private set; }
+    /// <summary>Cold migration of a VM that was running: it is started again on the target once moved.</summary>
+    public bool RestartOnTarget { get; private set; }
+    /// <summary>The disk copy so far (cold migration): MiB copied of the total.</summary>
+    public double? DiskCopiedMiB { get; private set; }
+    public double? DiskTotalMiB { get; private set; }
     public PreCopyOutcome? PreCopyOutcome { get; private set; }
     /// <summary>Why it failed or was cancelled; how pre-copy ended when it completed.</summary>
     public string Reason { get; private set; }
@@ -171,6 +178,22 @@ public sealed class Migration : Entity
         DowntimeMs = downtimeMs;
     }
 
+    /// <summary>How the disk copy is going (cold migration, during copy-disks).</summary>
+    public void RecordDiskCopy(double copiedMiB, double totalMiB)
+    {
+        if (Stage is not MigrationStage.CopyDisks) throw new InvalidStateException("The disk copy is recorded while disks are copied.");
+        DiskCopiedMiB = copiedMiB;
+        DiskTotalMiB = totalMiB;
+    }
+
+    /// <summary>A cold migration's downtime: the VM was off from its stop (the stop stage's start) until now.</summary>
+    public void RecordColdDowntime(DateTimeOffset now)
+    {
+        if (Type != MigrationType.Cold) throw new InvalidStateException("Only a cold migration stops the VM.");
+        var stop = Stages.FirstOrDefault(x => x.Stage == MigrationStage.Stop);
+        DowntimeMs = RestartOnTarget && stop is not null ? Math.Max(0, (now - stop.StartedAt).TotalMilliseconds) : 0;
+    }
+
     public void Complete(string detail, DateTimeOffset now)
     {
         if (Stage != Order[Type][^1]) throw new InvalidStateException($"The migration completes after '{EnumWords.ToWord(Order[Type][^1])}'.");
@@ -205,6 +228,7 @@ public sealed class Migration : Entity
             var sent = Rounds.Sum(r => r.SentMiB);
             within = sent + Rounds[^1].RemainingMiB > 0 ? sent / (sent + Rounds[^1].RemainingMiB) : 0;
         }
+        if (stage == MigrationStage.CopyDisks && DiskTotalMiB > 0) within = Math.Clamp((DiskCopiedMiB ?? 0) / DiskTotalMiB.Value, 0, 1);
         return Math.Min(99, (int)Math.Floor((Array.IndexOf(order, stage) + within) * 100.0 / order.Length));
     }
 

@@ -100,6 +100,11 @@ public sealed class MigrationJobs(
             await SaveProgressAsync(op, m, ct);
         }
         if (m.Stage == MigrationStage.PreMigration) await ReserveTargetAsync(op, m, instance, ct);
+        if (m.Type == MigrationType.Cold)
+        {
+            await DriveColdAsync(op, m, instance, ct);
+            return;
+        }
         if (m.Stage == MigrationStage.Reservation)
         {
             m.Enter(MigrationStage.PreCopy, Now());
@@ -119,7 +124,7 @@ public sealed class MigrationJobs(
         HostCandidate target;
         try
         {
-            (_, target) = await planner.RankTargetAsync(instance, m.SourceHostId, m.TargetHostId, ct);
+            (_, target) = await planner.RankTargetAsync(instance, m.SourceHostId, m.TargetHostId, ct, m.Type);
         }
         catch (Exception ex) when (ex is NoValidHostException or InvalidStateException)
         {
@@ -196,9 +201,14 @@ public sealed class MigrationJobs(
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             await claims.ReleaseHostAsync(source.Id, instance.Resources, instance.ClaimKind, ct);
-            instance.CommitMigration(target.Id, InstanceStatus.Running, Actors.Worker, op.Id, Now(),
-                $"Live-migrated from host '{source.Name}' to '{target.Name}': {m.Rounds.Count} pre-copy round(s), " +
-                $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}).");
+            if (m.Type == MigrationType.Cold)
+                // A VM to start again stays migrating until it runs on the target (activation); a stopped one is stopped there now.
+                instance.CommitMigration(target.Id, m.RestartOnTarget ? InstanceStatus.Migrating : InstanceStatus.Stopped, Actors.Worker, op.Id, Now(),
+                    $"Cold-migrated from host '{source.Name}' to '{target.Name}': {m.DiskTotalMiB ?? 0:F0} MiB of disk copied.");
+            else
+                instance.CommitMigration(target.Id, InstanceStatus.Running, Actors.Worker, op.Id, Now(),
+                    $"Live-migrated from host '{source.Name}' to '{target.Name}': {m.Rounds.Count} pre-copy round(s), " +
+                    $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}).");
             m.Enter(MigrationStage.Activation, Now());                         // ends the commitment: the VM is the target's
             await SaveProgressAsync(op, m, ct);
             await tx.CommitAsync(ct);
@@ -209,6 +219,93 @@ public sealed class MigrationJobs(
         }
         snapshot.Adjust(source.Id, Resources.Zero - instance.Resources, -1, instance.ClaimKind);
         log.LogInformation("Migration {MigrationId}: instance {InstanceId} committed to host {Target}", m.Id, instance.Id, target.Name);
+    }
+
+    /// <summary>
+    /// Cold migration after the reservation: stop (a running VM is shut off on the source) → copy-disks (the driver copies
+    /// them to the target's storage; progress recorded) → register (the VM defined on the target, shut off) → commitment
+    /// (one transaction, as for live) → activation (the source's copy removed; started on the target if it was running).
+    /// Before commitment a failure or cancel discards the target's copy and starts the VM on the source again if it ran.
+    /// </summary>
+    private async Task DriveColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var driver = drivers.For(source.Hypervisor);
+        if (m.Stage == MigrationStage.Reservation)
+        {
+            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            m.Enter(MigrationStage.Stop, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.Stop)
+        {
+            if (m.RestartOnTarget && await driver.GetPowerStateAsync(source, instance.Id, ct) == VmPowerState.Running)
+                await driver.SetPowerAsync(source, instance.Id, PowerAction.Stop, ct);
+            m.Enter(MigrationStage.CopyDisks, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.CopyDisks)
+        {
+            var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
+                .MinAsync(h => h.Capacity.NetworkMbps, ct);
+            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
+            await driver.StartDiskCopyAsync(new DiskCopyRequest(source, target, spec, planner.LinkFor(mbps).BandwidthMiBps), ct);
+            while (true)
+            {
+                var status = await driver.GetDiskCopyAsync(source, instance.Id, ct);
+                m.RecordDiskCopy(status.CopiedMiB, status.TotalMiB);
+                if (status.State == DiskCopyState.Failed)
+                {
+                    await SaveProgressAsync(op, m, ct);
+                    throw new StayOnSource(status.Error ?? "The hypervisor ended the disk copy.");
+                }
+                if (status.State == DiskCopyState.Synced)
+                {
+                    m.Enter(MigrationStage.Register, Now());
+                    await SaveProgressAsync(op, m, ct);
+                    break;
+                }
+                await SaveProgressAsync(op, m, ct);
+                if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+                await Task.Delay(Math.Max(10, options.Value.Migration.PollMilliseconds), ct);
+            }
+        }
+        if (m.Stage == MigrationStage.Register)
+        {
+            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
+            await drivers.For(target.Hypervisor).RegisterCopyAsync(source, target, spec, ct);
+            m.Enter(MigrationStage.Commitment, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
+        if (m.Stage == MigrationStage.Activation) await ActivateColdAsync(op, m, instance, ct);
+    }
+
+    /// <summary>Cold activation: the source's copy goes, and a VM that was running starts on the target.</summary>
+    private async Task ActivateColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var driver = drivers.For(target.Hypervisor);
+        await driver.FinishColdMigrationAsync(source, target, instance.Id, ct);
+        if (m.RestartOnTarget)
+        {
+            if (await driver.GetPowerStateAsync(target, instance.Id, ct) != VmPowerState.Running)
+                await driver.SetPowerAsync(target, instance.Id, PowerAction.Start, ct);
+            m.RecordColdDowntime(Now());
+            if (instance.Status == InstanceStatus.Migrating)
+                instance.MoveTo(InstanceStatus.Running, "activated", Actors.Worker, op.Id, Now(),
+                    $"Started on host '{target.Name}' after {m.DowntimeMs / 1000:F1} s off; its network port is bound there.");
+        }
+        else
+        {
+            m.RecordColdDowntime(Now());
+            instance.Note("activated", Actors.Worker, op.Id, Now(), $"Registered on host '{target.Name}', stopped as it was; the source's copy is gone.");
+        }
+        m.Complete($"Completed: {m.DiskTotalMiB ?? 0:F0} MiB of disk copied{(m.RestartOnTarget ? $", {m.DowntimeMs / 1000:F1} s off" : "")}.", Now());
+        op.Succeed(Now());
+        await db.SaveChangesAsync(ct);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
     }
 
     /// <summary>Activation: the driver runs the VM on the target (port rebound, address advertised) and drops the source's copy.</summary>
@@ -232,18 +329,41 @@ public sealed class MigrationJobs(
         if (!m.IsLive) return;
         var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
         var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
-        if (m.TargetHostId is { } targetId && m.Stages.Any(s => s.Stage == MigrationStage.PreCopy))
+        if (m.TargetHostId is { } targetId && m.Stages.Any(s => s.Stage is MigrationStage.PreCopy or MigrationStage.CopyDisks))
         {
             try
             {
                 var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(targetId, ct));
-                await drivers.For(source.Hypervisor).AbortLiveMigrationAsync(source, target, instance.Id, ct);
+                if (m.Type == MigrationType.Cold) await drivers.For(source.Hypervisor).AbortDiskCopyAsync(source, target, instance.Id, ct);
+                else await drivers.For(source.Hypervisor).AbortLiveMigrationAsync(source, target, instance.Id, ct);
             }
             catch (HypervisorException ex)
             {
                 log.LogWarning("Aborting migration {MigrationId} at the driver failed: {Message}", m.Id, ex.Message);
             }
         }
+        var after = m.Type == MigrationType.Cold && !m.RestartOnTarget ? InstanceStatus.Stopped : InstanceStatus.Running;
+        var where = "The instance keeps running on its host.";
+        if (m.Type == MigrationType.Cold && m.RestartOnTarget && m.Stages.Any(s => s.Stage == MigrationStage.Stop))
+        {
+            // It was stopped for the copy: start it again where it is.
+            try
+            {
+                var source = await HostAsync(m.SourceHostId, ct);
+                var driver = drivers.For(source.Hypervisor);
+                if (await driver.GetPowerStateAsync(source, instance.Id, ct) != VmPowerState.Running)
+                {
+                    await driver.SetPowerAsync(source, instance.Id, PowerAction.Start, ct);
+                    where = "The instance was started again on its host.";
+                }
+            }
+            catch (HypervisorException ex)
+            {
+                after = InstanceStatus.Stopped;
+                where = $"The instance could not be started again on its host ({ex.Message}); it is stopped there — start it to retry.";
+            }
+        }
+        else if (after == InstanceStatus.Stopped) where = "The instance stays stopped on its host.";
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var released = m.TargetClaimed ? m.TargetHostId : null;
         if (released is { } claimed)
@@ -252,8 +372,7 @@ public sealed class MigrationJobs(
             m.MarkTargetClaimed(false);
         }
         if (instance.Status == InstanceStatus.Migrating)
-            instance.MoveTo(InstanceStatus.Running, cancelled ? "migration-cancelled" : "migration-failed", Actors.Worker, operationId, Now(),
-                            $"{reason} The instance keeps running on its host.");
+            instance.MoveTo(after, cancelled ? "migration-cancelled" : "migration-failed", Actors.Worker, operationId, Now(), $"{reason} {where}");
         if (cancelled)
         {
             m.Cancel(reason, Now());
@@ -262,8 +381,7 @@ public sealed class MigrationJobs(
         else
         {
             m.Fail(reason, Now());
-            op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The migration failed; the instance keeps running on its host.",
-                                       reason), Now());
+            op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), $"The migration failed. {where}", reason), Now());
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -281,7 +399,7 @@ public sealed class MigrationJobs(
         var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
         var why = $"Activation on the target failed after the move was committed: {reason}";
         m.Fail(why, Now());
-        if (instance.Status == InstanceStatus.Running) instance.Fail(why, Actors.Worker, operationId, Now());
+        if (instance.Status is InstanceStatus.Running or InstanceStatus.Migrating or InstanceStatus.Stopped) instance.Fail(why, Actors.Worker, operationId, Now());
         op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The migrated instance could not be activated.", why), Now());
         await db.SaveChangesAsync(ct);
     }

@@ -43,7 +43,8 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             throw new InvalidStateException(
                 $"Instance '{instance.Name}' is {EnumWords.ToWord(instance.Status)}; only a running (live) or stopped (cold) instance on a host migrates.");
         if (targetHostId is { } t && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == t, ct)) throw new NotFoundException("host", t);
-        var (source, target) = await RankTargetAsync(instance, sourceId, targetHostId, ct);
+        var (source, target) = await RankTargetAsync(instance, sourceId, targetHostId, ct,
+            instance.Status == InstanceStatus.Stopped ? MigrationType.Cold : MigrationType.Live);
         return (instance, source, target);
     }
 
@@ -52,7 +53,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
     /// if it passes the filters, else placement's first choice; <see cref="NoValidHostException"/> when nothing fits.
     /// </summary>
     public async Task<(HostCandidate Source, HostCandidate Target)> RankTargetAsync(Instance instance, Guid sourceId, Guid? targetHostId,
-                                                                                    CancellationToken ct)
+                                                                                    CancellationToken ct, MigrationType type = MigrationType.Live)
     {
         if (instance.FlavorId is not { } flavorId || instance.ImageId is not { } imageId || instance.SlaPlanId is not { } planId)
             throw new InvalidStateException($"Instance '{instance.Name}' lost its flavor, image or SLA plan; it cannot be placed elsewhere.");
@@ -62,7 +63,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
 
         var hosts = await snapshot.GetAsync(db, ct, fresh: true);
         var source = hosts.FirstOrDefault(h => h.Id == sourceId) ?? throw new InvalidStateException("The instance's host is no longer known.");
-        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct);
+        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct, type);
         var target = ranked.Ranked.FirstOrDefault()?.Host
                      ?? throw new NoValidHostException(ranked.Trace, targetHostId is { } named
                          ? $"Host {named} cannot take instance '{instance.Name}': {NoValidHostException.Reason(ranked.Trace)}."

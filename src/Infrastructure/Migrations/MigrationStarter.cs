@@ -10,23 +10,33 @@ using Microsoft.Extensions.Options;
 namespace IaasApi.Infrastructure.Migrations;
 
 /// <summary>
-/// Starts a live migration: the target chosen now (409 <c>no-valid-host</c> with the filters' reasons if none), then in
-/// one transaction the instance goes <c>migrating</c> and the migration and its operation are stored; the job is
-/// enqueued after the commit. Used by the migrate action and by maintenance drains.
+/// Starts a migration: the target chosen now (409 <c>no-valid-host</c> with the filters' reasons if none), then in one
+/// transaction the instance goes <c>migrating</c> and the migration and its operation are stored; the job is enqueued
+/// after the commit. Live: a running instance. Cold: a running or stopped one (a running one is stopped for the copy and
+/// started again on the target). Used by the migrate action and by maintenance drains.
 /// </summary>
 public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner, JobDispatcher dispatcher, IOptions<IaasOptions> options)
 {
-    public async Task<Migration> StartLiveAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, string actor,
-                                                CancellationToken ct, Guid? parentOperationId = null)
+    public Task<Migration> StartLiveAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, string actor,
+                                          CancellationToken ct, Guid? parentOperationId = null) =>
+        StartAsync(instanceId, MigrationType.Live, targetHostId, maxDowntimeMs, bandwidthMbps, actor, ct, parentOperationId);
+
+    public async Task<Migration> StartAsync(Guid instanceId, MigrationType type, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps,
+                                            string actor, CancellationToken ct, Guid? parentOperationId = null)
     {
         var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
                        ?? throw new NotFoundException("instance", instanceId);
-        if (instance.Status != InstanceStatus.Running)
-            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live.");
+        if (type == MigrationType.Storage)
+            throw new FieldValidationException("type", "Storage migration is not available yet; use 'live' or 'cold'.");
+        if (type == MigrationType.Live && instance.Status != InstanceStatus.Running)
+            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live (a stopped one migrates cold).");
+        if (type == MigrationType.Cold && (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || !instance.ResourcesClaimed))
+            throw new InvalidStateException(
+                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'{(instance.ResourcesClaimed ? "" : " off any host")}; a cold migration moves a running or stopped instance from its host.");
         if (instance.ReservationId is not null)
             throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
         if (targetHostId is { } named && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == named, ct)) throw new NotFoundException("host", named);
-        var (source, target) = await planner.RankTargetAsync(instance, instance.HostId!.Value, targetHostId, ct);
+        var (source, target) = await planner.RankTargetAsync(instance, instance.HostId!.Value, targetHostId, ct, type);
 
         var now = db.Clock.GetUtcNow();
         var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, parentOperationId, now)
@@ -35,8 +45,9 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         };
         var plan = instance.SlaPlanId is { } planId ? await db.SlaPlans.AsNoTracking().SingleOrDefaultAsync(p => p.Id == planId, ct) : null;
         var policy = options.Value.Migration.Policy(plan, maxDowntimeMs);
-        var migration = new Migration(instance.Id, instance.TenantId, MigrationType.Live, source.Id, target.Id, policy.MaxDowntimeMs, bandwidthMbps, now,
-                                      policy.Escalation, policy.TimeoutSecondsPerGiB);
+        var migration = new Migration(instance.Id, instance.TenantId, type, source.Id, target.Id, type == MigrationType.Live ? policy.MaxDowntimeMs : null,
+                                      bandwidthMbps, now, policy.Escalation, policy.TimeoutSecondsPerGiB,
+                                      restartOnTarget: instance.Status == InstanceStatus.Running);
         migration.AttachOperation(op.Id);
         instance.Begin(InstanceStatus.Migrating, "migrate", actor, op.Id, now);
         db.Operations.Add(op);

@@ -368,8 +368,12 @@ public sealed class InstanceScheduler(
     /// <paramref name="onlyHost"/> when the caller names the target. Ranked on a fresh snapshot; nothing claimed.
     /// </summary>
     public async Task<PlacementResult> RankMigrationTargetsAsync(Instance instance, HostCandidate source, Flavor flavor, Image image, SlaPlan plan,
-                                                                 Guid? onlyHost, CancellationToken ct)
+                                                                 Guid? onlyHost, CancellationToken ct,
+                                                                 Domain.Migrations.MigrationType type = Domain.Migrations.MigrationType.Live)
     {
+        // Live: the target's driver migrates live and its CPU offers every feature the guest saw on the source. Cold: the
+        // guest boots again there, so only the flavor's and image's own CPU needs count.
+        var live = type == Domain.Migrations.MigrationType.Live;
         var hosts = await snapshot.GetAsync(db, ct, fresh: true);
         var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
         var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, await GroupPlacementAsync(group, ct), options.Value.Placement.MaxInstancesPerHost);
@@ -377,8 +381,12 @@ public sealed class InstanceScheduler(
         {
             Demand = instance.Resources,
             RequiredHypervisor = source.Hypervisor,
-            RequiredCapabilities = request.RequiredCapabilities.Append(Domain.Hypervisors.CapabilityNames.LiveMigration).Distinct(StringComparer.Ordinal).ToArray(),
-            RequiredCpuFeatures = request.RequiredCpuFeatures.Concat(source.CpuFeatures).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(),
+            RequiredCapabilities = request.RequiredCapabilities
+                .Append(live ? Domain.Hypervisors.CapabilityNames.LiveMigration : Domain.Hypervisors.CapabilityNames.ColdMigration)
+                .Distinct(StringComparer.Ordinal).ToArray(),
+            RequiredCpuFeatures = live
+                ? request.RequiredCpuFeatures.Concat(source.CpuFeatures).Distinct(StringComparer.OrdinalIgnoreCase).ToArray()
+                : request.RequiredCpuFeatures,
             ExcludedHosts = new HashSet<Guid> { source.Id },
         };
         var candidates = onlyHost is { } id ? hosts.Where(h => h.Id == id).ToArray() : hosts;

@@ -43,7 +43,8 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
                                        Guid SourceHostId, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps, string Escalation,
                                        IReadOnlyList<MigrationStageDto> Stages, IReadOnlyList<PreCopyRoundDto> Rounds, double? DowntimeMs,
                                        string? PreCopyOutcome, string? Reason, bool CancelRequested, bool ForceCompleteRequested, Guid? OperationId,
-                                       DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+                                       DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+                                       bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB)
 {
     public static MigrationResponse From(Migration m) =>
         new(m.Id, m.InstanceId, m.TenantId, EnumWords.ToWord(m.Type), EnumWords.ToWord(m.Status), m.Stage is { } s ? EnumWords.ToWord(s) : null,
@@ -51,7 +52,8 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
             m.Stages.Select(x => new MigrationStageDto(EnumWords.ToWord(x.Stage), x.StartedAt, x.EndedAt)).ToList(),
             m.Rounds.Select(MigrationsEndpoints.Round).ToList(), m.DowntimeMs is { } d ? Math.Round(d, 1) : null,
             m.PreCopyOutcome is { } o ? EnumWords.ToWord(o) : null, m.Reason.Length > 0 ? m.Reason : null, m.CancelRequested,
-            m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt);
+            m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt, m.RestartOnTarget,
+            m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null);
 }
 
 public sealed record ConsolidationRequest(Guid? ZoneId);
@@ -108,11 +110,14 @@ public static class MigrationsEndpoints
     private static async Task<IResult> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db, MigrationStarter starter,
                                                HttpContext http, CancellationToken ct)
     {
-        var type = req.Type is { } t ? EnumWords.Parse<MigrationType>(t) : MigrationType.Live;
-        if (type != MigrationType.Live)
-            throw new FieldValidationException("type", $"'{EnumWords.ToWord(type)}' migration is not available yet; only live migration is.");
-        ETags.CheckIfMatch(http, (await db.Instances.AsNoTracking().GetAsync(id, "instance", ct)).Version);
-        var migration = await starter.StartLiveAsync(id, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
+        var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
+        // Unsaid: live for a running instance, cold for a stopped one.
+        var type = req.Type is { } t ? EnumWords.Parse<MigrationType>(t)
+            : instance.Status == Domain.Instances.InstanceStatus.Stopped ? MigrationType.Cold : MigrationType.Live;
+        if (type == MigrationType.Cold && req.MaxDowntimeMs is not null)
+            throw new FieldValidationException("maxDowntimeMs", "A cold migration stops the VM; 'maxDowntimeMs' applies to live migration only.");
+        ETags.CheckIfMatch(http, instance.Version);
+        var migration = await starter.StartAsync(id, type, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
         ETags.Set(http, migration.Version);
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }

@@ -19,7 +19,7 @@ public sealed class FakeDriverOptions
     public double MigrationSpeedup { get; set; } = 1;
 }
 
-public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate }
+public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate, CopyDisk, Register }
 
 /// <summary>A scripted failure: the next <see cref="Remaining"/> matching calls fail.</summary>
 public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
@@ -43,6 +43,7 @@ public sealed partial class FakeHypervisor
     private readonly List<FakeFault> _faults = [];
     private readonly List<FakeSnapshot> _snapshots = [];
     private readonly Dictionary<Guid, FakeMigration> _migrations = [];
+    private readonly Dictionary<Guid, FakeDiskCopy> _diskCopies = [];
     private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
     private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
     private readonly HashSet<Guid> _everSilenced = [];
@@ -363,4 +364,18 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
         model.ActivateMigratedAsync(source, target, instanceId, ct);
+
+    public Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct) => model.StartDiskCopyAsync(request, ct);
+
+    public Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.GetDiskCopy(source, instanceId));
+
+    public Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) =>
+        model.RegisterCopyAsync(source, target, spec, ct);
+
+    public Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
+        model.FinishColdMigrationAsync(source, target, instanceId, ct);
+
+    public Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
+        model.AbortDiskCopyAsync(source, instanceId, ct);
 }

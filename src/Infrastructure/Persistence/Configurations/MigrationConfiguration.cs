@@ -15,6 +15,8 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.Stages).HasConversion(new JsonListConverter<MigrationStageRecord>(), new JsonListComparer<MigrationStageRecord>());
         b.Property(m => m.Rounds).HasConversion(new JsonListConverter<PreCopyRound>(), new JsonListComparer<PreCopyRound>());
         b.Property(m => m.TimeoutSecondsPerGiB).HasColumnName("timeout_seconds_per_gib");
+        b.Property(m => m.DiskCopiedMiB).HasColumnName("disk_copied_mib");
+        b.Property(m => m.DiskTotalMiB).HasColumnName("disk_total_mib");
         b.Ignore(m => m.Stage);
         b.Ignore(m => m.IsLive);
         b.Ignore(m => m.OnSource);

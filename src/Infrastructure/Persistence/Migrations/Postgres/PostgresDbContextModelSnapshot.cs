@@ -958,6 +958,14 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<double?>("DiskCopiedMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("disk_copied_mib");
+
+                    b.Property<double?>("DiskTotalMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("disk_total_mib");
+
                     b.Property<double?>("DowntimeMs")
                         .HasColumnType("double precision")
                         .HasColumnName("downtime_ms");
@@ -998,6 +1006,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("reason");
+
+                    b.Property<bool>("RestartOnTarget")
+                        .HasColumnType("boolean")
+                        .HasColumnName("restart_on_target");
 
                     b.Property<string>("Rounds")
                         .IsRequired()

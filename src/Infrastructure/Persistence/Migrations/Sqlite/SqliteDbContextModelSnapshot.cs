@@ -952,6 +952,14 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<double?>("DiskCopiedMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("disk_copied_mib");
+
+                    b.Property<double?>("DiskTotalMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("disk_total_mib");
+
                     b.Property<double?>("DowntimeMs")
                         .HasColumnType("REAL")
                         .HasColumnName("downtime_ms");
@@ -992,6 +1000,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT")
                         .HasColumnName("reason");
+
+                    b.Property<bool>("RestartOnTarget")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("restart_on_target");
 
                     b.Property<string>("Rounds")
                         .IsRequired()

@@ -1,0 +1,122 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+
+namespace IaasApi.Infrastructure.Hypervisors.Fake;
+
+/// <summary>A disk copy the fake fleet runs: the written part of the VM's disk streamed at the request's bandwidth.</summary>
+public sealed class FakeDiskCopy(DiskCopyRequest request, double totalMiB, long startedAt)
+{
+    public DiskCopyRequest Request { get; } = request;
+    public double TotalMiB { get; } = totalMiB;
+    public long StartedAt { get; } = startedAt;
+    public double CopiedMiB { get; set; }
+    public DiskCopyState State { get; set; } = DiskCopyState.Copying;
+    public string? Error { get; set; }
+    /// <summary>The VM is defined on the target from the copy (shut off).</summary>
+    public bool Registered { get; set; }
+}
+
+/// <summary>
+/// Cold migration in the fake fleet: the written part of the disk (a quarter of the flavor's, as snapshots model it)
+/// copied at the request's bandwidth against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>); the VM stays
+/// the source's until <see cref="FinishColdMigrationAsync"/>. A fault for <see cref="FakeOperation.CopyDisk"/> fails the
+/// start or the copy under way, one for <see cref="FakeOperation.Register"/> the registration, one for
+/// <see cref="FakeOperation.Activate"/> the finish.
+/// </summary>
+public sealed partial class FakeHypervisor
+{
+    public FakeDiskCopy? DiskCopyOf(Guid instanceId) { lock (_gate) return _diskCopies.GetValueOrDefault(instanceId); }
+
+    internal async Task StartDiskCopyAsync(DiskCopyRequest r, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            var id = r.Spec.InstanceId;
+            ThrowIfFaulted(FakeOperation.CopyDisk, r.Source.Id, id);
+            ThrowIfUnreachable(r.Target.Id);
+            if (_diskCopies.TryGetValue(id, out var existing) && existing.State != DiskCopyState.Failed)
+            {
+                if (existing.Request.Target.Id == r.Target.Id && existing.Request.Source.Id == r.Source.Id) return;
+                throw new HypervisorException($"VM {id}'s disks are already being copied to another host.", false);
+            }
+            if (r.Source.Id == r.Target.Id) throw new HypervisorException("The target is the VM's own host.", false);
+            var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
+            if (vm.Power != VmPowerState.Shutoff)
+                throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; its disks are copied cold, shut off.", false);
+            if (r.BandwidthMiBps <= 0) throw new HypervisorException("The copy needs a positive bandwidth.", false);
+            _diskCopies[id] = new FakeDiskCopy(r, Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0), _clock.GetTimestamp());
+        }
+    }
+
+    internal DiskCopyStatus GetDiskCopy(HostRef source, Guid instanceId)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnreachable(source.Id);
+            if (!_diskCopies.TryGetValue(instanceId, out var c) || c.Request.Source.Id != source.Id)
+                return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, $"No disk copy of VM {instanceId} is known on its source host (lost with a restart?).");
+            Advance(c);
+            return new DiskCopyStatus(c.State, c.CopiedMiB, c.TotalMiB, c.Error);
+        }
+    }
+
+    internal async Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Register, target.Id, spec.InstanceId);
+            if (!_diskCopies.TryGetValue(spec.InstanceId, out var c) || c.Request.Target.Id != target.Id)
+                throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks is on the target.", false);
+            Advance(c);
+            if (c.State != DiskCopyState.Synced) throw new HypervisorException($"The copy of VM {spec.InstanceId}'s disks is not complete.", false);
+            c.Registered = true;
+        }
+    }
+
+    internal async Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.DestroyMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfFaulted(FakeOperation.Activate, target.Id, instanceId);
+            if (VmOn(target, instanceId) is not null) return;                   // finished before
+            if (!_diskCopies.TryGetValue(instanceId, out var c) || !c.Registered || c.Request.Target.Id != target.Id)
+                throw new HypervisorException($"VM {instanceId} is not registered on the target; nothing to finish.", false);
+            var vm = VmOn(source, instanceId) ?? throw new HypervisorException($"VM {instanceId} is gone from its source.", false);
+            _vms[instanceId] = vm with { HostId = target.Id, Power = VmPowerState.Shutoff };
+            _diskCopies.Remove(instanceId);
+            Save();
+        }
+    }
+
+    internal async Task AbortDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfUnreachable(source.Id);
+            if (_diskCopies.TryGetValue(instanceId, out var c) && c.Request.Source.Id == source.Id) _diskCopies.Remove(instanceId);
+        }
+    }
+
+    /// <summary>The copy's progress on the clock (× the speed-up); a fault injected for <see cref="FakeOperation.CopyDisk"/> fails it.</summary>
+    private void Advance(FakeDiskCopy c)
+    {
+        if (c.State != DiskCopyState.Copying) return;
+        try
+        {
+            ThrowIfFaulted(FakeOperation.CopyDisk, c.Request.Source.Id, c.Request.Spec.InstanceId);
+        }
+        catch (HypervisorException ex)
+        {
+            c.State = DiskCopyState.Failed;
+            c.Error = ex.Message;
+            return;
+        }
+        var seconds = _clock.GetElapsedTime(c.StartedAt).TotalSeconds * Math.Max(0.001, _options.MigrationSpeedup);
+        c.CopiedMiB = Math.Min(c.TotalMiB, seconds * c.Request.BandwidthMiBps);
+        if (c.CopiedMiB >= c.TotalMiB) c.State = DiskCopyState.Synced;
+    }
+}
