@@ -7,7 +7,8 @@ namespace IaasApi.Api.Tests;
 
 /// <summary>
 /// Maintenance: entering it stops placements on the host and a drain live-migrates its running instances away within
-/// the parallel limits; stopped ones stay (no cold migration yet); exit returns the host to service.
+/// the parallel limits; stopped ones move cold, and running ones whose plan allows it move cold once live is impossible;
+/// exit returns the host to service.
 /// </summary>
 public sealed class MaintenanceTests(ApiFactory api, ITestOutputHelper output)
 {
@@ -73,30 +74,55 @@ public sealed class MaintenanceTests(ApiFactory api, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Drain_ThatCannotMoveAnInstance_FailsNamingIt_AndLeavesStoppedOnesInPlace()
+    public async Task Drain_MovesStoppedInstancesCold_FallsBackToColdWhereThePlanAllows_AndNamesWhatItCannotMove()
     {
         var cloud = await api.SeedAsync(hosts: 2, flavorMemoryMiB: 1024);
         var admin = api.Admin();
         var tenant = api.Client(cloud.TenantKey);
-        (await admin.PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[1]}", new { state = "disabled" })).EnsureSuccessStatusCode();
-        var running = (await tenant.CreateOkAsync(cloud)).Id();
-        var stopped = (await tenant.CreateOkAsync(cloud)).Id();
-        await tenant.WaitForStatusAsync(running, "running");
-        await tenant.WaitForStatusAsync(stopped, "running");
-        (await tenant.PostAsync($"/v1/instances/{stopped}/actions/stop", null)).EnsureSuccessStatusCode();
-        await tenant.WaitForStatusAsync(stopped, "stopped");
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        var lenient = await api.PlanAsync(100, false);
+        (await admin.PatchAsJsonAsync($"/v1/sla-plans/{lenient}", new { migrationPolicy = new { allowCold = true } })).EnsureSuccessStatusCode();
+        Assert.True((await admin.GetJson($"/v1/sla-plans/{lenient}"))["migrationPolicy"]!["allowCold"]!.GetValue<bool>());
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var flexible = (await tenant.CreateOkAsync(cloud, planId: lenient)).Id();
+        var strict = (await tenant.CreateOkAsync(cloud)).Id();
+        var parked = (await tenant.CreateOkAsync(cloud)).Id();
+        foreach (var vm in new[] { flexible, strict, parked }) await tenant.WaitForStatusAsync(vm, "running");
+        (await tenant.PostAsync($"/v1/instances/{parked}/actions/stop", null)).EnsureSuccessStatusCode();
+        await tenant.WaitForStatusAsync(parked, "stopped");
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        // Live migration fails for both running VMs, every attempt (Iaas:Maintenance:MaxAttemptsPerInstance = 2).
+        foreach (var vm in new[] { flexible, strict })
+            api.Fake.InjectFault(IaasApi.Infrastructure.Hypervisors.Fake.FakeOperation.Migrate, a, vm, transient: false, count: 2, "live migration impossible");
 
-        // The only other host is disabled: the running instance has nowhere to go, and the drain says so.
-        var drainId = (await (await admin.PostAsync($"/v1/hosts/{cloud.HostIds[0]}/actions/enter-maintenance", null))
+        var drainId = (await (await admin.PostAsync($"/v1/hosts/{a}/actions/enter-maintenance", null))
             .ExpectAsync(HttpStatusCode.Accepted))["operationId"]!.GetValue<Guid>();
-        var failed = await admin.WaitForOperationAsync(drainId);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await admin.GetJson($"/v1/operations/{drainId}")).Str("status") == "running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The drain did not finish.");
+            api.Clock.Advance(TimeSpan.FromSeconds(1));                          // the cold copies run on the test clock
+            await Task.Delay(20);
+        }
+        var failed = await admin.GetJson($"/v1/operations/{drainId}");
         Assert.Equal("failed", failed.Str("status"));
-        Assert.Contains("Could not move 1", failed["error"]!.Str("detail"));
-        Assert.Contains("1 not running stay", failed["error"]!.Str("detail"));
-        Assert.Equal(("running", "stopped"), (await tenant.StatusAsync(running), await tenant.StatusAsync(stopped)));
+        var detail = failed["error"]!.Str("detail");
+        Assert.Contains("Moved 2 instance(s)", detail);
+        Assert.Contains($"Could not move 1: {strict}: ", detail);
+        Assert.Contains("live migration impossible", detail);
 
-        (await admin.PostAsync($"/v1/hosts/{cloud.HostIds[0]}/actions/exit-maintenance", null)).EnsureSuccessStatusCode();
-        (await admin.PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[1]}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        Assert.Equal(("running", a), (await tenant.StatusAsync(strict), (await admin.GetJson($"/v1/instances/{strict}"))["hostId"]!.GetValue<Guid>()));
+        Assert.Equal(("running", b), (await tenant.StatusAsync(flexible), (await admin.GetJson($"/v1/instances/{flexible}"))["hostId"]!.GetValue<Guid>()));
+        Assert.Equal(("stopped", b), (await tenant.StatusAsync(parked), (await admin.GetJson($"/v1/instances/{parked}"))["hostId"]!.GetValue<Guid>()));
+        var flexibleMoves = (await admin.GetJson($"/v1/migrations?instanceId={flexible}"))["items"]!.AsArray()
+            .Select(m => (m!.Str("type"), m!.Str("status"))).ToList();
+        Assert.Equal([("live", "failed"), ("live", "failed"), ("cold", "completed")], flexibleMoves);
+        Assert.Equal([("cold", "completed")], (await admin.GetJson($"/v1/migrations?instanceId={parked}"))["items"]!.AsArray()
+            .Select(m => (m!.Str("type"), m!.Str("status"))).ToList());
+        Assert.Equal((2, 4), (await api.AllocatedVcpusAsync(a), await api.AllocatedVcpusAsync(b)));
+        Assert.Equal((b, b), (api.Fake.Find(flexible)!.HostId, api.Fake.Find(parked)!.HostId));
+
+        (await admin.PostAsync($"/v1/hosts/{a}/actions/exit-maintenance", null)).EnsureSuccessStatusCode();
     }
 
     [Fact]

@@ -40,6 +40,11 @@ public sealed class SlaPlan : Entity
     public Migrations.ConvergenceEscalation? MigrationEscalation { get; set; }
     /// <summary>How long pre-copy may run per GiB of guest memory (null: the cloud's default).</summary>
     public double? MigrationTimeoutSecondsPerGiB { get; set; }
+    /// <summary>
+    /// Whether a maintenance drain may cold-migrate a running instance of this plan (stop, copy, start elsewhere) when it
+    /// cannot be live-migrated. Off by default: downtime is the plan's to allow. Stopped instances always move cold.
+    /// </summary>
+    public bool MigrationAllowCold { get; set; }
 
     public bool Offers(ProvisioningScheme scheme) => Schemes.Contains(scheme);
 }

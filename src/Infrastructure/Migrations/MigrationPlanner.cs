@@ -75,8 +75,10 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
     public MigrationLink LinkFor(int mbps) => new((mbps > 0 ? mbps : 1000) / MbpsPerMiBps, options.Value.Migration.SwitchoverMs);
 
     /// <summary>The pre-copy model's time for one instance on <paramref name="host"/>, from its driver's view of the guest, under its plan's policy.</summary>
-    public async Task<double> EstimateMsAsync(Host host, Instance instance, CancellationToken ct)
+    public async Task<double> EstimateMsAsync(Host host, Instance instance, CancellationToken ct, MigrationType type = MigrationType.Live)
     {
+        // Cold: the whole disk at the link's rate (the control plane does not know how much of it is written: an upper bound).
+        if (type == MigrationType.Cold) return instance.Resources.DiskGiB * 1024.0 / LinkFor(host.Capacity.NetworkMbps).BandwidthMiBps * 1000;
         GuestMemory guest;
         try
         {

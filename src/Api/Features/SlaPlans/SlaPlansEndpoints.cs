@@ -18,7 +18,8 @@ public sealed record SlaPlanRequest(string? Name, int? Priority, IReadOnlyList<P
                                     MigrationPolicyDto? MigrationPolicy = null);
 
 /// <summary>How live migrations of the plan's instances converge; an absent field keeps the cloud's default (Iaas:Migration).</summary>
-public sealed record MigrationPolicyDto(int? MaxDowntimeMs, ConvergenceEscalation? Escalation, double? TimeoutSecondsPerGiB);
+/// <param name="AllowCold">A drain may cold-migrate a running instance of the plan that cannot move live (default false).</param>
+public sealed record MigrationPolicyDto(int? MaxDowntimeMs, ConvergenceEscalation? Escalation, double? TimeoutSecondsPerGiB, bool? AllowCold = null);
 
 public sealed record SlaPlanResponse(Guid Id, string Name, int Priority, IReadOnlyList<ProvisioningScheme> Schemes, bool Preemptible,
                                      PlacementStrategy PlacementStrategy, double AvailabilityTarget, int MaxProvisioningSeconds,
@@ -27,7 +28,7 @@ public sealed record SlaPlanResponse(Guid Id, string Name, int Priority, IReadOn
 {
     public static SlaPlanResponse From(SlaPlan p) => new(p.Id, p.Name, p.Priority, p.Schemes, p.Preemptible, p.PlacementStrategy,
         p.AvailabilityTarget, p.MaxProvisioningSeconds, p.PricePerHour, p.PenaltyPercent, p.RequiredCapabilities, p.CreatedAt, p.UpdatedAt,
-        new MigrationPolicyDto(p.MigrationMaxDowntimeMs, p.MigrationEscalation, p.MigrationTimeoutSecondsPerGiB));
+        new MigrationPolicyDto(p.MigrationMaxDowntimeMs, p.MigrationEscalation, p.MigrationTimeoutSecondsPerGiB, p.MigrationAllowCold));
 }
 
 public sealed class SlaPlanValidator : AbstractValidator<SlaPlanRequest>
@@ -122,6 +123,7 @@ public static class SlaPlansEndpoints
             if (policy.MaxDowntimeMs is { } downtime) plan.MigrationMaxDowntimeMs = downtime;
             if (policy.Escalation is { } escalation) plan.MigrationEscalation = escalation;
             if (policy.TimeoutSecondsPerGiB is { } timeout) plan.MigrationTimeoutSecondsPerGiB = timeout;
+            if (policy.AllowCold is { } allowCold) plan.MigrationAllowCold = allowCold;
         }
     }
 

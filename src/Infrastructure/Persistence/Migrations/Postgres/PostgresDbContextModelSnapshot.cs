@@ -286,6 +286,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("max_provisioning_seconds");
 
+                    b.Property<bool>("MigrationAllowCold")
+                        .HasColumnType("boolean")
+                        .HasColumnName("migration_allow_cold");
+
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)
                         .HasColumnType("character varying(24)")

@@ -280,6 +280,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_provisioning_seconds");
 
+                    b.Property<bool>("MigrationAllowCold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("migration_allow_cold");
+
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)
                         .HasColumnType("TEXT")

@@ -10,6 +10,13 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "migration_allow_cold",
+                table: "sla_plans",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<double>(
                 name: "disk_copied_mib",
                 table: "migrations",
@@ -33,6 +40,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "migration_allow_cold",
+                table: "sla_plans");
+
             migrationBuilder.DropColumn(
                 name: "disk_copied_mib",
                 table: "migrations");

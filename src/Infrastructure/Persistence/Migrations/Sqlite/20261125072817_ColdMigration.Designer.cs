@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDbContext))]
-    [Migration("20261125072433_ColdMigration")]
+    [Migration("20261125072817_ColdMigration")]
     partial class ColdMigration
     {
         /// <inheritdoc />
@@ -282,6 +282,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<int>("MaxProvisioningSeconds")
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_provisioning_seconds");
+
+                    b.Property<bool>("MigrationAllowCold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("migration_allow_cold");
 
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDbContext))]
-    [Migration("20261125072415_ColdMigration")]
+    [Migration("20261125072828_ColdMigration")]
     partial class ColdMigration
     {
         /// <inheritdoc />
@@ -288,6 +288,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<int>("MaxProvisioningSeconds")
                         .HasColumnType("integer")
                         .HasColumnName("max_provisioning_seconds");
+
+                    b.Property<bool>("MigrationAllowCold")
+                        .HasColumnType("boolean")
+                        .HasColumnName("migration_allow_cold");
 
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)

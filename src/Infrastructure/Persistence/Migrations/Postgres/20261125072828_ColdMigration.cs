@@ -10,6 +10,14 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "migration_allow_cold",
+                schema: "iaas",
+                table: "sla_plans",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<double>(
                 name: "disk_copied_mib",
                 schema: "iaas",
@@ -36,6 +44,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "migration_allow_cold",
+                schema: "iaas",
+                table: "sla_plans");
+
             migrationBuilder.DropColumn(
                 name: "disk_copied_mib",
                 schema: "iaas",
