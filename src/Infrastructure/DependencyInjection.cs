@@ -73,6 +73,7 @@ public static class DependencyInjection
         services.AddScoped<OperationOutcomes>();
         services.AddScoped<Health.HostHeartbeat>();
         services.AddScoped<Health.HostMonitor>();
+        services.AddScoped<Health.HostPowerManager>();
         services.AddSingleton<Health.HostMonitorClock>();
 
         services.AddHangfire((sp, hangfire) =>

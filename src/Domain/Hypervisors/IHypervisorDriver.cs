@@ -48,6 +48,12 @@ public interface IHypervisorDriver
     Task<bool> PingAsync(HostRef host, CancellationToken ct);
 
     /// <summary>
+    /// Powers the host itself off (an empty one: VMs on it refuse) or on, returning once it is booted and answers (its
+    /// BMC / IPMI in a real cloud). Idempotent.
+    /// </summary>
+    Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct);
+
+    /// <summary>
     /// Saves a VM's whole state (memory and disk) off its host and removes it from the host, freeing all of the host's
     /// capacity it held (OpenStack's shelve-offload of a suspended VM). Idempotent: an already saved VM, or one not on
     /// the host at all (never built), succeeds.

@@ -4,7 +4,8 @@ namespace IaasApi.Domain.Inventory;
 
 public enum HostState { Enabled, Disabled, Maintenance, Down }
 
-public enum HostPower { On, Off }
+/// <summary>A host's power. Powering-on: woken for placement, booting; it takes claims (its work waits until it is on).</summary>
+public enum HostPower { On, Off, PoweringOn }
 
 /// <summary>How far each resource may be overcommitted (Nova's cpu/ram/disk_allocation_ratio).</summary>
 public readonly record struct AllocationRatios(double Cpu, double Memory, double Disk)
@@ -136,6 +137,41 @@ public sealed class Host : Entity
         State = StateBeforeDown ?? HostState.Enabled;
         StateBeforeDown = null;
         DownSince = null;
+        ConfigVersion++;
+    }
+
+    /// <summary>Whether placement may claim on it: on, or booting because placement woke it.</summary>
+    public static bool Serves(HostPower power) => power is HostPower.On or HostPower.PoweringOn;
+
+    /// <summary>
+    /// Powered off to save energy (consolidation, or an operator): only an empty host, not down. The caller makes the
+    /// same check in its conditional UPDATE, so a claim landing meanwhile wins and the power-off loses.
+    /// </summary>
+    public void PowerOff()
+    {
+        if (Power == HostPower.Off) return;
+        if (State == HostState.Down) throw new InvalidStateException("The host is down; it cannot be powered off through the control plane.");
+        if (InstanceCount > 0 || Allocated != Resources.Zero || IdleReserved != Resources.Zero || ReservedPeak != Resources.Zero)
+            throw new InvalidStateException(
+                $"Host '{Name}' holds {InstanceCount} instance(s) or reserved capacity; empty it first (enter-maintenance drains it).");
+        Power = HostPower.Off;
+        ConfigVersion++;
+    }
+
+    /// <summary>Woken (placement needs it, or an operator): booting; placement may claim on it already.</summary>
+    public void BeginPowerOn()
+    {
+        if (Power != HostPower.Off) return;
+        Power = HostPower.PoweringOn;
+        ConfigVersion++;
+    }
+
+    /// <summary>The host finished booting and answers (that counts as its heartbeat: it was silent while off).</summary>
+    public void PoweredOn(DateTimeOffset now)
+    {
+        LastHeartbeatAt = now;
+        if (Power == HostPower.On) return;
+        Power = HostPower.On;
         ConfigVersion++;
     }
 

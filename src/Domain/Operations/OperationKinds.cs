@@ -22,6 +22,14 @@ public static class OperationKinds
     public const string HostEvacuate = "host.evacuate";
     /// <summary>A down host heard from again: the stale copies of its evacuated VMs destroyed before it serves again.</summary>
     public const string HostFence = "host.fence";
+    /// <summary>A host powered off to save energy (consolidation, or an operator): only an empty one.</summary>
+    public const string HostPowerOff = "host.power-off";
+    /// <summary>A powered-off host booted: placement needs it, or an operator asked.</summary>
+    public const string HostPowerOn = "host.power-on";
+    /// <summary>A consolidation plan executed: migrations, then the freed hosts powered off.</summary>
+    public const string ZoneConsolidate = "zone.consolidate";
+    /// <summary>A rebalancing plan executed: migrations from the most to the least loaded hosts.</summary>
+    public const string ZoneRebalance = "zone.rebalance";
 }
 
 /// <summary>Who did something, as written in audit trails.</summary>

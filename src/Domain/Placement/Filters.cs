@@ -93,14 +93,14 @@ public readonly struct ZoneFilter : IHostFilter
         r.ZoneId is { } zone && host.ZoneId != zone ? $"in zone {host.ZoneId}, not {zone}" : $"in region {host.RegionId}, not {r.RegionId}";
 }
 
-/// <summary>Only enabled, powered-on hosts take new instances (disabled, maintenance and down hosts do not).</summary>
+/// <summary>Only enabled, powered-on (or booting) hosts take new instances (disabled, maintenance, down and powered-off hosts do not).</summary>
 public readonly struct HostStateFilter : IHostFilter
 {
     public int Keep(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, List<Elimination>? eliminated) =>
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
     public string Name => FilterNames.HostState;
-    public bool Passes(HostCandidate host, PlacementRequest r) => host.State == HostState.Enabled && host.Power == HostPower.On;
+    public bool Passes(HostCandidate host, PlacementRequest r) => host.State == HostState.Enabled && Host.Serves(host.Power);
     public string Explain(HostCandidate host, PlacementRequest r) =>
         host.State != HostState.Enabled ? $"host is {EnumWords.ToWord(host.State)}" : $"host is powered {EnumWords.ToWord(host.Power)}";
 }

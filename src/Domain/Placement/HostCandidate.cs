@@ -117,6 +117,11 @@ public sealed class HostCandidate
         new(Id, Name, ZoneId, RegionId, Hypervisor, State, Power, Capacity, Reserved, Ratios, allocated, instanceCount, CpuModel,
             CpuFeatures, Traits, Capabilities, ConfigVersion, RowVersion, committed ?? Committed + (allocated - Allocated));
 
+    /// <summary>This host as if it were on: what placement would find on a powered-off host if it were woken.</summary>
+    public HostCandidate WithPower(HostPower power) =>
+        new(Id, Name, ZoneId, RegionId, Hypervisor, State, power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
+            CpuFeatures, Traits, Capabilities, ConfigVersion, RowVersion, Committed);
+
     public HostCandidate WithHypervisor(string hypervisor, DriverCapabilities? capabilities) =>
         new(Id, Name, ZoneId, RegionId, hypervisor, State, Power, Capacity, Reserved, Ratios, Allocated, InstanceCount, CpuModel,
             CpuFeatures, Traits, capabilities, ConfigVersion, RowVersion, Committed);

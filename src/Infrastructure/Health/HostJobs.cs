@@ -14,6 +14,12 @@ namespace IaasApi.Infrastructure.Health;
 public interface IHostJobs
 {
     Task FenceAsync(Guid operationId, CancellationToken ct);
+
+    /// <summary>Boots a powering-on host; once it answers it is <c>on</c> and the queue runs (its capacity is there).</summary>
+    Task PowerOnAsync(Guid operationId, CancellationToken ct);
+
+    /// <summary>Tells the hardware to power off a host the database already has off (empty, no placement).</summary>
+    Task PowerOffAsync(Guid operationId, CancellationToken ct);
 }
 
 /// <summary>
@@ -21,7 +27,8 @@ public interface IHostJobs
 /// (its instance was evacuated, deleted, or is waiting to restart elsewhere) is destroyed — a VM must never run twice —
 /// and only then does the host return to the state it had. A driver error (the host cut off again) is retried.
 /// </summary>
-public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDispatcher dispatcher, ILogger<HostJobs> log) : IHostJobs
+public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDispatcher dispatcher, OperationOutcomes outcomes,
+                             ILogger<HostJobs> log) : IHostJobs
 {
     public async Task FenceAsync(Guid operationId, CancellationToken ct)
     {
@@ -62,5 +69,53 @@ public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDis
         await db.SaveChangesAsync(ct);
         log.LogWarning("Fenced host {Host}: {Report}", host.Name, op.StatusReason);
         await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+    }
+
+    public async Task PowerOnAsync(Guid operationId, CancellationToken ct)
+    {
+        var (op, host) = await LoadAsync(operationId, ct);
+        if (op is null || host is null) return;
+        if (host.Power == HostPower.Off)
+        {
+            op.Cancel($"Host '{host.Name}' was powered off again before it booted.", db.Clock.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        await drivers.For(host.Hypervisor).SetHostPowerAsync(new HostRef(host.Id, host.Name, host.Hypervisor), on: true, ct);
+        var now = db.Clock.GetUtcNow();
+        var tracked = await db.Hosts.SingleAsync(h => h.Id == host.Id, ct);
+        tracked.PoweredOn(now);
+        op.Report($"Host '{host.Name}' is on and answering.");
+        op.Succeed(now);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("Host {Host} powered on", host.Name);
+        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+    }
+
+    public async Task PowerOffAsync(Guid operationId, CancellationToken ct)
+    {
+        var (op, host) = await LoadAsync(operationId, ct);
+        if (op is null || host is null) return;
+        if (host.Power != HostPower.Off)
+        {
+            op.Cancel($"Host '{host.Name}' was woken again before it was powered off.", db.Clock.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+            return;
+        }
+        await drivers.For(host.Hypervisor).SetHostPowerAsync(new HostRef(host.Id, host.Name, host.Hypervisor), on: false, ct);
+        op.Report($"Host '{host.Name}' is powered off.");
+        op.Succeed(db.Clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await outcomes.RollUpParentAsync(op.ParentId, ct);
+        log.LogInformation("Host {Host} powered off", host.Name);
+    }
+
+    private async Task<(Operation? Op, Host? Host)> LoadAsync(Guid operationId, CancellationToken ct)
+    {
+        var op = await db.Operations.SingleOrDefaultAsync(o => o.Id == operationId, ct);
+        if (op is null || op.IsFinished || op.ResourceId is not { } hostId) return (null, null);
+        op.StartAttempt();
+        await db.SaveChangesAsync(ct);
+        return (op, await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == hostId, ct));
     }
 }

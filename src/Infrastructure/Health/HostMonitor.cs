@@ -62,7 +62,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
         {
             var cutoff = now - downAfter;
             var silent = await db.Hosts.AsNoTracking()
-                .Where(h => h.State != HostState.Down && h.LastHeartbeatAt != null && h.LastHeartbeatAt < cutoff)
+                .Where(h => h.State != HostState.Down && h.Power == HostPower.On && h.LastHeartbeatAt != null && h.LastHeartbeatAt < cutoff)
                 .Select(h => h.Id).ToListAsync(ct);
             foreach (var id in silent)
                 if (await MarkDownAsync(id, cutoff, ct)) down++;
@@ -84,7 +84,8 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
     {
         db.ChangeTracker.Clear();
         var host = await db.Hosts.SingleAsync(h => h.Id == hostId, ct);
-        if (host.State == HostState.Down || host.LastHeartbeatAt is not { } last || last >= cutoff) return false;
+        // Powered off (or booting) hosts do not beat: silence is expected of them.
+        if (host.State == HostState.Down || host.Power != HostPower.On || host.LastHeartbeatAt is not { } last || last >= cutoff) return false;
         host.MarkDown(db.Clock.GetUtcNow());
         try
         {

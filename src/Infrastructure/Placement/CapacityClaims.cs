@@ -17,7 +17,7 @@ namespace IaasApi.Infrastructure.Placement;
 public sealed class CapacityClaims(IaasDbContext db)
 {
     /// <summary>
-    /// Claims <paramref name="d"/> on an enabled, powered-on host whose configuration is still the one placement
+    /// Claims <paramref name="d"/> on an enabled, powered-on (or booting) host whose configuration is still the one placement
     /// filtered on (<paramref name="configVersion"/>) and that holds fewer than <paramref name="maxInstances"/>
     /// instances (0: no cap), or returns false if it no longer fits or has changed. Every claim must fit physically
     /// now beside the idle capacity of reservations that have started; a <see cref="ClaimKind.Persistent"/> claim must
@@ -26,7 +26,7 @@ public sealed class CapacityClaims(IaasDbContext db)
     /// </summary>
     public async Task<bool> TryClaimHostAsync(Guid hostId, Resources d, long configVersion, int maxInstances, ClaimKind kind, CancellationToken ct)
     {
-        var hosts = Fitting(hostId, d).Where(h => h.State == HostState.Enabled && h.Power == HostPower.On
+        var hosts = Fitting(hostId, d).Where(h => h.State == HostState.Enabled && (h.Power == HostPower.On || h.Power == HostPower.PoweringOn)
                                                   && h.ConfigVersion == configVersion
                                                   && (maxInstances <= 0 || h.InstanceCount < maxInstances));
         if (kind == ClaimKind.Persistent) hosts = Beside(hosts, d);

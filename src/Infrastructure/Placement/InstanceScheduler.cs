@@ -51,14 +51,18 @@ public sealed class InstanceScheduler(
     PlacementStats stats,
     CatalogCache catalog,
     ReservationLauncher launcher,
+    Health.HostPowerManager power,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 4;
+    /// <summary>Powered-off hosts one request may wake (a batch may need more than one).</summary>
+    private const int MaxWakes = 3;
 
     public async Task<Admission> AdmitAsync(AdmissionRequest request, CancellationToken ct)
     {
         Admission admission;
         var fresh = false;
+        var wakes = 0;
         for (var attempt = 1; ; attempt++)
         {
             if (await PreviousAdmissionAsync(request.Idempotency, ct) is { } earlier) return earlier;
@@ -74,12 +78,19 @@ public sealed class InstanceScheduler(
                 // Claims this process published to the snapshot did not commit: read those hosts' committed rows back.
                 db.ChangeTracker.Clear();
                 await snapshot.ReloadAsync(db, claimed, CancellationToken.None);
-                if (!Retryable(ex, attempt, ref fresh)) throw;
+                if (!Retryable(ex, attempt, ref fresh) && !await WakeForAsync(ex, request, wakes++, ct)) throw;
             }
             catch (Exception ex) when (Retryable(ex, attempt, ref fresh))
             {
                 launcher.Forget();
                 db.ChangeTracker.Clear();
+            }
+            catch (NoValidHostException ex) when (wakes < MaxWakes && request.Reservation is null)
+            {
+                // Nothing powered on can take it: a powered-off host that could is woken, and the request claims on it.
+                launcher.Forget();
+                db.ChangeTracker.Clear();
+                if (!await WakeForAsync(ex, request, wakes++, ct)) throw;
             }
             if (attempt > 1 && !fresh) await Task.Delay(Random.Shared.Next(5, 25 * attempt), ct);   // out of step with whoever we collided with
         }
@@ -89,6 +100,15 @@ public sealed class InstanceScheduler(
             if (!op.Waiting) await dispatcher.DispatchAsync(op, CancellationToken.None);
         foreach (var suspend in launcher.TakeDispatches()) await dispatcher.DispatchAsync(suspend, CancellationToken.None);
         return admission;
+    }
+
+    /// <summary>Wakes a powered-off host for a refused request (not for reservations: their slots are on their hosts).</summary>
+    private async Task<bool> WakeForAsync(Exception refusal, AdmissionRequest r, int wakesSoFar, CancellationToken ct)
+    {
+        if (refusal is not NoValidHostException || wakesSoFar >= MaxWakes || r.Reservation is not null) return false;
+        var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, await GroupPlacementAsync(r.Group, ct),
+                                            options.Value.Placement.MaxInstancesPerHost);
+        return await power.WakeForAsync(request, ct);
     }
 
     /// <summary>
@@ -268,7 +288,12 @@ public sealed class InstanceScheduler(
         var maxPerHost = options.Value.Placement.MaxInstancesPerHost;
         var quick = PlacementRequests.For(flavor, image, plan, instance.ZoneId, null, maxPerHost) with { Demand = instance.Resources };
         var seen = pipeline.Rank(quick, hosts, 1);
-        if (!seen.Found) throw Refusal(quick, hosts, seen, lost: 0, explain: false);
+        if (!seen.Found)
+        {
+            // A powered-off host that would take it is woken; the claim lands on it now and the work waits for its boot.
+            if (!await power.WakeForAsync(quick, ct)) throw Refusal(quick, hosts, seen, lost: 0, explain: false);
+            hosts = await snapshot.GetAsync(db, ct);
+        }
 
         var kind = instance.OwnKind;
         var claimedOn = (Guid?)null;

@@ -52,6 +52,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         b.UseSetting("Iaas:FakeDriver:SpawnMilliseconds", "20");
         b.UseSetting("Iaas:FakeDriver:DestroyMilliseconds", "5");
         b.UseSetting("Iaas:FakeDriver:PowerMilliseconds", "5");
+        b.UseSetting("Iaas:FakeDriver:HostBootMilliseconds", "200");
         b.UseSetting("Iaas:Jobs:MaxAttempts", "3");
         b.UseSetting("Iaas:Migration:PollMilliseconds", "20");
         b.UseSetting("Iaas:Jobs:RetryDelaysSeconds:0", "1");

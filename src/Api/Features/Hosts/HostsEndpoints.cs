@@ -1,3 +1,4 @@
+using IaasApi.Infrastructure.Health;
 using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
@@ -130,6 +131,10 @@ public static class HostsEndpoints
              .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
         group.MapPost("/{id:guid}/actions/exit-maintenance", ExitMaintenance).WithName("ExitMaintenance")
              .Produces<HostResponse>().ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/{id:guid}/actions/power-off", PowerOff).WithName("PowerOffHost")
+             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/{id:guid}/actions/power-on", PowerOn).WithName("PowerOnHost")
+             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
     }
 
     private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? state,
@@ -224,6 +229,32 @@ public static class HostsEndpoints
         await db.SaveChangesAsync(ct);
         await dispatcher.RequestQueuePassAsync(CancellationToken.None);
         return Store.Ok(http, host.Version, HostResponse.From(host));
+    }
+
+    /// <summary>Powers an empty host off (no placement from now on; placement wakes it again when it needs it).</summary>
+    private static async Task<IResult> PowerOff(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http, CancellationToken ct)
+    {
+        var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, host.Version);
+        if (host.Power == HostPower.Off) return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(host));
+        var op = await power.PowerOffAsync(id, "asked by an operator", null, ct);
+        var now = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == id, ct);
+        ETags.Set(http, now.Version);
+        return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(now) with { OperationId = op.Id });
+    }
+
+    /// <summary>Boots a powered-off host; it takes placements at once (its work waits for the boot).</summary>
+    private static async Task<IResult> PowerOn(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http, CancellationToken ct)
+    {
+        var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, host.Version);
+        var running = await db.Operations.AsNoTracking()
+            .Where(o => o.ResourceId == id && o.Kind == OperationKinds.HostPowerOn && o.Status == OperationStatus.Running)
+            .Select(o => (Guid?)o.Id).FirstOrDefaultAsync(ct);
+        var op = host.Power == HostPower.Off ? await power.BeginPowerOnAsync(id, "asked by an operator", ct) : null;
+        var now = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == id, ct);
+        ETags.Set(http, now.Version);
+        return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(now) with { OperationId = op?.Id ?? running });
     }
 
     private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>

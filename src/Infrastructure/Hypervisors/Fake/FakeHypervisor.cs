@@ -17,6 +17,8 @@ public sealed class FakeDriverOptions
     /// in memory only: a restart loses them, as a crashed QEMU would, and the VM stays on its source.
     /// </summary>
     public double MigrationSpeedup { get; set; } = 1;
+    /// <summary>How long a powered-off fake host takes to boot when it is powered on.</summary>
+    public int HostBootMilliseconds { get; set; } = 2000;
 }
 
 public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate, CopyDisk, Register }
@@ -48,6 +50,7 @@ public sealed partial class FakeHypervisor
     private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
     private readonly HashSet<Guid> _everSilenced = [];
     private readonly List<FakeVm> _zombies = [];                  // stale copies left on a host that was cut off
+    private readonly HashSet<Guid> _poweredOff = [];
     private readonly FakeDriverOptions _options;
     private readonly TimeProvider _clock;
 
@@ -102,7 +105,27 @@ public sealed partial class FakeHypervisor
 
     public bool IsSilenced(Guid hostId) { lock (_gate) return _silenced.Contains(hostId); }
 
-    internal bool Ping(HostRef host) { lock (_gate) return !_silenced.Contains(host.Id); }
+    public bool IsPoweredOff(Guid hostId) { lock (_gate) return _poweredOff.Contains(hostId); }
+
+    internal bool Ping(HostRef host) { lock (_gate) return !_silenced.Contains(host.Id) && !_poweredOff.Contains(host.Id); }
+
+    internal async Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_silenced.Contains(host.Id)) throw new HypervisorException("The host's management interface does not answer.", isTransient: true);
+            if (on && !_poweredOff.Contains(host.Id)) return;
+            if (!on)
+            {
+                if (_vms.Values.Any(v => v.HostId == host.Id) || _zombies.Any(z => z.HostId == host.Id))
+                    throw new HypervisorException($"Host '{host.Name}' still runs VMs; it is not powered off.", false);
+                _poweredOff.Add(host.Id);
+                return;
+            }
+        }
+        await Delay(_options.HostBootMilliseconds, ct);                        // booting
+        lock (_gate) _poweredOff.Remove(host.Id);
+    }
 
     public FakeVm? Find(Guid instanceId) { lock (_gate) return _vms.GetValueOrDefault(instanceId); }
 
@@ -283,6 +306,7 @@ public sealed partial class FakeHypervisor
     private void ThrowIfUnreachable(Guid hostId)
     {
         if (_silenced.Contains(hostId)) throw new HypervisorException("The host does not answer (its agent is unreachable).", isTransient: true);
+        if (_poweredOff.Contains(hostId)) throw new HypervisorException("The host is powered off (or still booting).", isTransient: true);
     }
 
     private FakeVm? VmOn(HostRef host, Guid instanceId) =>
@@ -340,6 +364,8 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct) => Task.FromResult(model.List(host));
 
     public Task<bool> PingAsync(HostRef host, CancellationToken ct) => Task.FromResult(model.Ping(host));
+
+    public Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct) => model.SetHostPowerAsync(host, on, ct);
 
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.SuspendAsync(host, instanceId, ct);
 
