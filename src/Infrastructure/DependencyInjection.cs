@@ -114,6 +114,7 @@ public static class DependencyInjection
         services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
         services.AddScoped<Migrations.IDrainJobs, Migrations.DrainJobs>();
         services.AddScoped<Health.IHostJobs, Health.HostJobs>();
+        services.AddScoped<Migrations.IPlanJobs, Migrations.PlanJobs>();
         services.AddScoped<ITickJob, TickJob>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();

@@ -24,6 +24,7 @@ public sealed class IaasOptions
     public MigrationOptions Migration { get; set; } = new();
     public MaintenanceOptions Maintenance { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
+    public RebalanceOptions Rebalance { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
@@ -97,6 +98,15 @@ public sealed class MaintenanceOptions
     public int MaxParallelPerZone { get; set; } = 4;
     /// <summary>Failed migrations of one instance before the drain gives up on it.</summary>
     public int MaxAttemptsPerInstance { get; set; } = 2;
+}
+
+/// <summary>The rebalancing planner's defaults (a request may say otherwise).</summary>
+public sealed class RebalanceOptions
+{
+    /// <summary>The standard deviation of the hosts' loads (dominant shares, 0–1) the planner brings the zone under.</summary>
+    public double TargetImbalance { get; set; } = 0.1;
+    /// <summary>Migrations one plan may contain at most.</summary>
+    public int MaxMoves { get; set; } = 50;
 }
 
 /// <summary>Host liveness: heartbeats from the agents, and when silence means the host is down (docs/migration.md).</summary>

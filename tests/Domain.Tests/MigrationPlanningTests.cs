@@ -70,3 +70,56 @@ public sealed class ConsolidationPlannerTests(ITestOutputHelper output)
                          $"{plan.Moves.Count} migrations, estimated {plan.EstimatedTotalMs / 1000:F1} s at 4 at a time");
     }
 }
+
+/// <summary>Rebalancing: the imbalance (standard deviation of the hosts' dominant shares) falls to the target, every move fits.</summary>
+public sealed class RebalancePlannerTests(ITestOutputHelper output)
+{
+    private static readonly IaasApi.Domain.Common.Resources Host = new(64, 262_144, 4_000, 10_000);
+    private static readonly IaasApi.Domain.Common.Resources Vm = new(4, 16_384, 80, 0);
+
+    private static PlannerHost HostWith(int vms, IaasApi.Domain.Common.Resources pinned = default) =>
+        new(Guid.NewGuid(), Host, Enumerable.Range(0, vms).Select(k => new PlannerInstance(Guid.NewGuid(), Vm, 1000 + k)).ToList(), pinned);
+
+    [Fact]
+    public void SkewedHosts_AreSpreadUntilTheTargetIsMet_EachInstanceMovingOnce_WithinCapacity()
+    {
+        List<PlannerHost> hosts = [HostWith(14), HostWith(12), HostWith(2), HostWith(0)];          // loads .875 .75 .125 0
+        var plan = RebalancePlanner.Plan(hosts, targetImbalance: 0.05, maxMoves: 100, parallelMigrations: 4);
+
+        Assert.True(plan.ImbalanceBefore > 0.35);
+        Assert.True(plan.ImbalanceAfter <= 0.05, $"after {plan.ImbalanceAfter}");
+        Assert.Equal(plan.Moves.Count, plan.Moves.Select(m => m.InstanceId).Distinct().Count());
+        var count = hosts.ToDictionary(h => h.Id, h => h.Instances.Count);
+        foreach (var m in plan.Moves) { count[m.From]--; count[m.To]++; }
+        Assert.All(count.Values, c => Assert.InRange(c, 6, 8));                                       // 28 VMs over 4 hosts
+        Assert.All(hosts, h => Assert.Equal(count[h.Id] * 0.0625, plan.LoadAfter[h.Id], 6));
+        Assert.True(plan.EstimatedTotalMs > 0);
+        output.WriteLine($"imbalance {plan.ImbalanceBefore:F3} → {plan.ImbalanceAfter:F3} with {plan.Moves.Count} moves, {plan.EstimatedTotalMs / 1000:F1} s");
+    }
+
+    [Fact]
+    public void BalancedHosts_OrAZeroBudget_MoveNothing_AndPinnedLoadCounts()
+    {
+        Assert.Empty(RebalancePlanner.Plan([HostWith(5), HostWith(5), HostWith(5)], 0.05, 100, 4).Moves);
+        Assert.Empty(RebalancePlanner.Plan([HostWith(10), HostWith(0)], 0.05, 0, 4).Moves);
+
+        // The first host is full with what cannot move: the movable VMs of the second go to the third, not the first.
+        var pinned = new IaasApi.Domain.Common.Resources(64, 262_144, 1_280, 0);
+        List<PlannerHost> hosts = [HostWith(0, pinned), HostWith(8), HostWith(0)];
+        var plan = RebalancePlanner.Plan(hosts, 0.01, 100, 4);
+        Assert.NotEmpty(plan.Moves);
+        Assert.All(plan.Moves, m => Assert.Equal((hosts[1].Id, hosts[2].Id), (m.From, m.To)));
+        Assert.Equal(1.0, plan.LoadAfter[hosts[0].Id]);
+    }
+
+    [Fact]
+    public void OnA100HostCloud_TheImbalanceFallsBelowTheTarget()
+    {
+        var random = new Random(7);
+        var hosts = Enumerable.Range(0, 100).Select(_ => HostWith(random.Next(0, 16))).ToList();
+        var plan = RebalancePlanner.Plan(hosts, targetImbalance: 0.05, maxMoves: 500, parallelMigrations: 4);
+        Assert.True(plan.ImbalanceAfter <= 0.05, $"after {plan.ImbalanceAfter}");
+        output.WriteLine($"100 hosts: imbalance {plan.ImbalanceBefore:F3} → {plan.ImbalanceAfter:F3}, {plan.Moves.Count} moves, " +
+                         $"{plan.EstimatedTotalMs / 1000:F1} s at 4 at a time");
+    }
+}

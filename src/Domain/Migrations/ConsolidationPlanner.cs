@@ -2,8 +2,11 @@ using IaasApi.Domain.Common;
 
 namespace IaasApi.Domain.Migrations;
 
-/// <summary>A host as the planners see it: what it may hand out and the instances on it.</summary>
-public sealed record PlannerHost(Guid Id, Resources Usable, IReadOnlyList<PlannerInstance> Instances);
+/// <summary>
+/// A host as the planners see it: what it may hand out, the instances on it that may move, and what it holds that may
+/// not (<paramref name="Pinned"/>: instances in reservation slots or changing state).
+/// </summary>
+public sealed record PlannerHost(Guid Id, Resources Usable, IReadOnlyList<PlannerInstance> Instances, Resources Pinned = default);
 
 public sealed record PlannerInstance(Guid Id, Resources Demand, double MigrationMs);
 

@@ -41,6 +41,8 @@ public sealed class Operation : Entity
     public string? ClientToken { get; init; }
     /// <summary>Hash of the request that used <see cref="ClientToken"/>: the same key with another body is refused.</summary>
     public string? RequestHash { get; init; }
+    /// <summary>What the work was asked to do, as JSON, when it is more than its resource (a migration plan to execute).</summary>
+    public string? Parameters { get; init; }
     /// <summary>The Hangfire queue its job runs on; null for a batch's parent and while the work waits for capacity.</summary>
     public string? Queue { get => _queue; init => _queue = value; }
     private string? _queue;

@@ -67,6 +67,8 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
         OperationKinds.HostFence => jobs.Enqueue<Health.IHostJobs>(queue, j => j.FenceAsync(operationId, CancellationToken.None)),
         OperationKinds.HostPowerOn => jobs.Enqueue<Health.IHostJobs>(queue, j => j.PowerOnAsync(operationId, CancellationToken.None)),
         OperationKinds.HostPowerOff => jobs.Enqueue<Health.IHostJobs>(queue, j => j.PowerOffAsync(operationId, CancellationToken.None)),
+        OperationKinds.ZoneConsolidate or OperationKinds.ZoneRebalance =>
+            jobs.Enqueue<Migrations.IPlanJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
         _ => throw new InvalidOperationException($"No job carries operations of kind '{kind}'."),
     };
 }

@@ -157,4 +157,30 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
         return (ConsolidationPlanner.Plan(planners, parallel), planners.Count, ConsolidationPlanner.FirstFitDecreasingFreed(planners));
     }
 
+    /// <summary>
+    /// The rebalancing dry run on a zone's enabled, powered-on hosts: running instances outside reservation slots may
+    /// move (live); everything else holding capacity counts as the host's pinned load.
+    /// </summary>
+    public async Task<(RebalancePlan Plan, int Hosts)> RebalanceAsync(Guid zoneId, double targetImbalance, int maxMoves, CancellationToken ct)
+    {
+        if (!await db.Zones.AsNoTracking().AnyAsync(z => z.Id == zoneId, ct)) throw new NotFoundException("zone", zoneId);
+        var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == HostState.Enabled
+                                                             && h.Power == HostPower.On).OrderBy(h => h.Id).ToListAsync(ct);
+        var ids = hosts.Select(h => h.Id).ToList();
+        var instances = await db.Instances.AsNoTracking()
+            .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.ResourcesClaimed && i.Status != InstanceStatus.Deleted).ToListAsync(ct);
+        var planners = new List<PlannerHost>();
+        foreach (var h in hosts)
+        {
+            var on = instances.Where(i => i.HostId == h.Id).ToList();
+            var movable = on.Where(i => i.Status == InstanceStatus.Running && i.ReservationId == null).ToList();
+            var pinned = on.Except(movable).Aggregate(Resources.Zero, (sum, i) => sum + i.Resources) + h.IdleReserved;
+            var candidates = new List<PlannerInstance>();
+            foreach (var i in movable) candidates.Add(new PlannerInstance(i.Id, i.Resources, await EstimateMsAsync(h, i, ct)));
+            planners.Add(new PlannerHost(h.Id, h.UsableUnits, candidates, pinned));
+        }
+        var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
+        return (RebalancePlanner.Plan(planners, targetImbalance, maxMoves, parallel), planners.Count);
+    }
+
 }

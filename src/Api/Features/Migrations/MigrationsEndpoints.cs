@@ -2,9 +2,13 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
+using IaasApi.Domain.Operations;
+using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Features.Migrations;
 
@@ -69,6 +73,28 @@ public sealed record PlannedMoveDto(Guid InstanceId, Guid FromHostId, Guid ToHos
 public sealed record ConsolidationResponse(Guid ZoneId, int HostsConsidered, int HostsFreed, IReadOnlyList<Guid> FreedHostIds, int Migrations,
                                            double EstimatedTotalMs, int FirstFitDecreasingFreed, IReadOnlyList<PlannedMoveDto> Moves);
 
+/// <summary>A rebalancing request: the zone, and optionally the target imbalance and the most migrations the plan may hold.</summary>
+public sealed record RebalanceRequest(Guid? ZoneId, double? TargetImbalance, int? MaxMoves);
+
+public sealed class RebalanceValidator : AbstractValidator<RebalanceRequest>
+{
+    public RebalanceValidator()
+    {
+        RuleFor(x => x.ZoneId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.TargetImbalance).InclusiveBetween(0, 1);
+        RuleFor(x => x.MaxMoves).InclusiveBetween(0, 10_000);
+    }
+}
+
+public sealed record HostLoadDto(Guid HostId, double Before, double After);
+
+/// <summary>A rebalancing dry run: the imbalance (standard deviation of the hosts' dominant shares) before and after, and the moves.</summary>
+public sealed record RebalanceResponse(Guid ZoneId, int HostsConsidered, double TargetImbalance, double ImbalanceBefore, double ImbalanceAfter,
+                                       int Migrations, double EstimatedTotalMs, IReadOnlyList<PlannedMoveDto> Moves, IReadOnlyList<HostLoadDto> Hosts);
+
+/// <summary>A plan being executed: the operation that carries it (poll it) and the plan it executes.</summary>
+public sealed record PlanExecutionResponse(Guid OperationId, object Plan);
+
 public sealed class MigrationPreviewValidator : AbstractValidator<MigrationPreviewRequest>
 {
     public MigrationPreviewValidator()
@@ -95,6 +121,14 @@ public static class MigrationsEndpoints
         group.MapGet("/", List).WithName("ListMigrations");
         v1.MapPost("/planners/consolidation", Consolidation).WithTags("Migrations").WithName("PlanConsolidation")
           .Validate<ConsolidationRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
+        v1.MapPost("/planners/consolidation/execute", ExecuteConsolidation).WithTags("Migrations").WithName("ExecuteConsolidation")
+          .Validate<ConsolidationRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
+          .Produces<PlanExecutionResponse>(202).ProducesProblem(404).ProducesProblem(409);
+        v1.MapPost("/planners/rebalance", Rebalance).WithTags("Migrations").WithName("PlanRebalance")
+          .Validate<RebalanceRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
+        v1.MapPost("/planners/rebalance/execute", ExecuteRebalance).WithTags("Migrations").WithName("ExecuteRebalance")
+          .Validate<RebalanceRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
+          .Produces<PlanExecutionResponse>(202).ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/{id:guid}", Get).WithName("GetMigration").Produces<MigrationResponse>().ProducesProblem(404);
         group.MapPost("/{id:guid}/actions/{action:regex(^(cancel|force-complete)$)}", Steer).WithName("MigrationAction")
              .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
@@ -122,12 +156,76 @@ public static class MigrationsEndpoints
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
 
-    private static async Task<IResult> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct)
+    private static async Task<IResult> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct) =>
+        TypedResults.Ok(await ConsolidationPlanAsync(req, planner, ct));
+
+    private static async Task<(ConsolidationResponse Response, StoredPlan Stored)> ConsolidationPlanAsync(ConsolidationRequest req,
+        MigrationPlanner planner, CancellationToken ct)
     {
         var (plan, hosts, ffd) = await planner.ConsolidationAsync(req.ZoneId!.Value, ct);
-        return TypedResults.Ok(new ConsolidationResponse(req.ZoneId.Value, hosts, plan.FreedHosts.Count, plan.FreedHosts, plan.Moves.Count,
-            R(plan.EstimatedTotalMs), ffd, plan.Moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList()));
+        var response = new ConsolidationResponse(req.ZoneId.Value, hosts, plan.FreedHosts.Count, plan.FreedHosts, plan.Moves.Count,
+            R(plan.EstimatedTotalMs), ffd, Moves(plan.Moves));
+        return (response, new StoredPlan(OperationKinds.ZoneConsolidate, req.ZoneId.Value, plan.Moves, plan.FreedHosts, plan.EstimatedTotalMs));
     }
+
+    private static async Task<IResult> Rebalance(RebalanceRequest req, MigrationPlanner planner, IOptions<IaasOptions> options, CancellationToken ct) =>
+        TypedResults.Ok((await RebalancePlanAsync(req, planner, options.Value.Rebalance, ct)).Response);
+
+    private static async Task<(RebalanceResponse Response, StoredPlan Stored)> RebalancePlanAsync(RebalanceRequest req, MigrationPlanner planner,
+        RebalanceOptions defaults, CancellationToken ct)
+    {
+        var target = req.TargetImbalance ?? defaults.TargetImbalance;
+        var (plan, hosts) = await planner.RebalanceAsync(req.ZoneId!.Value, target, req.MaxMoves ?? defaults.MaxMoves, ct);
+        var response = new RebalanceResponse(req.ZoneId.Value, hosts, target, Math.Round(plan.ImbalanceBefore, 4), Math.Round(plan.ImbalanceAfter, 4),
+            plan.Moves.Count, R(plan.EstimatedTotalMs), Moves(plan.Moves),
+            plan.LoadBefore.Select(l => new HostLoadDto(l.Key, Math.Round(l.Value, 4), Math.Round(plan.LoadAfter[l.Key], 4))).ToList());
+        return (response, new StoredPlan(OperationKinds.ZoneRebalance, req.ZoneId.Value, plan.Moves, [], plan.EstimatedTotalMs,
+            plan.ImbalanceBefore, plan.ImbalanceAfter));
+    }
+
+    private static async Task<IResult> ExecuteConsolidation(ConsolidationRequest req, MigrationPlanner planner, IaasDbContext db,
+                                                            JobDispatcher dispatcher, CancellationToken ct)
+    {
+        var (response, stored) = await ConsolidationPlanAsync(req, planner, ct);
+        return await ExecuteAsync(stored, response, db, dispatcher, ct);
+    }
+
+    private static async Task<IResult> ExecuteRebalance(RebalanceRequest req, MigrationPlanner planner, IOptions<IaasOptions> options, IaasDbContext db,
+                                                        JobDispatcher dispatcher, CancellationToken ct)
+    {
+        var (response, stored) = await RebalancePlanAsync(req, planner, options.Value.Rebalance, ct);
+        return await ExecuteAsync(stored, response, db, dispatcher, ct);
+    }
+
+    /// <summary>
+    /// One plan runs per zone at a time: asking again for the same kind while it runs returns that operation; another
+    /// kind is <c>409</c>. Otherwise the plan is stored on a new operation whose job executes it.
+    /// </summary>
+    private static async Task<IResult> ExecuteAsync(StoredPlan stored, object response, IaasDbContext db, JobDispatcher dispatcher, CancellationToken ct)
+    {
+        var running = await db.Operations.AsNoTracking()
+            .Where(o => o.ResourceId == stored.ZoneId && (o.Kind == OperationKinds.ZoneConsolidate || o.Kind == OperationKinds.ZoneRebalance)
+                        && o.Status == Domain.Operations.OperationStatus.Running)
+            .FirstOrDefaultAsync(ct);
+        if (running is not null)
+        {
+            if (running.Kind != stored.Kind)
+                throw new InvalidStateException($"A {running.Kind} of this zone is running (operation {running.Id}); wait for it to end.");
+            return TypedResults.Accepted($"/v1/operations/{running.Id}", new PlanExecutionResponse(running.Id, StoredPlan.From(running)));
+        }
+        var op = new Operation(stored.Kind, "zone", stored.ZoneId, null, null, db.Clock.GetUtcNow())
+        {
+            Queue = JobDispatcher.ControlQueue,
+            Parameters = stored.ToJson(),
+        };
+        db.Operations.Add(op);
+        await db.SaveChangesAsync(ct);
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        return TypedResults.Accepted($"/v1/operations/{op.Id}", new PlanExecutionResponse(op.Id, response));
+    }
+
+    private static List<PlannedMoveDto> Moves(IEnumerable<PlannedMove> moves) =>
+        moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList();
 
     private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
                                                            string? status, CancellationToken ct)
