@@ -157,7 +157,7 @@ public static class MigrationsEndpoints
     }
 
     private static async Task<IResult> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct) =>
-        TypedResults.Ok(await ConsolidationPlanAsync(req, planner, ct));
+        TypedResults.Ok((await ConsolidationPlanAsync(req, planner, ct)).Response);
 
     private static async Task<(ConsolidationResponse Response, StoredPlan Stored)> ConsolidationPlanAsync(ConsolidationRequest req,
         MigrationPlanner planner, CancellationToken ct)
