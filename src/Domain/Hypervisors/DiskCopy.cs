@@ -19,3 +19,11 @@ public enum DiskCopyState
 
 /// <summary>Where a disk copy stands (QMP <c>query-block-jobs</c>: offset and length).</summary>
 public sealed record DiskCopyStatus(DiskCopyState State, double CopiedMiB, double TotalMiB, string? Error);
+
+/// <summary>
+/// A live storage migration as the control plane asks a driver for it: the running VM's disk mirrored from where it
+/// lives (<paramref name="SourcePool"/>; null: the host's local disk) to a shared pool. QEMU terms: <c>blockdev-mirror</c>
+/// with <c>sync: full</c> — the bulk copy runs while the guest reads and writes the source; once it is copied the job
+/// is <c>ready</c> and every write goes to both; <c>block-job-complete</c> pivots the VM onto the copy.
+/// </summary>
+public sealed record StorageMirrorRequest(HostRef Host, InstanceSpec Spec, string? SourcePool, string TargetPool, double BandwidthMiBps);

@@ -119,6 +119,24 @@ public interface IHypervisorDriver
 
     /// <summary>Discards the target's copy (and registration) of a disk copy that will not be committed. Idempotent.</summary>
     Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// Live storage migration: starts mirroring a running VM's disk to the target pool (the guest keeps using its
+    /// source disk). Idempotent: a mirror of this VM to the same pool already under way is left as it is.
+    /// </summary>
+    Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// How the mirror is going: <see cref="DiskCopyState.Copying"/> during the bulk copy, <see cref="DiskCopyState.Synced"/>
+    /// once the copy is complete and every write goes to both, <see cref="DiskCopyState.Failed"/> with the reason.
+    /// </summary>
+    Task<DiskCopyStatus> GetStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct);
+
+    /// <summary>After the control plane committed the move: the VM switches to the copy and the source disk is deleted. Idempotent.</summary>
+    Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct);
+
+    /// <summary>Stops a mirror that will not be committed and deletes the copy; the VM keeps its source disk. Idempotent.</summary>
+    Task AbortStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct);
 }
 
 /// <summary>A driver failure. Transient: the job is retried. Permanent: the work fails and the instance says why.</summary>

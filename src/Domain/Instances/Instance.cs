@@ -53,6 +53,15 @@ public sealed class Instance : Entity
     public bool QuotaClaimed { get; private set; }
     /// <summary>The flavor's resources copied at creation: what was claimed is what is released.</summary>
     public Resources Resources { get; private set; }
+    /// <summary>
+    /// The shared storage pool its disk lives on; null: its host's local disk. A pooled disk needs no local disk, so
+    /// its <see cref="Resources"/> (what the host counts) hold no disk and <see cref="PooledDiskGiB"/> says its size.
+    /// </summary>
+    public Guid? StoragePoolId { get; private set; }
+    /// <summary>The disk's size while it lives on <see cref="StoragePoolId"/> (the pool's allocation holds it).</summary>
+    public int PooledDiskGiB { get; private set; }
+    /// <summary>The disk's size wherever it lives.</summary>
+    public int DiskGiB => StoragePoolId is null ? Resources.DiskGiB : PooledDiskGiB;
     /// <summary>True while <see cref="Resources"/> is counted in the host's allocation.</summary>
     public bool ResourcesClaimed { get; private set; }
     public string? UserData { get; private set; }
@@ -235,6 +244,22 @@ public sealed class Instance : Entity
         if (after == Migrating) Note("migrated", actor, operationId, now, detail);     // still to be started on the target (cold)
         else MoveTo(after, "migrated", actor, operationId, now, detail);
         HostId = targetHostId;
+    }
+
+    /// <summary>
+    /// A storage migration's commitment: the disk now lives on <paramref name="poolId"/>. The caller moves the capacity in
+    /// the same transaction: the local disk (<see cref="Resources"/>' disk) released on the host, the pool's claimed.
+    /// </summary>
+    public void CommitDiskMove(Guid poolId, string actor, Guid operationId, DateTimeOffset now, string detail)
+    {
+        if (Status != Migrating) throw new InvalidStateException($"Instance '{Id}' is '{EnumWords.ToWord(Status)}', not migrating.");
+        if (StoragePoolId is null)
+        {
+            PooledDiskGiB = Resources.DiskGiB;
+            Resources = Resources with { DiskGiB = 0 };
+        }
+        StoragePoolId = poolId;
+        MoveTo(Running, "migrated", actor, operationId, now, detail);
     }
 
     /// <summary>A step that changes nothing of the status but belongs in the audit trail (a migration's activation).</summary>

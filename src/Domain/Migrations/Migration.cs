@@ -104,6 +104,9 @@ public sealed class Migration : Entity
     /// <summary>The disk copy so far (cold migration): MiB copied of the total.</summary>
     public double? DiskCopiedMiB { get; private set; }
     public double? DiskTotalMiB { get; private set; }
+    /// <summary>Storage migration: the pool the disk leaves (null: the host's local disk) and the pool it goes to.</summary>
+    public Guid? SourcePoolId { get; private set; }
+    public Guid? TargetPoolId { get; private set; }
     public PreCopyOutcome? PreCopyOutcome { get; private set; }
     /// <summary>Why it failed or was cancelled; how pre-copy ended when it completed.</summary>
     public string Reason { get; private set; }
@@ -178,10 +181,23 @@ public sealed class Migration : Entity
         DowntimeMs = downtimeMs;
     }
 
-    /// <summary>How the disk copy is going (cold migration, during copy-disks).</summary>
+    /// <summary>A storage migration: the disk of the instance on <see cref="SourceHostId"/> goes from one pool to another, the VM stays.</summary>
+    public static Migration OfStorage(Guid instanceId, Guid tenantId, Guid hostId, Guid? sourcePoolId, Guid targetPoolId, int? bandwidthMbps,
+                                      DateTimeOffset now)
+    {
+        if (sourcePoolId == targetPoolId) throw new FieldValidationException("targetPoolId", "The disk already lives on that pool.");
+        return new Migration(instanceId, tenantId, MigrationType.Storage, hostId, null, null, bandwidthMbps, now)
+        {
+            SourcePoolId = sourcePoolId,
+            TargetPoolId = targetPoolId,
+        };
+    }
+
+    /// <summary>How the disk copy is going (cold migration's copy-disks, storage migration's copy and mirror).</summary>
     public void RecordDiskCopy(double copiedMiB, double totalMiB)
     {
-        if (Stage is not MigrationStage.CopyDisks) throw new InvalidStateException("The disk copy is recorded while disks are copied.");
+        if (Stage is not (MigrationStage.CopyDisks or MigrationStage.Copy or MigrationStage.Mirror))
+            throw new InvalidStateException("The disk copy is recorded while disks are copied.");
         DiskCopiedMiB = copiedMiB;
         DiskTotalMiB = totalMiB;
     }
@@ -228,7 +244,7 @@ public sealed class Migration : Entity
             var sent = Rounds.Sum(r => r.SentMiB);
             within = sent + Rounds[^1].RemainingMiB > 0 ? sent / (sent + Rounds[^1].RemainingMiB) : 0;
         }
-        if (stage == MigrationStage.CopyDisks && DiskTotalMiB > 0) within = Math.Clamp((DiskCopiedMiB ?? 0) / DiskTotalMiB.Value, 0, 1);
+        if (stage is MigrationStage.CopyDisks or MigrationStage.Copy && DiskTotalMiB > 0) within = Math.Clamp((DiskCopiedMiB ?? 0) / DiskTotalMiB.Value, 0, 1);
         return Math.Min(99, (int)Math.Floor((Array.IndexOf(order, stage) + within) * 100.0 / order.Length));
     }
 

@@ -154,6 +154,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
                 // Lock order: tenant row (quota) before host rows (claims).
                 if (outcome == EvacuationOutcome.Deleted) await outcomes.ReleaseQuotaAsync(instance, ct);
                 await outcomes.ReleaseHostClaimAsync(instance, ct);
+                if (outcome == EvacuationOutcome.Deleted) await outcomes.ReleasePooledDiskAsync(instance, ct);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 return (instance.Name, outcome);

@@ -69,6 +69,7 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
         // two transactions wait on each other in a cycle.
         await ReleaseQuotaAsync(instance, ct);
         await ReleaseHostClaimAsync(instance, ct);
+        await ReleasePooledDiskAsync(instance, ct);
         instance.MarkDeleted(actor, op.Id, now);
         op.Succeed(now);
         // A create that was still waiting for capacity (pending) ends with its instance.
@@ -135,6 +136,12 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
         }
         await claims.ReleaseHostAsync(hostId, instance.Resources, instance.ClaimKind, ct, backToSlot);
         instance.ReleaseResources();
+    }
+
+    /// <summary>A deleted instance's disk on a storage pool frees its space there.</summary>
+    public async Task ReleasePooledDiskAsync(Instance instance, CancellationToken ct)
+    {
+        if (instance.StoragePoolId is { } poolId && instance.PooledDiskGiB > 0) await claims.ReleasePoolAsync(poolId, instance.PooledDiskGiB, ct);
     }
 
     /// <summary>

@@ -99,6 +99,11 @@ public sealed class MigrationJobs(
             m.Enter(MigrationStage.PreMigration, Now());
             await SaveProgressAsync(op, m, ct);
         }
+        if (m.Type == MigrationType.Storage)
+        {
+            await DriveStorageAsync(op, m, instance, ct);
+            return;
+        }
         if (m.Stage == MigrationStage.PreMigration) await ReserveTargetAsync(op, m, instance, ct);
         if (m.Type == MigrationType.Cold)
         {
@@ -282,6 +287,103 @@ public sealed class MigrationJobs(
         if (m.Stage == MigrationStage.Activation) await ActivateColdAsync(op, m, instance, ct);
     }
 
+    /// <summary>
+    /// Live storage migration: pre-migration (the pool still in the instance's zone) → reservation (the pool's space
+    /// claimed; the disk's current place keeps its allocation) → copy (the driver mirrors the disk while the VM uses its
+    /// source; progress recorded) → mirror (in sync: every write goes to both) → commitment (one transaction: the disk's
+    /// old allocation released — the host's local disk or the old pool — and the instance reads the new pool) →
+    /// activation (the driver pivots the VM onto the copy and deletes the source). Before commitment a failure or cancel
+    /// stops the mirror, deletes the copy and releases the pool's claim: the VM keeps its disk where it was.
+    /// </summary>
+    private async Task DriveStorageAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    {
+        var host = await HostAsync(m.SourceHostId, ct);
+        var driver = drivers.For(host.Hypervisor);
+        var targetPool = await db.StoragePools.AsNoTracking().SingleOrDefaultAsync(p => p.Id == m.TargetPoolId, ct)
+                         ?? throw new StayOnSource("The target pool no longer exists.");
+        if (m.Stage == MigrationStage.PreMigration)
+        {
+            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            if (targetPool.ZoneId != instance.ZoneId) throw new StayOnSource($"Pool '{targetPool.Name}' is not in the instance's zone.");
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (!await claims.TryClaimPoolAsync(targetPool.Id, instance.DiskGiB, ct))
+                throw new StayOnSource($"Pool '{targetPool.Name}' no longer has {instance.DiskGiB} GiB free.");
+            m.MarkTargetClaimed(true);
+            m.Enter(MigrationStage.Reservation, Now());
+            await SaveProgressAsync(op, m, ct);
+            await tx.CommitAsync(ct);
+        }
+        if (m.Stage == MigrationStage.Reservation)
+        {
+            m.Enter(MigrationStage.Copy, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.Copy)
+        {
+            var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == host.Id).Select(h => h.Capacity.NetworkMbps).SingleAsync(ct);
+            var source = m.SourcePoolId is { } sp ? await db.StoragePools.AsNoTracking().Where(p => p.Id == sp).Select(p => p.Name).SingleOrDefaultAsync(ct) : null;
+            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
+            await driver.StartStorageMirrorAsync(new StorageMirrorRequest(host, spec, source, targetPool.Name, planner.LinkFor(mbps).BandwidthMiBps), ct);
+            while (true)
+            {
+                var status = await driver.GetStorageMirrorAsync(host, instance.Id, ct);
+                m.RecordDiskCopy(status.CopiedMiB, status.TotalMiB);
+                if (status.State == DiskCopyState.Failed)
+                {
+                    await SaveProgressAsync(op, m, ct);
+                    throw new StayOnSource(status.Error ?? "The hypervisor ended the mirror.");
+                }
+                if (status.State == DiskCopyState.Synced)
+                {
+                    m.Enter(MigrationStage.Mirror, Now());
+                    await SaveProgressAsync(op, m, ct);
+                    break;
+                }
+                await SaveProgressAsync(op, m, ct);
+                if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+                await Task.Delay(Math.Max(10, options.Value.Migration.PollMilliseconds), ct);
+            }
+        }
+        if (m.Stage == MigrationStage.Mirror)
+        {
+            // In sync: the copy receives every write. The switch needs the mirror still healthy and no cancel.
+            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            var status = await driver.GetStorageMirrorAsync(host, instance.Id, ct);
+            if (status.State != DiskCopyState.Synced) throw new StayOnSource(status.Error ?? "The mirror fell out of sync.");
+            m.Enter(MigrationStage.Commitment, Now());
+            await SaveProgressAsync(op, m, ct);
+        }
+        if (m.Stage == MigrationStage.Commitment)
+        {
+            var disk = instance.DiskGiB;
+            try
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                if (m.SourcePoolId is { } oldPool) await claims.ReleasePoolAsync(oldPool, disk, ct);
+                else await claims.ReleaseHostDiskAsync(host.Id, disk, instance.ClaimKind, ct);
+                instance.CommitDiskMove(targetPool.Id, Actors.Worker, op.Id, Now(),
+                    $"Its {disk} GiB disk moved to pool '{targetPool.Name}' while it ran ({m.DiskTotalMiB ?? 0:F0} MiB copied, then mirrored until in sync).");
+                m.Enter(MigrationStage.Activation, Now());
+                await SaveProgressAsync(op, m, ct);
+                await tx.CommitAsync(ct);
+            }
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException or InvalidStateException)
+            {
+                throw new StayOnSource($"The instance changed during the commitment; the move was not recorded ({ex.Message}).");
+            }
+            if (m.SourcePoolId is null) snapshot.Adjust(host.Id, new Resources(0, 0, -disk, 0), 0, instance.ClaimKind);
+        }
+        if (m.Stage == MigrationStage.Activation)
+        {
+            await driver.PivotStorageMirrorAsync(host, instance.Id, ct);
+            instance.Note("activated", Actors.Worker, op.Id, Now(), $"Running on its copy on pool '{targetPool.Name}'; the source disk is deleted.");
+            m.Complete($"Completed: {m.DiskTotalMiB ?? 0:F0} MiB copied to pool '{targetPool.Name}'.", Now());
+            op.Succeed(Now());
+            await db.SaveChangesAsync(ct);
+            if (m.SourcePoolId is null) await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // local disk freed
+        }
+    }
+
     /// <summary>Cold activation: the source's copy goes, and a VM that was running starts on the target.</summary>
     private async Task ActivateColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
@@ -329,6 +431,18 @@ public sealed class MigrationJobs(
         if (!m.IsLive) return;
         var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
         var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        if (m.Type == MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Copy))
+        {
+            try
+            {
+                var host = await HostAsync(m.SourceHostId, ct);
+                await drivers.For(host.Hypervisor).AbortStorageMirrorAsync(host, instance.Id, ct);
+            }
+            catch (HypervisorException ex)
+            {
+                log.LogWarning("Stopping the mirror of migration {MigrationId} failed: {Message}", m.Id, ex.Message);
+            }
+        }
         if (m.TargetHostId is { } targetId && m.Stages.Any(s => s.Stage is MigrationStage.PreCopy or MigrationStage.CopyDisks))
         {
             try
@@ -369,6 +483,11 @@ public sealed class MigrationJobs(
         if (released is { } claimed)
         {
             await claims.ReleaseHostAsync(claimed, instance.Resources, instance.ClaimKind, ct);
+            m.MarkTargetClaimed(false);
+        }
+        else if (m.TargetClaimed && m.TargetPoolId is { } pool)
+        {
+            await claims.ReleasePoolAsync(pool, instance.DiskGiB, ct);
             m.MarkTargetClaimed(false);
         }
         if (instance.Status == InstanceStatus.Migrating)

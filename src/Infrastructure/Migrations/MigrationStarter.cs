@@ -27,7 +27,7 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
                        ?? throw new NotFoundException("instance", instanceId);
         if (type == MigrationType.Storage)
-            throw new FieldValidationException("type", "Storage migration is not available yet; use 'live' or 'cold'.");
+            throw new FieldValidationException("targetPoolId", "A storage migration names the pool the disk moves to ('targetPoolId').");
         if (type == MigrationType.Live && instance.Status != InstanceStatus.Running)
             throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live (a stopped one migrates cold).");
         if (type == MigrationType.Cold && (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || !instance.ResourcesClaimed))
@@ -53,6 +53,43 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         db.Operations.Add(op);
         db.Migrations.Add(migration);
         await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+        return migration;
+    }
+
+    /// <summary>
+    /// Starts a live storage migration: the running instance's disk moves to <paramref name="targetPoolId"/> (a shared
+    /// pool of its zone with room for it) while the VM stays on its host. One transaction, as for the other types.
+    /// </summary>
+    public async Task<Migration> StartStorageAsync(Guid instanceId, Guid targetPoolId, int? bandwidthMbps, string actor, CancellationToken ct)
+    {
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.Status != InstanceStatus.Deleted, ct)
+                       ?? throw new NotFoundException("instance", instanceId);
+        var pool = await db.StoragePools.AsNoTracking().SingleOrDefaultAsync(p => p.Id == targetPoolId, ct)
+                   ?? throw new NotFoundException("storage-pool", targetPoolId);
+        if (instance.Status != InstanceStatus.Running || instance.HostId is not { } hostId || !instance.ResourcesClaimed)
+            throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; a live storage migration moves a running instance's disk.");
+        if (instance.ReservationId is not null)
+            throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host's disk.");
+        if (pool.ZoneId != instance.ZoneId)
+            throw new InvalidStateException($"Pool '{pool.Name}' is in another zone; the instance's host cannot reach it.");
+        if (instance.StoragePoolId == pool.Id)
+            throw new InvalidStateException($"Instance '{instance.Name}''s disk already lives on pool '{pool.Name}'.");
+        if (pool.AllocatedGiB + instance.DiskGiB > pool.CapacityGiB)
+            throw new ConflictException($"Pool '{pool.Name}' has {pool.CapacityGiB - pool.AllocatedGiB} GiB free; the disk needs {instance.DiskGiB} GiB.");
+
+        var now = db.Clock.GetUtcNow();
+        var host = await db.Hosts.AsNoTracking().SingleAsync(h => h.Id == hostId, ct);
+        var op = new Operation(OperationKinds.InstanceMigrate, "instance", instance.Id, instance.TenantId, null, now)
+        {
+            Queue = JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+        };
+        var migration = Migration.OfStorage(instance.Id, instance.TenantId, hostId, instance.StoragePoolId, pool.Id, bandwidthMbps, now);
+        migration.AttachOperation(op.Id);
+        instance.Begin(InstanceStatus.Migrating, "migrate", actor, op.Id, now);
+        db.Operations.Add(op);
+        db.Migrations.Add(migration);
+        await db.SaveChangesAsync(ct);
         await dispatcher.DispatchAsync(op, CancellationToken.None);
         return migration;
     }

@@ -38,6 +38,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<Reservation> Reservations => Set<Reservation>();
     public DbSet<ReservationSlot> ReservationSlots => Set<ReservationSlot>();
     public DbSet<Migration> Migrations => Set<Migration>();
+    public DbSet<StoragePool> StoragePools => Set<StoragePool>();
 
     public TimeProvider Clock => clock;
 

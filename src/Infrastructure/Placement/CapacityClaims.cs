@@ -67,6 +67,28 @@ public sealed class CapacityClaims(IaasDbContext db)
     public Task ReleaseHostAsync(Guid hostId, Resources d, ClaimKind kind, CancellationToken ct, bool backToSlot = false) =>
         AdjustHostsAsync(db.Hosts.Where(h => h.Id == hostId), Resources.Zero - d, -1, kind, ct, backToSlot);
 
+    /// <summary>Claims <paramref name="gib"/> on a storage pool if it still has room (a storage migration's reservation).</summary>
+    public async Task<bool> TryClaimPoolAsync(Guid poolId, int gib, CancellationToken ct) =>
+        await AdjustPoolAsync(db.StoragePools.Where(p => p.Id == poolId && p.AllocatedGiB + gib <= p.CapacityGiB), gib, ct) == 1;
+
+    public Task ReleasePoolAsync(Guid poolId, int gib, CancellationToken ct) => AdjustPoolAsync(db.StoragePools.Where(p => p.Id == poolId), -gib, ct);
+
+    /// <summary>
+    /// The instance's disk left the host's local disk for a pool: the host's disk allocation drops by
+    /// <paramref name="gib"/>, the instance still counts there (its vCPUs and memory stay).
+    /// </summary>
+    public Task ReleaseHostDiskAsync(Guid hostId, int gib, ClaimKind kind, CancellationToken ct) =>
+        AdjustHostsAsync(db.Hosts.Where(h => h.Id == hostId), new Resources(0, 0, -gib, 0), 0, kind, ct);
+
+    private Task<int> AdjustPoolAsync(IQueryable<StoragePool> pools, int gib, CancellationToken ct)
+    {
+        var now = db.Clock.GetUtcNow();
+        return pools.ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.AllocatedGiB, p => p.AllocatedGiB + gib)
+            .SetProperty(p => p.Version, p => p.Version + 1)
+            .SetProperty(p => p.UpdatedAt, now), ct);
+    }
+
     /// <summary>A started reservation's unused slots become (or, negative, stop being) idle reserved capacity on a host.</summary>
     public Task AddIdleReservedAsync(Guid hostId, Resources delta, CancellationToken ct)
     {

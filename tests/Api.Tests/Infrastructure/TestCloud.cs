@@ -75,7 +75,8 @@ public static class TestCloud
             if (last["status"]!.GetValue<string>() == status) return last;
             await Task.Delay(50);
         }
-        throw new TimeoutException($"Instance {instanceId} did not reach '{status}' in {timeoutMs} ms; last: {last?.ToJsonString()}");
+        var op = last?["operationId"]?.GetValue<Guid?>() is { } opId ? (await client.GetAsync($"/v1/operations/{opId}")).Content.ReadAsStringAsync().Result : null;
+        throw new TimeoutException($"Instance {instanceId} did not reach '{status}' in {timeoutMs} ms; last: {last?.ToJsonString()}; its operation: {op}");
     }
 
     public static async Task<JsonObject> WaitForOperationAsync(this HttpClient client, Guid operationId, int timeoutMs = 15000)

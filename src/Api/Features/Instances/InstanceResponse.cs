@@ -10,16 +10,18 @@ public sealed record InstanceResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? HostId,
     ResourcesDto Resources, Guid? ServerGroupId, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt,
     ProvisioningScheme Scheme, bool Preemptible, int Priority, Guid? ReservationId, DateTimeOffset? QueuedAt, DateTimeOffset? ExpiresAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? StoragePoolId = null)
 {
     /// <summary>
-    /// The host is operator knowledge: only admins see <c>hostId</c>. <paramref name="queuePosition"/>: where a queued
+    /// The host is operator knowledge: only admins see <c>hostId</c> (and <c>storagePoolId</c>, the shared pool its disk
+    /// lives on; absent: its host's local disk). <c>resources</c> are the flavor's, wherever the disk lives. <paramref name="queuePosition"/>: where a queued
     /// instance stands (1 = next), on single reads.
     /// </summary>
     public static InstanceResponse From(Instance i, bool admin, int? queuePosition = null) => new(i.Id, i.Name, i.TenantId, i.Status,
-        i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources), i.ServerGroupId,
-        i.OperationId, i.CreatedAt, i.UpdatedAt, i.DeletedAt, i.Scheme, i.Preemptible, i.Priority, i.ReservationId, i.QueuedAt, i.ExpiresAt,
-        queuePosition);
+        i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources with { DiskGiB = i.DiskGiB }),
+        i.ServerGroupId, i.OperationId, i.CreatedAt, i.UpdatedAt, i.DeletedAt, i.Scheme, i.Preemptible, i.Priority, i.ReservationId, i.QueuedAt,
+        i.ExpiresAt, queuePosition, admin ? i.StoragePoolId : null);
 }
 
 /// <summary>The answer to a create with <c>count</c> &gt; 1: all instances and the one operation to poll.</summary>

@@ -27,7 +27,7 @@ public sealed record MigrationPreviewResponse(Guid InstanceId, Guid SourceHostId
                                               double BandwidthMiBps, int MaxDowntimeMs, string RecommendedType, string? RecommendedEscalation,
                                               string Recommendation, PredictionDto? Prediction, IReadOnlyList<PredictionDto> Alternatives);
 
-public sealed record MigrateRequest(string? Type, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps);
+public sealed record MigrateRequest(string? Type, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps, Guid? TargetPoolId = null);
 
 public sealed class MigrateValidator : AbstractValidator<MigrateRequest>
 {
@@ -37,6 +37,11 @@ public sealed class MigrateValidator : AbstractValidator<MigrateRequest>
         RuleFor(x => x.TargetHostId).NotEqual(Guid.Empty);
         RuleFor(x => x.MaxDowntimeMs).InclusiveBetween(1, 600_000);
         RuleFor(x => x.BandwidthMbps).InclusiveBetween(1, 10_000_000);
+        RuleFor(x => x.TargetPoolId).NotEqual(Guid.Empty);
+        RuleFor(x => x.TargetPoolId).NotNull().When(x => x.Type == "storage").WithMessage("A storage migration names the pool the disk moves to.");
+        RuleFor(x => x.TargetPoolId).Null().When(x => x.Type != "storage").WithMessage("'targetPoolId' is for storage migrations.");
+        RuleFor(x => x.TargetHostId).Null().When(x => x.Type == "storage").WithMessage("A storage migration keeps the VM on its host.");
+        RuleFor(x => x.MaxDowntimeMs).Null().When(x => x.Type == "storage").WithMessage("A storage migration does not pause the VM.");
     }
 }
 
@@ -48,7 +53,7 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
                                        IReadOnlyList<MigrationStageDto> Stages, IReadOnlyList<PreCopyRoundDto> Rounds, double? DowntimeMs,
                                        string? PreCopyOutcome, string? Reason, bool CancelRequested, bool ForceCompleteRequested, Guid? OperationId,
                                        DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-                                       bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB)
+                                       bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB, Guid? SourcePoolId, Guid? TargetPoolId)
 {
     public static MigrationResponse From(Migration m) =>
         new(m.Id, m.InstanceId, m.TenantId, EnumWords.ToWord(m.Type), EnumWords.ToWord(m.Status), m.Stage is { } s ? EnumWords.ToWord(s) : null,
@@ -57,7 +62,7 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
             m.Rounds.Select(MigrationsEndpoints.Round).ToList(), m.DowntimeMs is { } d ? Math.Round(d, 1) : null,
             m.PreCopyOutcome is { } o ? EnumWords.ToWord(o) : null, m.Reason.Length > 0 ? m.Reason : null, m.CancelRequested,
             m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt, m.RestartOnTarget,
-            m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null);
+            m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null, m.SourcePoolId, m.TargetPoolId);
 }
 
 public sealed record ConsolidationRequest(Guid? ZoneId);
@@ -151,7 +156,9 @@ public static class MigrationsEndpoints
         if (type == MigrationType.Cold && req.MaxDowntimeMs is not null)
             throw new FieldValidationException("maxDowntimeMs", "A cold migration stops the VM; 'maxDowntimeMs' applies to live migration only.");
         ETags.CheckIfMatch(http, instance.Version);
-        var migration = await starter.StartAsync(id, type, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
+        var migration = type == MigrationType.Storage
+            ? await starter.StartStorageAsync(id, req.TargetPoolId!.Value, req.BandwidthMbps, caller.Actor, ct)
+            : await starter.StartAsync(id, type, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
         ETags.Set(http, migration.Version);
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
@@ -247,11 +254,17 @@ public static class MigrationsEndpoints
     /// <summary>Records the operator's request; the job acts on it at its next step (202: it has not happened yet).</summary>
     private static async Task<IResult> Steer(Guid id, string action, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
-        var migration = await db.Migrations.GetAsync(id, "migration", ct);
+        var migration = await db.Migrations.AsNoTracking().GetAsync(id, "migration", ct);
         ETags.CheckIfMatch(http, migration.Version);
-        if (action == "cancel") migration.RequestCancel();
+        if (action == "cancel") migration.RequestCancel();          // the rules (409 once committing or finished)
         else migration.RequestForceComplete();
-        await db.SaveChangesAsync(ct);
+        // Only the request's flag is written, without touching the version: the job saves its progress on the same row
+        // every poll, and neither write may make the other fail. The job reads the flag at its next step.
+        var live = new[] { MigrationStatus.Queued, MigrationStatus.Running };
+        var written = action == "cancel"
+            ? await db.Migrations.Where(m => m.Id == id && live.Contains(m.Status)).ExecuteUpdateAsync(s => s.SetProperty(m => m.CancelRequested, true), ct)
+            : await db.Migrations.Where(m => m.Id == id && live.Contains(m.Status)).ExecuteUpdateAsync(s => s.SetProperty(m => m.ForceCompleteRequested, true), ct);
+        if (written == 0) throw new InvalidStateException("The migration ended meanwhile.");
         ETags.Set(http, migration.Version);
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }

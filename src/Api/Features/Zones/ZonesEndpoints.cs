@@ -83,6 +83,8 @@ public static class ZonesEndpoints
         {
             var hosts = await db.Hosts.CountAsync(h => h.ZoneId == id, ct);
             if (hosts > 0) return $"{hosts} host(s) are in it";
+            var pools = await db.StoragePools.CountAsync(p => p.ZoneId == id, ct);
+            if (pools > 0) return $"{pools} storage pool(s) are in it";
             var live = await db.Instances.CountAsync(i => i.ZoneId == id && i.Status != InstanceStatus.Deleted, ct);
             return live > 0 ? $"{live} instance(s) run in it" : null;
         }, ct);

@@ -45,7 +45,10 @@ public sealed partial class FakeHypervisor
             if (vm.Power != VmPowerState.Shutoff)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; its disks are copied cold, shut off.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The copy needs a positive bandwidth.", false);
-            _diskCopies[id] = new FakeDiskCopy(r, Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0), _clock.GetTimestamp());
+            // A disk on a shared pool is reachable from the target as it is: nothing to copy.
+            var copy = new FakeDiskCopy(r, vm.Pool is null ? Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0) : 0, _clock.GetTimestamp());
+            if (vm.Pool is not null) copy.State = DiskCopyState.Synced;
+            _diskCopies[id] = copy;
         }
     }
 

@@ -27,8 +27,12 @@ public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapsho
 public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
                                string Message);
 
-/// <summary>A VM as the fake fleet holds it. A suspended VM is saved off any host (<see cref="HostId"/> is empty).</summary>
-public sealed record FakeVm(Guid InstanceId, Guid HostId, string Name, VmPowerState Power, Resources Resources, DateTimeOffset CreatedAt);
+/// <summary>
+/// A VM as the fake fleet holds it. A suspended VM is saved off any host (<see cref="HostId"/> is empty). Its disk
+/// lives on <see cref="Pool"/> (null: the host's local disk).
+/// </summary>
+public sealed record FakeVm(Guid InstanceId, Guid HostId, string Name, VmPowerState Power, Resources Resources, DateTimeOffset CreatedAt,
+                            string? Pool = null);
 
 /// <summary>A disk snapshot the fake fleet took (the image store).</summary>
 public sealed record FakeSnapshot(string ImageName, Guid InstanceId, int SizeMiB, DateTimeOffset TakenAt);
@@ -46,6 +50,7 @@ public sealed partial class FakeHypervisor
     private readonly List<FakeSnapshot> _snapshots = [];
     private readonly Dictionary<Guid, FakeMigration> _migrations = [];
     private readonly Dictionary<Guid, FakeDiskCopy> _diskCopies = [];
+    private readonly Dictionary<Guid, FakeMirror> _mirrors = [];
     private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
     private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
     private readonly HashSet<Guid> _everSilenced = [];
@@ -404,4 +409,13 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
         model.AbortDiskCopyAsync(source, instanceId, ct);
+
+    public Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct) => model.StartStorageMirrorAsync(request, ct);
+
+    public Task<DiskCopyStatus> GetStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.GetStorageMirror(host, instanceId));
+
+    public Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.PivotStorageMirrorAsync(host, instanceId, ct);
+
+    public Task AbortStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.AbortStorageMirrorAsync(host, instanceId, ct);
 }

@@ -36,6 +36,9 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         b.HasOne<ServerGroup>().WithMany().HasForeignKey(i => i.ServerGroupId).OnDelete(DeleteBehavior.SetNull);
         b.HasIndex(i => new { i.ServerGroupId, i.Status });
 
+        b.Ignore(i => i.DiskGiB);
+        b.Property(i => i.PooledDiskGiB).HasColumnName("pooled_disk_gib");
+        b.HasOne<StoragePool>().WithMany().HasForeignKey(i => i.StoragePoolId).OnDelete(DeleteBehavior.SetNull);   // a deleted instance's record outlives the pool
         b.HasMany(i => i.Actions).WithOne().HasForeignKey(a => a.InstanceId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(i => i.Actions).UsePropertyAccessMode(PropertyAccessMode.Property);
 

@@ -26,6 +26,20 @@ internal sealed class ZoneConfiguration : IEntityTypeConfiguration<Zone>
     }
 }
 
+internal sealed class StoragePoolConfiguration : IEntityTypeConfiguration<StoragePool>
+{
+    public void Configure(EntityTypeBuilder<StoragePool> b)
+    {
+        b.MapEntity("storage_pools");
+        b.Property(p => p.Name).HasMaxLength(Limits.NameMaxLength).IsRequired();
+        b.HasIndex(p => p.Name).IsUnique();
+        b.Property(p => p.CapacityGiB).HasColumnName("capacity_gib");
+        b.Property(p => p.AllocatedGiB).HasColumnName("allocated_gib");
+        b.HasOne<Zone>().WithMany().HasForeignKey(p => p.ZoneId).OnDelete(DeleteBehavior.Restrict);
+        b.HasIndex(p => p.ZoneId);
+    }
+}
+
 internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
 {
     public void Configure(EntityTypeBuilder<Host> b)

@@ -407,6 +407,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
+                    b.Property<int>("PooledDiskGiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("pooled_disk_gib");
+
                     b.Property<bool>("Preemptible")
                         .HasColumnType("boolean")
                         .HasColumnName("preemptible");
@@ -455,6 +459,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("status_reason");
+
+                    b.Property<Guid?>("StoragePoolId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("storage_pool_id");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
@@ -516,6 +524,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("Status")
                         .HasDatabaseName("ix_instances_status");
+
+                    b.HasIndex("StoragePoolId")
+                        .HasDatabaseName("ix_instances_storage_pool_id");
 
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_instances_zone_id");
@@ -902,6 +913,56 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("regions", "iaas");
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("AllocatedGiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("allocated_gib");
+
+                    b.Property<int>("CapacityGiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("capacity_gib");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.Property<Guid>("ZoneId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("zone_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_storage_pools");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_storage_pools_name");
+
+                    b.HasIndex("ZoneId")
+                        .HasDatabaseName("ix_storage_pools_zone_id");
+
+                    b.ToTable("storage_pools", "iaas");
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1024,6 +1085,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("source_host_id");
 
+                    b.Property<Guid?>("SourcePoolId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("source_pool_id");
+
                     b.Property<string>("Stages")
                         .IsRequired()
                         .HasColumnType("text")
@@ -1046,6 +1111,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<Guid?>("TargetHostId")
                         .HasColumnType("uuid")
                         .HasColumnName("target_host_id");
+
+                    b.Property<Guid?>("TargetPoolId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_pool_id");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
@@ -1083,6 +1152,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("TargetHostId")
                         .HasDatabaseName("ix_migrations_target_host_id");
+
+                    b.HasIndex("TargetPoolId")
+                        .HasDatabaseName("ix_migrations_target_pool_id");
 
                     b.HasIndex("InstanceId", "Status")
                         .HasDatabaseName("ix_migrations_instance_id_status");
@@ -1720,6 +1792,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_sla_plans_sla_plan_id");
 
+                    b.HasOne("IaasApi.Domain.Inventory.StoragePool", null)
+                        .WithMany()
+                        .HasForeignKey("StoragePoolId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_storage_pools_storage_pool_id");
+
                     b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
@@ -1759,6 +1837,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_hosts_zones_zone_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Inventory.Zone", null)
+                        .WithMany()
+                        .HasForeignKey("ZoneId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_storage_pools_zones_zone_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>

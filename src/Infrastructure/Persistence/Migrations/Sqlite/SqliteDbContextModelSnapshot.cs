@@ -401,6 +401,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
+                    b.Property<int>("PooledDiskGiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pooled_disk_gib");
+
                     b.Property<bool>("Preemptible")
                         .HasColumnType("INTEGER")
                         .HasColumnName("preemptible");
@@ -449,6 +453,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT")
                         .HasColumnName("status_reason");
+
+                    b.Property<Guid?>("StoragePoolId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("storage_pool_id");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
@@ -510,6 +518,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Status")
                         .HasDatabaseName("ix_instances_status");
+
+                    b.HasIndex("StoragePoolId")
+                        .HasDatabaseName("ix_instances_storage_pool_id");
 
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_instances_zone_id");
@@ -896,6 +907,56 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("regions", (string)null);
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("AllocatedGiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allocated_gib");
+
+                    b.Property<int>("CapacityGiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("capacity_gib");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<Guid>("ZoneId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("zone_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_storage_pools");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_storage_pools_name");
+
+                    b.HasIndex("ZoneId")
+                        .HasDatabaseName("ix_storage_pools_zone_id");
+
+                    b.ToTable("storage_pools", (string)null);
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1018,6 +1079,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("source_host_id");
 
+                    b.Property<Guid?>("SourcePoolId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source_pool_id");
+
                     b.Property<string>("Stages")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -1040,6 +1105,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<Guid?>("TargetHostId")
                         .HasColumnType("TEXT")
                         .HasColumnName("target_host_id");
+
+                    b.Property<Guid?>("TargetPoolId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_pool_id");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT")
@@ -1077,6 +1146,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("TargetHostId")
                         .HasDatabaseName("ix_migrations_target_host_id");
+
+                    b.HasIndex("TargetPoolId")
+                        .HasDatabaseName("ix_migrations_target_pool_id");
 
                     b.HasIndex("InstanceId", "Status")
                         .HasDatabaseName("ix_migrations_instance_id_status");
@@ -1714,6 +1786,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_sla_plans_sla_plan_id");
 
+                    b.HasOne("IaasApi.Domain.Inventory.StoragePool", null)
+                        .WithMany()
+                        .HasForeignKey("StoragePoolId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_storage_pools_storage_pool_id");
+
                     b.HasOne("IaasApi.Domain.Tenancy.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
@@ -1753,6 +1831,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_hosts_zones_zone_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Inventory.Zone", null)
+                        .WithMany()
+                        .HasForeignKey("ZoneId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_storage_pools_zones_zone_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>

@@ -1,0 +1,98 @@
+using FluentValidation;
+using IaasApi.Api.Http;
+using IaasApi.Domain.Inventory;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Api.Features.StoragePools;
+
+public sealed record CreateStoragePoolRequest(string? Name, Guid? ZoneId, int? CapacityGiB);
+public sealed record UpdateStoragePoolRequest(string? Name, int? CapacityGiB);
+
+public sealed record StoragePoolResponse(Guid Id, string Name, Guid ZoneId, int CapacityGiB, int AllocatedGiB, int FreeGiB,
+                                         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static StoragePoolResponse From(StoragePool p) =>
+        new(p.Id, p.Name, p.ZoneId, p.CapacityGiB, p.AllocatedGiB, p.CapacityGiB - p.AllocatedGiB, p.CreatedAt, p.UpdatedAt);
+}
+
+public sealed class CreateStoragePoolValidator : AbstractValidator<CreateStoragePoolRequest>
+{
+    public CreateStoragePoolValidator()
+    {
+        RuleFor(x => x.Name).ValidName();
+        RuleFor(x => x.ZoneId).NotNull().NotEqual(Guid.Empty);
+        RuleFor(x => x.CapacityGiB).NotNull().InclusiveBetween(1, 100_000_000);
+    }
+}
+
+public sealed class UpdateStoragePoolValidator : AbstractValidator<UpdateStoragePoolRequest>
+{
+    public UpdateStoragePoolValidator()
+    {
+        RuleFor(x => x.Name).ValidOptionalName();
+        RuleFor(x => x.CapacityGiB).InclusiveBetween(1, 100_000_000);
+    }
+}
+
+/// <summary>
+/// Shared storage pools (admin): a zone's datastores that every host of the zone reaches. A VM's disk starts on its
+/// host's local disk; a live storage migration (<c>migrate</c> with <c>type: storage</c>) moves it to a pool.
+/// </summary>
+public static class StoragePoolsEndpoints
+{
+    private const string Resource = "storage-pool";
+
+    public static void MapStoragePools(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/storage-pools").WithTags("StoragePools").RequireAuthorization(AuthorizationPolicies.Admin);
+        group.MapGet("/", List).WithName("ListStoragePools");
+        group.MapGet("/{id:guid}", Get).WithName("GetStoragePool").ProducesProblem(404);
+        group.MapPost("/", Create).Validate<CreateStoragePoolRequest>().WithName("CreateStoragePool").ProducesProblem(404).ProducesProblem(409);
+        group.MapPatch("/{id:guid}", Update).Validate<UpdateStoragePoolRequest>().WithName("UpdateStoragePool").ProducesProblem(404).ProducesProblem(409)
+             .ProducesProblem(412);
+        group.MapDelete("/{id:guid}", Delete).WithName("DeleteStoragePool").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+    }
+
+    private static Task<Page<StoragePoolResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? name, CancellationToken ct) =>
+        Paging.PageAsync(db.StoragePools.AsNoTracking().Where(p => (zoneId == null || p.ZoneId == zoneId) && (name == null || p.Name == name)),
+            limit, pageToken, StoragePoolResponse.From, ct);
+
+    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var pool = await db.StoragePools.AsNoTracking().GetAsync(id, Resource, ct);
+        return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
+    }
+
+    private static async Task<IResult> Create(CreateStoragePoolRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
+        await db.StoragePools.EnsureNameFreeAsync(p => p.Name == req.Name, Resource, req.Name!, null, ct);
+        var pool = new StoragePool(req.Name!, req.ZoneId.Value, req.CapacityGiB!.Value, db.Clock.GetUtcNow());
+        db.StoragePools.Add(pool);
+        await db.SaveChangesAsync(ct);
+        return Store.Created(http, $"/v1/storage-pools/{pool.Id}", pool.Version, StoragePoolResponse.From(pool));
+    }
+
+    private static async Task<IResult> Update(Guid id, UpdateStoragePoolRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    {
+        var pool = await db.StoragePools.GetAsync(id, Resource, ct);
+        ETags.CheckIfMatch(http, pool.Version);
+        if (req.Name is { } name && name != pool.Name)
+        {
+            await db.StoragePools.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
+            pool.Rename(name);
+        }
+        if (req.CapacityGiB is { } capacity) pool.Resize(capacity);
+        await db.SaveChangesAsync(ct);       // a concurrent claim moved the version: 409, read it again
+        return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
+    }
+
+    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.DeleteAsync<StoragePool>(db, http, id, Resource, async () =>
+        {
+            var disks = await db.Instances.CountAsync(i => i.StoragePoolId == id && i.Status != Domain.Instances.InstanceStatus.Deleted, ct);
+            var pool = await db.StoragePools.AsNoTracking().SingleAsync(p => p.Id == id, ct);
+            return disks > 0 || pool.AllocatedGiB > 0 ? $"{disks} instance disk(s) live on it ({pool.AllocatedGiB} GiB allocated)" : null;
+        }, ct);
+}
