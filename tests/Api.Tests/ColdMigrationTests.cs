@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Fake;
+using Microsoft.Extensions.DependencyInjection;
+using IaasApi.Infrastructure.Migrations;
+using IaasApi.Infrastructure.Jobs;
 
 namespace IaasApi.Api.Tests;
 
@@ -156,5 +159,32 @@ public sealed class ColdMigrationTests(ApiFactory api)
         Assert.Equal("cancelled", cancelled.Str("status"));
         Assert.InRange(cancelled["diskCopiedMiB"]!.GetValue<double>(), 1, 5119);
         await AssertOnlyOn(vm, source, target, "running", VmPowerState.Running);
+    }
+
+    [Fact]
+    public async Task Cold_WorkerKilledMidCopy_LeavesTheVmOnItsSource_AndTheReconcilerFinishesIt()
+    {
+        var (_, vm, source, target) = await VmAsync();
+        api.Jobs.DropNext(1);                                                     // the enqueue is lost: this test runs the job itself
+        var started = await MigrateAsync(vm, new { type = "cold", bandwidthMbps = 1000 });
+        var operationId = started["operationId"]!.GetValue<Guid>();
+        using var kill = new CancellationTokenSource();
+        var run = api.WithScopeAsync(sp => sp.GetRequiredService<IMigrationJobs>().RunAsync(operationId, kill.Token));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (api.Fake.DiskCopyOf(vm) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The copy never started.");
+            await Task.Delay(10);
+        }
+        kill.Cancel();                                                            // the worker dies in the middle of the copy
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal((source, VmPowerState.Shutoff), (api.Fake.Find(vm)!.HostId, api.Fake.Find(vm)!.Power));
+        Assert.Equal((2, 2), (await api.AllocatedVcpusAsync(source), await api.AllocatedVcpusAsync(target)));   // the target's claim, held
+
+        api.Clock.Advance(TimeSpan.FromMinutes(2));
+        await api.WithScopeAsync(async sp => await sp.GetRequiredService<OperationReconciler>().RunAsync(CancellationToken.None));
+        var done = await SettleAsync(started.Id());
+        Assert.Equal("completed", done.Str("status"));
+        await AssertOnlyOn(vm, target, source, "running", VmPowerState.Running);
     }
 }

@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Infrastructure.Hypervisors.Fake;
+using Microsoft.Extensions.DependencyInjection;
+using IaasApi.Infrastructure.Migrations;
+using IaasApi.Infrastructure.Jobs;
 
 namespace IaasApi.Api.Tests;
 
@@ -141,5 +144,33 @@ public sealed class StorageMigrationTests(ApiFactory api)
         Assert.Equal(("running", host), (instance.Str("status"), instance["hostId"]!.GetValue<Guid>()));
         Assert.Equal((20, 0), await DisksAsync(host, pool));
         Assert.Empty((await admin.GetJson($"/v1/migrations?instanceId={vm}"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Storage_WorkerKilledMidCopy_KeepsTheDiskWhereItWas_AndTheReconcilerFinishesIt()
+    {
+        var (_, vm, host, pool) = await PooledCloudAsync();
+        api.Jobs.DropNext(1);
+        var started = await MigrateAsync(vm, new { type = "storage", targetPoolId = pool, bandwidthMbps = 1000 });
+        var operationId = started["operationId"]!.GetValue<Guid>();
+        using var kill = new CancellationTokenSource();
+        var run = api.WithScopeAsync(sp => sp.GetRequiredService<IMigrationJobs>().RunAsync(operationId, kill.Token));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (api.Fake.MirrorOf(vm) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The mirror never started.");
+            await Task.Delay(10);
+        }
+        kill.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal((20, 20), await DisksAsync(host, pool));                     // the disk's place and the pool's claim, both held
+        Assert.Null(api.Fake.Find(vm)!.Pool);
+
+        api.Clock.Advance(TimeSpan.FromMinutes(2));
+        await api.WithScopeAsync(async sp => await sp.GetRequiredService<OperationReconciler>().RunAsync(CancellationToken.None));
+        var done = await SettleAsync(started.Id());
+        Assert.Equal("completed", done.Str("status"));
+        Assert.Equal((0, 20), await DisksAsync(host, pool));
+        Assert.NotNull(api.Fake.Find(vm)!.Pool);
     }
 }
