@@ -52,6 +52,7 @@ for project in tests/*/*.csproj; do
     | awk '
         # Each failure: its name, its message and the top of its stack trace (CI shows only this output).
         /^[[:space:]]+(Failed|Skipped) |^(Passed|Failed)!|Total tests/ { print; mode = ""; next }
+        /\][[:space:]]+Skipped: / { sub(/^.*Skipped: /, "  skip reason: "); if (!seen[$0]++) print; next }
         /Error Message:/ { print; mode = "msg"; n = 0; next }
         /Stack Trace:/   { if (mode == "msg") { print; mode = "stack"; n = 0 } ; next }
         /^[[:space:]]*(Standard Output Messages:|Results File:)/ { mode = ""; next }

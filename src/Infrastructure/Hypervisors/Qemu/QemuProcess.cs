@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace IaasApi.Infrastructure.Hypervisors.Qemu;
+
+/// <summary>
+/// How to start one VM's QEMU process. A direct-kernel boot (<see cref="Kernel"/>, <see cref="Initrd"/>,
+/// <see cref="Append"/>) is what the test guest uses; <see cref="Disk"/> attaches a qcow2 as a virtio disk (node
+/// <c>disk0</c>). <see cref="Incoming"/>: a migration destination (<c>-incoming defer</c>: it waits for
+/// <c>migrate-incoming</c>). <see cref="Paused"/>: <c>-S</c>, the CPUs wait for <c>cont</c>.
+/// </summary>
+public sealed record QemuVmSpec(string Name, int MemoryMiB, int Vcpus, string Kernel, string Initrd, string Append, string? Disk = null,
+                                bool Incoming = false, bool Paused = false, string Accelerator = "tcg");
+
+/// <summary>
+/// A running QEMU process of one VM, with its directory (QMP socket, serial log, pid file), its QMP connection and its
+/// serial console. Measured facts this follows (../shared/qemu-guest): TCG is the accelerator on nested machines
+/// (KVM only after a probe boot succeeds); a PVH kernel boots to the first heartbeat in about 4 s under TCG.
+/// </summary>
+public sealed class QemuProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private QemuProcess(Process process, string directory, QmpClient qmp, QemuVmSpec spec)
+    {
+        _process = process;
+        Directory = directory;
+        Qmp = qmp;
+        Spec = spec;
+    }
+
+    public string Directory { get; }
+    public QmpClient Qmp { get; }
+    public QemuVmSpec Spec { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public string SerialLog => Path.Combine(Directory, "serial.log");
+
+    /// <summary>The command line for <paramref name="spec"/> with its files in <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<string> Arguments(QemuVmSpec spec, string directory)
+    {
+        var args = new List<string>
+        {
+            "-name", spec.Name, "-accel", spec.Accelerator, "-machine", "q35", "-cpu", "qemu64",
+            "-m", spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-smp", spec.Vcpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-nodefaults", "-display", "none", "-no-reboot",
+            "-kernel", spec.Kernel, "-initrd", spec.Initrd, "-append", spec.Append,
+            "-serial", $"file:{Path.Combine(directory, "serial.log")}",
+            "-qmp", $"unix:{Path.Combine(directory, "qmp.sock")},server=on,wait=off",
+            "-pidfile", Path.Combine(directory, "qemu.pid"),
+        };
+        if (spec.Disk is { } disk)
+            args.AddRange(["-blockdev", $"driver=file,filename={disk},node-name=file0", "-blockdev", "driver=qcow2,file=file0,node-name=disk0",
+                           "-device", "virtio-blk-pci,drive=disk0,id=vd0"]);
+        if (spec.Incoming) args.AddRange(["-incoming", "defer"]);
+        if (spec.Paused) args.Add("-S");
+        return args;
+    }
+
+    /// <summary>Starts QEMU for <paramref name="spec"/> in <paramref name="directory"/> and connects to its QMP socket.</summary>
+    public static async Task<QemuProcess> StartAsync(QemuVmSpec spec, string directory, string binary = "qemu-system-x86_64",
+                                                     CancellationToken ct = default)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var start = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in Arguments(spec, directory)) start.ArgumentList.Add(a);
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {binary}.");
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            var qmp = await QmpClient.ConnectAsync(Path.Combine(directory, "qmp.sock"), TimeSpan.FromSeconds(10), ct);
+            return new QemuProcess(process, directory, qmp, spec);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new InvalidOperationException($"QEMU did not come up: {ex.Message} {await stderr}".Trim(), ex);
+        }
+    }
+
+    /// <summary>The VM's run state as QEMU reports it (<c>running</c>, <c>paused</c>, <c>inmigrate</c>, <c>postmigrate</c>…).</summary>
+    public async Task<string> StatusAsync(CancellationToken ct = default) =>
+        (await Qmp.ExecuteAsync("query-status", null, ct))?["status"]?.GetValue<string>() ?? "unknown";
+
+    /// <summary>The serial console so far.</summary>
+    public string Serial() => File.Exists(SerialLog) ? File.ReadAllText(SerialLog) : "";
+
+    /// <summary>The last heartbeat the guest printed (<c>HB n</c>), 0 before the first.</summary>
+    public int LastHeartbeat()
+    {
+        var last = 0;
+        foreach (var line in Serial().Split('\n'))
+            if (line.StartsWith("HB ", StringComparison.Ordinal) && line.Split(' ') is [_, var n, ..] && int.TryParse(n, out var beat)) last = beat;
+        return last;
+    }
+
+    /// <summary>Waits until the guest has printed heartbeat <paramref name="atLeast"/> or later.</summary>
+    public async Task<int> WaitForHeartbeatAsync(int atLeast, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var beat = LastHeartbeat();
+            if (beat >= atLeast) return beat;
+            if (_process.HasExited) throw new InvalidOperationException($"QEMU exited ({_process.ExitCode}); serial: {Tail(Serial())}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No heartbeat {atLeast} within {timeout.TotalSeconds:0} s; serial: {Tail(Serial())}");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>Polls <c>query-migrate</c> until it reports one of <paramref name="statuses"/>; returns the last answer.</summary>
+    public async Task<JsonObject> WaitForMigrationAsync(TimeSpan timeout, CancellationToken ct = default, params string[] statuses)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var info = (await Qmp.ExecuteAsync("query-migrate", null, ct))?.AsObject() ?? [];
+            if (info["status"]?.GetValue<string>() is { } s && statuses.Contains(s)) return info;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {info["status"]} after {timeout.TotalSeconds:0} s.");
+            await Task.Delay(50, ct);
+        }
+    }
+
+    /// <summary>Asks QEMU to quit, then makes sure the process is gone; the directory is removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited && Qmp.IsConnected) await Qmp.ExecuteAsync("quit").WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is QmpException or TimeoutException)
+        {
+            // Already going: the kill below makes sure.
+        }
+        await Qmp.DisposeAsync();
+        if (!_process.WaitForExit(2000)) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(CancellationToken.None);
+        _process.Dispose();
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+
+    private static string Tail(string text) => text.Length > 400 ? text[^400..] : text;
+}

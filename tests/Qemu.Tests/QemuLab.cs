@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using IaasApi.Infrastructure.Hypervisors.Qemu;
+
+[assembly: AssemblyFixture(typeof(IaasApi.Qemu.Tests.QemuLab))]
+// Real VMs on 2 cores: one test at a time keeps at most two busy guests.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace IaasApi.Qemu.Tests;
+
+/// <summary>
+/// The real-QEMU lab: <c>qemu-system-x86_64</c> on the PATH and the tiny guest (IAAS_TEST_GUEST, or built once by
+/// scripts/build-guest.sh into /tmp/iaas-guest). When either is missing the tests skip, saying why.
+/// </summary>
+public sealed class QemuLab : IAsyncLifetime
+{
+    public string? Unavailable { get; private set; }
+    public string GuestDirectory { get; private set; } = "";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"iaas-qemu-tests-{Environment.ProcessId}");
+
+    public ValueTask InitializeAsync()
+    {
+        if (!OnPath("qemu-system-x86_64"))
+        {
+            Unavailable = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 qemu-utils busybox-static cpio binutils)";
+            return ValueTask.CompletedTask;
+        }
+        GuestDirectory = Environment.GetEnvironmentVariable("IAAS_TEST_GUEST") ?? Path.Combine(Path.GetTempPath(), "iaas-guest");
+        if (!File.Exists(Path.Combine(GuestDirectory, "vmlinux")) || !File.Exists(Path.Combine(GuestDirectory, "initrd.gz")))
+        {
+            var script = FindScript();
+            var build = script is null ? null : Process.Start(new ProcessStartInfo("bash", [script, GuestDirectory]) { RedirectStandardOutput = true, RedirectStandardError = true });
+            build?.WaitForExit(120_000);
+            if (build is null || build.ExitCode != 0)
+                Unavailable = $"the test guest could not be built into {GuestDirectory}: {build?.StandardError.ReadToEnd().Trim() ?? "scripts/build-guest.sh not found"}";
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public void RequireQemu() => Assert.SkipWhen(Unavailable is not null, $"Skipped: {Unavailable}.");
+
+    /// <summary>The tiny guest's spec: idle, or rewriting <paramref name="dirtyMiB"/> of memory in a loop.</summary>
+    public QemuVmSpec Guest(string name, int memoryMiB = 128, int dirtyMiB = 0, bool incoming = false, bool paused = false, string? disk = null) =>
+        new(name, memoryMiB, 1, Path.Combine(GuestDirectory, "vmlinux"), Path.Combine(GuestDirectory, "initrd.gz"),
+            $"console=ttyS0 panic=-1 nokaslr quiet dirty={dirtyMiB} hb=1", disk, incoming, paused);
+
+    public Task<QemuProcess> StartAsync(QemuVmSpec spec) =>
+        QemuProcess.StartAsync(spec, Path.Combine(_root, $"{spec.Name}-{Guid.NewGuid().ToString("N")[..8]}"));
+
+    /// <summary>A TCP port free on 127.0.0.1 now (for a migration stream).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try { if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true); } catch (IOException) { }
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool OnPath(string binary) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
+
+    private static string? FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "scripts", "build-guest.sh"))) return Path.Combine(dir.FullName, "scripts", "build-guest.sh");
+        return null;
+    }
+}
