@@ -52,6 +52,9 @@ public static class DependencyInjection
         services.AddSingleton(options.FakeDriver);
         services.AddSingleton<FakeHypervisor>();
         services.AddSingleton<IHypervisorDriver, FakeHypervisorDriver>();
+        services.AddSingleton(options.Qemu);
+        // Real VMs: in the agent of qemu hosts, and in the control plane that places on them (both set Iaas:Qemu:Enabled).
+        if (options.Qemu.Enabled) services.AddSingleton<IHypervisorDriver, Hypervisors.Qemu.QemuDriver>();
         services.AddSingleton<HypervisorDrivers>();
 
         services.AddSingleton(options.Placement.Filters is { Length: > 0 } order

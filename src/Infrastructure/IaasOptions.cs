@@ -26,6 +26,7 @@ public sealed class IaasOptions
     public HealthOptions Health { get; set; } = new();
     public RebalanceOptions Rebalance { get; set; } = new();
     public FakeDriverOptions FakeDriver { get; set; } = new();
+    public Hypervisors.Qemu.QemuOptions Qemu { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
 }
 

@@ -44,7 +44,7 @@ public sealed class QemuProcess : IAsyncDisposable
             "-name", spec.Name, "-accel", spec.Accelerator, "-machine", "q35", "-cpu", "qemu64",
             "-m", spec.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", spec.Vcpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-nodefaults", "-display", "none", "-no-reboot",
+            "-nodefaults", "-display", "none",
             "-kernel", spec.Kernel, "-initrd", spec.Initrd, "-append", spec.Append,
             "-serial", $"file:{Path.Combine(directory, "serial.log")}",
             "-qmp", $"unix:{Path.Combine(directory, "qmp.sock")},server=on,wait=off",
@@ -125,7 +125,10 @@ public sealed class QemuProcess : IAsyncDisposable
     }
 
     /// <summary>Asks QEMU to quit, then makes sure the process is gone; the directory is removed.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => DisposeAsync(keepDirectory: false);
+
+    /// <summary>Asks QEMU to quit, then makes sure the process is gone; the directory (its disk) stays if asked.</summary>
+    public async ValueTask DisposeAsync(bool keepDirectory)
     {
         try
         {
@@ -139,7 +142,10 @@ public sealed class QemuProcess : IAsyncDisposable
         if (!_process.WaitForExit(2000)) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync(CancellationToken.None);
         _process.Dispose();
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+        foreach (var runtime in new[] { "qmp.sock", "qemu.pid" })
+            if (File.Exists(Path.Combine(Directory, runtime))) File.Delete(Path.Combine(Directory, runtime));
+        if (!keepDirectory)
+            try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
 
     private static string Tail(string text) => text.Length > 400 ? text[^400..] : text;

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Migrations;
+using Microsoft.Extensions.Logging;
+
+namespace IaasApi.Infrastructure.Hypervisors.Qemu;
+
+/// <summary>The qemu driver's settings (<c>Iaas:Qemu:*</c>).</summary>
+public sealed class QemuOptions
+{
+    /// <summary>Registers the qemu driver in this process (the agent of qemu hosts, and the control plane that places on them).</summary>
+    public bool Enabled { get; set; }
+    /// <summary>Where each host's VMs live: <c>&lt;dir&gt;/&lt;host name&gt;/&lt;instance id&gt;/</c> (QMP socket, serial log, overlay, spec).</summary>
+    public string StateDirectory { get; set; } = "./data/qemu";
+    /// <summary>
+    /// OS templates on the host: <c>&lt;dir&gt;/&lt;image name&gt;/</c> with <c>vmlinux</c> + <c>initrd.gz</c> (direct
+    /// kernel boot; <c>cmdline</c> optional) and/or <c>disk.qcow2</c> (the template each VM's overlay is backed by).
+    /// </summary>
+    public string ImageDirectory { get; set; } = "./images";
+    public string Binary { get; set; } = "qemu-system-x86_64";
+    public string ImgBinary { get; set; } = "qemu-img";
+    /// <summary><c>tcg</c> (always works) or <c>kvm</c> (only where a probe boot succeeds: not on nested machines).</summary>
+    public string Accelerator { get; set; } = "tcg";
+}
+
+/// <summary>What the driver remembers of a VM in its directory, so a stopped VM starts again the same way.</summary>
+public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, int Vcpus, string Kernel, string Initrd, string Append, string Disk);
+
+/// <summary>
+/// The <c>qemu</c> driver: real <c>qemu-system-x86_64</c> processes driven over QMP, one directory per VM on the host
+/// (its qcow2 overlay on the image's template — a fast clone — or a blank disk of the flavor's size, the QMP socket,
+/// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
+/// <c>h-&lt;host&gt;</c>). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and
+/// keeps the disk (shut off), start boots it again from it. Migrations, snapshots and suspend are the next steps of
+/// issue 6 and answer a permanent error until then.
+/// </summary>
+public sealed class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
+{
+    private readonly ConcurrentDictionary<Guid, QemuProcess> _running = new();
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
+
+    public string Kind => "qemu";
+
+    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: false, ColdMigration: false, Snapshots: false);
+
+    public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
+    {
+        using var _ = await LockAsync(spec.InstanceId, ct);
+        if (IsRunning(spec.InstanceId)) return;
+        var dir = VmDirectory(host, spec.InstanceId);
+        if (File.Exists(Path.Combine(dir, "vm.json"))) { await BootAsync(host, dir, Read(dir), ct); return; }
+        var image = spec.ImageName ?? throw new HypervisorException("The instance names no image.", false);
+        var template = Path.Combine(options.ImageDirectory, image);
+        var kernel = Path.Combine(template, "vmlinux");
+        var initrd = Path.Combine(template, "initrd.gz");
+        if (!File.Exists(kernel) || !File.Exists(initrd))
+            throw new HypervisorException($"Image '{image}' is not on host '{host.Name}' ({template}/vmlinux and initrd.gz).", false);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var disk = Path.Combine(dir, "disk.qcow2");
+            var backing = Path.Combine(template, "disk.qcow2");
+            await QemuImgAsync(File.Exists(backing)
+                ? ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", Path.GetFullPath(backing), disk]
+                : ["create", "-q", "-f", "qcow2", disk, $"{Math.Max(1, spec.Resources.DiskGiB)}G"], ct);
+            var cmdline = File.Exists(Path.Combine(template, "cmdline")) ? (await File.ReadAllTextAsync(Path.Combine(template, "cmdline"), ct)).Trim()
+                : "console=ttyS0 panic=-1 nokaslr quiet";
+            var record = new QemuVmRecord(spec.InstanceId, spec.Name, Math.Max(96, spec.Resources.MemoryMiB), Math.Max(1, spec.Resources.Vcpus),
+                Path.GetFullPath(kernel), Path.GetFullPath(initrd), cmdline, disk);
+            await File.WriteAllTextAsync(Path.Combine(dir, "vm.json"), JsonSerializer.Serialize(record), ct);
+            await BootAsync(host, dir, record, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await RemoveAsync(spec.InstanceId, dir);                             // a failed spawn leaves nothing behind
+            throw ex as HypervisorException ?? new HypervisorException($"QEMU could not start VM {spec.InstanceId}: {ex.Message}", isTransient: false, ex);
+        }
+    }
+
+    public async Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        using var _ = await LockAsync(instanceId, ct);
+        await RemoveAsync(instanceId, VmDirectory(host, instanceId));
+    }
+
+    public async Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct)
+    {
+        using var _ = await LockAsync(instanceId, ct);
+        var dir = VmDirectory(host, instanceId);
+        if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+        switch (action)
+        {
+            case PowerAction.Start:
+                if (!IsRunning(instanceId)) await BootAsync(host, dir, Read(dir), ct);
+                break;
+            case PowerAction.Stop:
+                if (_running.TryRemove(instanceId, out var vm)) await vm.DisposeAsync(keepDirectory: true);
+                break;
+            case PowerAction.Reboot:
+                if (!_running.TryGetValue(instanceId, out var on)) throw new HypervisorException($"VM {instanceId} is shut off; it cannot be rebooted.", false);
+                await on.Qmp.ExecuteAsync("system_reset", null, ct);
+                break;
+        }
+    }
+
+    public async Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        if (_running.TryGetValue(instanceId, out var vm) && !vm.HasExited)
+        {
+            try
+            {
+                var status = await vm.StatusAsync(ct);
+                return status is "shutdown" or "internal-error" or "guest-panicked" ? VmPowerState.Shutoff : VmPowerState.Running;
+            }
+            catch (QmpException)
+            {
+                // QEMU went away between the two looks: shut off, its disk where it was.
+            }
+        }
+        return File.Exists(Path.Combine(VmDirectory(host, instanceId), "vm.json")) ? VmPowerState.Shutoff : VmPowerState.Absent;
+    }
+
+    public async Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct)
+    {
+        var root = HostDirectory(host);
+        if (!Directory.Exists(root)) return [];
+        var vms = new List<VmInfo>();
+        foreach (var dir in Directory.EnumerateDirectories(root))
+        {
+            if (!Guid.TryParse(Path.GetFileName(dir), out var id) || !File.Exists(Path.Combine(dir, "vm.json"))) continue;
+            var record = Read(dir);
+            vms.Add(new VmInfo(id, await GetPowerStateAsync(host, id, ct), new Domain.Common.Resources(record.Vcpus, record.MemoryMiB, 0, 0)));
+        }
+        return vms;
+    }
+
+    /// <summary>The host answers when its state directory is usable and QEMU is installed.</summary>
+    public Task<bool> PingAsync(HostRef host, CancellationToken ct)
+    {
+        try
+        {
+            Directory.CreateDirectory(HostDirectory(host));
+            return Task.FromResult(OnPath(options.Binary));
+        }
+        catch (IOException)
+        {
+            return Task.FromResult(false);
+        }
+    }
+
+    public Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct) =>
+        throw new HypervisorException("Host power control needs the host's BMC, which the qemu driver does not drive.", false);
+
+    public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("suspend");
+    public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => NotYet("resume");
+    public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) => NotYet<int>("snapshots");
+    public Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet<GuestMemory>("guest memory");
+    public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => NotYet("live migration");
+    public Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet<LiveMigrationStatus>("live migration");
+    public Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet("live migration");
+    public Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("live migration");
+    public Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("live migration");
+    public Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct) => NotYet("cold migration");
+    public Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("cold migration");
+    public Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) => NotYet("cold migration");
+    public Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("cold migration");
+    public Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("cold migration");
+    public Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct) => NotYet("storage migration");
+    public Task<DiskCopyStatus> GetStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("storage migration");
+    public Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("storage migration");
+    public Task AbortStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("storage migration");
+
+    private async Task BootAsync(HostRef host, string dir, QemuVmRecord record, CancellationToken ct)
+    {
+        var spec = new QemuVmSpec(record.Name, record.MemoryMiB, record.Vcpus, record.Kernel, record.Initrd, record.Append, record.Disk,
+                                  Accelerator: options.Accelerator);
+        var vm = await QemuProcess.StartAsync(spec, dir, options.Binary, ct);
+        _running[record.InstanceId] = vm;
+        log.LogInformation("VM {InstanceId} runs on host {Host} (QEMU pid {Pid})", record.InstanceId, host.Name, vm.Pid);
+    }
+
+    private async Task RemoveAsync(Guid instanceId, string dir)
+    {
+        if (_running.TryRemove(instanceId, out var vm)) await vm.DisposeAsync(keepDirectory: false);
+        else if (File.Exists(Path.Combine(dir, "qemu.pid")) && int.TryParse((await File.ReadAllTextAsync(Path.Combine(dir, "qemu.pid"))).Trim(), out var pid))
+        {
+            // A QEMU this process did not start (before an agent restart): end it by its pid file.
+            try { using var orphan = Process.GetProcessById(pid); if (orphan.ProcessName.StartsWith("qemu", StringComparison.Ordinal)) orphan.Kill(); }
+            catch (ArgumentException) { }
+        }
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    private bool IsRunning(Guid instanceId) => _running.TryGetValue(instanceId, out var vm) && !vm.HasExited;
+
+    private async Task QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(options.ImgBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new HypervisorException($"{options.ImgBinary} could not be started.", false);
+        var error = await process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0) throw new HypervisorException($"qemu-img {args[0]} failed: {error.Trim()}", false);
+    }
+
+    private async Task<IDisposable> LockAsync(Guid instanceId, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        return new Releaser(gate);
+    }
+
+    private string HostDirectory(HostRef host) => Path.Combine(options.StateDirectory, host.Name);
+    private string VmDirectory(HostRef host, Guid instanceId) => Path.Combine(HostDirectory(host), instanceId.ToString());
+    private static QemuVmRecord Read(string dir) =>
+        JsonSerializer.Deserialize<QemuVmRecord>(File.ReadAllText(Path.Combine(dir, "vm.json"))) ?? throw new HypervisorException($"{dir}/vm.json is unreadable.", false);
+    private static bool OnPath(string binary) =>
+        Path.IsPathRooted(binary) ? File.Exists(binary)
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
+    private static Task NotYet(string what) => Task.FromException(NotYetError(what));
+    private static Task<T> NotYet<T>(string what) => Task.FromException<T>(NotYetError(what));
+    private static HypervisorException NotYetError(string what) =>
+        new($"The qemu driver does not do {what} yet (issue 6, in progress).", isTransient: false);
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+}

@@ -1,0 +1,92 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Infrastructure.Hypervisors.Qemu;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace IaasApi.Qemu.Tests;
+
+/// <summary>
+/// The qemu driver's life cycle against real QEMU: spawn from an image on the host (a qcow2 disk per VM), running with
+/// its heartbeat, stop (QEMU gone, disk kept), start again, reboot, destroy (process and files gone); idempotent
+/// calls; a missing image fails permanently and leaves nothing behind.
+/// </summary>
+public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("iaas-qemu-driver-").FullName;
+    private static readonly HostRef Host = new(Guid.NewGuid(), "qemu-a", "qemu");
+
+    private QemuDriver Driver()
+    {
+        var image = Path.Combine(_root, "images", "tiny");
+        Directory.CreateDirectory(image);
+        foreach (var file in new[] { "vmlinux", "initrd.gz" })
+            if (!File.Exists(Path.Combine(image, file))) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(lab.GuestDirectory, file));
+        return new QemuDriver(new QemuOptions { Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images") },
+                              NullLogger<QemuDriver>.Instance);
+    }
+
+    private static InstanceSpec Spec(string image = "tiny") => new(Guid.NewGuid(), "vm", new Resources(1, 128, 1, 0), Guid.NewGuid(), image, null);
+
+    private string VmDir(Guid id) => Path.Combine(_root, "state", Host.Name, id.ToString());
+
+    [Fact]
+    public async Task Spawn_Stop_Start_Reboot_Destroy_OnRealQemu()
+    {
+        lab.RequireQemu();
+        var driver = Driver();
+        Assert.True(await driver.PingAsync(Host, default));
+        var spec = Spec();
+        await driver.SpawnAsync(Host, spec, default);
+        await driver.SpawnAsync(Host, spec, default);                             // idempotent
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
+        Assert.True(File.Exists(Path.Combine(VmDir(spec.InstanceId), "disk.qcow2")));
+        var serial = Path.Combine(VmDir(spec.InstanceId), "serial.log");
+        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
+        Assert.Equal([spec.InstanceId], (await driver.ListAsync(Host, default)).Select(v => v.InstanceId));
+
+        await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Stop, default);
+        Assert.Equal(VmPowerState.Shutoff, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
+        Assert.True(File.Exists(Path.Combine(VmDir(spec.InstanceId), "disk.qcow2")));   // the disk stays
+        await Assert.ThrowsAsync<HypervisorException>(() => driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Reboot, default));
+
+        await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Start, default);
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
+        await WaitForAsync(() => File.ReadAllText(serial).Contains("HB 1"), "a heartbeat after the start");
+        await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Reboot, default);
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
+
+        await driver.DestroyAsync(Host, spec.InstanceId, default);
+        await driver.DestroyAsync(Host, spec.InstanceId, default);                // destroying an absent VM succeeds
+        Assert.Equal(VmPowerState.Absent, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
+        Assert.False(Directory.Exists(VmDir(spec.InstanceId)));
+        Assert.Empty(await driver.ListAsync(Host, default));
+    }
+
+    [Fact]
+    public async Task Spawn_OfAnImageTheHostLacks_FailsPermanently_AndLeavesNothing()
+    {
+        lab.RequireQemu();
+        var driver = Driver();
+        var spec = Spec("no-such-image");
+        var error = await Assert.ThrowsAsync<HypervisorException>(() => driver.SpawnAsync(Host, spec, default));
+        Assert.False(error.IsTransient);
+        output.WriteLine(error.Message);
+        Assert.False(Directory.Exists(VmDir(spec.InstanceId)));
+        await Assert.ThrowsAsync<HypervisorException>(() => driver.StartLiveMigrationAsync(null!, default));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
