@@ -38,6 +38,16 @@ if [[ -z "${IAAS_TEST_POSTGRES:-}" ]]; then
   fi
 fi
 
+# The qemu tests (tests/Qemu.Tests, RealQemuTests) boot a tiny guest: build it once, up front, where QEMU is installed.
+if command -v qemu-system-x86_64 >/dev/null && [[ -z "${IAAS_TEST_GUEST:-}" ]]; then
+  if guest=$("$root/scripts/build-guest.sh" 2>"$results/guest.log"); then
+    export IAAS_TEST_GUEST="$guest"
+    echo "QEMU guest: $guest"
+  else
+    echo "QEMU guest: could not be built (the qemu tests will skip): $(tail -1 "$results/guest.log")"
+  fi
+fi
+
 if ! dotnet build IaasApi.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using IaasApi.Api.Tests.Infrastructure;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// A real VM through the REST API, in the production layout: the api (placing, enqueueing) and the agent of a qemu
+/// host (src/Workers serving h-&lt;host&gt; and running the qemu driver) as separate processes on PostgreSQL. The VM is
+/// the tiny test guest (scripts/build-guest.sh) under QEMU/TCG. Skipped, saying why, where QEMU or the guest is missing.
+/// </summary>
+public sealed class RealQemuTests : IAsyncLifetime
+{
+    private const string AdminKey = "iaas_real-qemu-test-key-0123456789abcdef";
+    private readonly string _workDir = Directory.CreateTempSubdirectory("iaas-qemu-e2e-").FullName;
+    private TestPostgres? _database;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task ARealVm_Boots_Stops_Starts_AndIsDeleted_ThroughTheApi()
+    {
+        var guest = Environment.GetEnvironmentVariable("IAAS_TEST_GUEST") ?? Path.Combine(Path.GetTempPath(), "iaas-guest");
+        var qemu = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "qemu-system-x86_64")));
+        Assert.SkipUnless(qemu, "Skipped: qemu-system-x86_64 is not installed (see docs/qemu.md).");
+        Assert.SkipUnless(File.Exists(Path.Combine(guest, "vmlinux")), $"Skipped: no test guest in {guest} (scripts/build-guest.sh builds it).");
+
+        _database = await TestPostgres.StartAsync();
+        var images = Path.Combine(_workDir, "images", "tiny");
+        Directory.CreateDirectory(images);
+        foreach (var file in new[] { "vmlinux", "initrd.gz" }) File.CreateSymbolicLink(Path.Combine(images, file), Path.Combine(guest, file));
+        var state = Path.Combine(_workDir, "state");
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = _database.ConnectionString,
+            ["Iaas__BootstrapAdminKey"] = AdminKey,
+            ["Iaas__Qemu__Enabled"] = "true",
+            ["Iaas__Qemu__StateDirectory"] = state,
+            ["Iaas__Qemu__ImageDirectory"] = Path.Combine(_workDir, "images"),
+            ["Iaas__Jobs__RetryDelaysSeconds__0"] = "1",
+        };
+        Assert.Equal(0, (await ChildProcess.RunApiAsync(["migrate"], environment, _workDir)).ExitCode);
+        using var api = await ChildProcess.StartApiAsync(new Dictionary<string, string>(environment) { ["Iaas__InProcessWorkers"] = "false" }, _workDir);
+        var admin = api.Client(AdminKey);
+        var region = await admin.PostOk("/v1/regions", new { name = "r1" });
+        var zone = await admin.PostOk("/v1/zones", new { name = "z1", regionId = region.Id() });
+        var host = await admin.PostOk("/v1/hosts", new { name = "qemu-a", zoneId = zone.Id(), hypervisor = "qemu",
+                                                         capacity = new { vcpus = 2, memoryMiB = 1024, diskGiB = 10 } });
+        var flavor = await admin.PostOk("/v1/flavors", new { name = "tiny", vcpus = 1, memoryMiB = 128, diskGiB = 1 });
+        var image = await admin.PostOk("/v1/images", new { name = "tiny", os = "busybox", format = "raw", minDiskGiB = 1 });
+        var plan = await admin.PostOk("/v1/sla-plans", new { name = "p1" });
+        var tenant = await admin.PostOk("/v1/tenants", new { name = "t1" });
+        var body = new { name = "real-1", flavorId = flavor.Id(), imageId = image.Id(), slaPlanId = plan.Id(), tenantId = tenant.Id() };
+
+        // The host's agent: serves h-qemu-a (and the control queue), runs the qemu driver, beats for its host.
+        using var agent = ChildProcess.StartWorkers(new Dictionary<string, string>(environment)
+        {
+            ["Iaas__Workers__Hosts__0"] = "qemu-a", ["Iaas__Workers__ServeControlQueue"] = "true",
+        }, _workDir);
+        var vm = (await (await admin.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted)).Id();
+        await admin.WaitForStatusAsync(vm, "running", timeoutMs: 60000);
+        var serial = Path.Combine(state, "qemu-a", vm.ToString(), "serial.log");
+        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the guest's first heartbeat", agent);
+        Assert.NotNull((await admin.GetJson($"/v1/hosts/{host.Id()}"))["lastHeartbeatAt"]);   // the agent reports its host alive
+
+        (await admin.PostAsync($"/v1/instances/{vm}/actions/stop", null)).EnsureSuccessStatusCode();
+        await admin.WaitForStatusAsync(vm, "stopped", timeoutMs: 30000);
+        Assert.True(File.Exists(Path.Combine(state, "qemu-a", vm.ToString(), "disk.qcow2")));
+        (await admin.PostAsync($"/v1/instances/{vm}/actions/start", null)).EnsureSuccessStatusCode();
+        await admin.WaitForStatusAsync(vm, "running", timeoutMs: 30000);
+        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "a heartbeat after the start", agent);
+
+        (await admin.DeleteAsync($"/v1/instances/{vm}")).EnsureSuccessStatusCode();
+        await admin.WaitForStatusAsync(vm, "deleted", timeoutMs: 30000);
+        Assert.False(Directory.Exists(Path.Combine(state, "qemu-a", vm.ToString())));
+        Assert.Null(agent.ExitCode);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, ChildProcess agent)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s. Agent output:\n{agent.Output()}");
+            await Task.Delay(200);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+        try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+    }
+}
