@@ -72,7 +72,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         Assert.False(error.IsTransient);
         output.WriteLine(error.Message);
         Assert.False(Directory.Exists(VmDir(spec.InstanceId)));
-        await Assert.ThrowsAsync<HypervisorException>(() => driver.StartLiveMigrationAsync(null!, default));
+        await Assert.ThrowsAsync<HypervisorException>(() => driver.SnapshotAsync(Host, spec.InstanceId, "later", default));   // not built yet
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
@@ -87,6 +87,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
 
     public void Dispose()
     {
+        QemuLab.KillStartedUnder(_root);          // a failed test may leave its VMs running: end them by their pid files
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }

@@ -56,8 +56,22 @@ public sealed class QemuLab : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Kills the QEMU processes whose pid files lie under <paramref name="root"/> (the ones these tests started).</summary>
+    public static void KillStartedUnder(string root)
+    {
+        if (!Directory.Exists(root)) return;
+        foreach (var pidFile in Directory.EnumerateFiles(root, "qemu.pid", SearchOption.AllDirectories))
+        {
+            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) continue;
+            try { using var process = Process.GetProcessById(pid); process.Kill(); process.WaitForExit(2000); }
+            catch (ArgumentException) { }
+            catch (InvalidOperationException) { }
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
+        KillStartedUnder(_root);
         try { if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true); } catch (IOException) { }
         return ValueTask.CompletedTask;
     }

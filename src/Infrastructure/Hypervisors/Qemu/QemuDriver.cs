@@ -33,22 +33,26 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// (its qcow2 overlay on the image's template — a fast clone — or a blank disk of the flavor's size, the QMP socket,
 /// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
 /// <c>h-&lt;host&gt;</c>). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and
-/// keeps the disk (shut off), start boots it again from it. Migrations, snapshots and suspend are the next steps of
-/// issue 6 and answer a permanent error until then.
+/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs. Cold and storage
+/// migration, snapshots and suspend are the next steps of issue 6 and answer a permanent error until then.
 /// </summary>
-public sealed class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
+public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
 {
     private readonly ConcurrentDictionary<Guid, QemuProcess> _running = new();
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
 
     public string Kind => "qemu";
 
-    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: false, ColdMigration: false, Snapshots: false);
+    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: false, Snapshots: false);
 
     public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {
         using var _ = await LockAsync(spec.InstanceId, ct);
-        if (IsRunning(spec.InstanceId)) return;
+        if (_running.TryGetValue(spec.InstanceId, out var here) && !here.HasExited)
+        {
+            if (IsOn(here, host, spec.InstanceId)) return;
+            throw new HypervisorException($"VM {spec.InstanceId} runs on another host; refusing to create it twice.", false);
+        }
         var dir = VmDirectory(host, spec.InstanceId);
         if (File.Exists(Path.Combine(dir, "vm.json"))) { await BootAsync(host, dir, Read(dir), ct); return; }
         var image = spec.ImageName ?? throw new HypervisorException("The instance names no image.", false);
@@ -107,7 +111,7 @@ public sealed class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : I
 
     public async Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
-        if (_running.TryGetValue(instanceId, out var vm) && !vm.HasExited)
+        if (_running.TryGetValue(instanceId, out var vm) && !vm.HasExited && IsOn(vm, host, instanceId))
         {
             try
             {
@@ -156,12 +160,6 @@ public sealed class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : I
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("suspend");
     public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => NotYet("resume");
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) => NotYet<int>("snapshots");
-    public Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet<GuestMemory>("guest memory");
-    public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => NotYet("live migration");
-    public Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet<LiveMigrationStatus>("live migration");
-    public Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet("live migration");
-    public Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("live migration");
-    public Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("live migration");
     public Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct) => NotYet("cold migration");
     public Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("cold migration");
     public Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) => NotYet("cold migration");
@@ -194,6 +192,10 @@ public sealed class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : I
     }
 
     private bool IsRunning(Guid instanceId) => _running.TryGetValue(instanceId, out var vm) && !vm.HasExited;
+
+    /// <summary>Whether <paramref name="vm"/> is the copy in <paramref name="host"/>'s directory (during a migration both hosts have one).</summary>
+    private bool IsOn(QemuProcess vm, HostRef host, Guid instanceId) =>
+        Path.GetFullPath(vm.Directory) == Path.GetFullPath(VmDirectory(host, instanceId));
 
     private async Task QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct)
     {

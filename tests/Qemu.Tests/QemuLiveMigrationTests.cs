@@ -1,0 +1,119 @@
+using IaasApi.Domain.Common;
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Migrations;
+using IaasApi.Infrastructure.Hypervisors.Qemu;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace IaasApi.Qemu.Tests;
+
+/// <summary>
+/// The qemu driver's live migration against real QEMU (TCG), driver to QEMU: an idle guest converges and its heartbeat
+/// carries on at the destination after activation; a guest dirtying memory faster than a 1 MiB/s link does not converge
+/// and an abort leaves it running on the source; force-complete (post-copy) finishes such a migration.
+/// </summary>
+public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("iaas-qemu-mig-").FullName;
+    private static readonly HostRef A = new(Guid.NewGuid(), "qemu-a", "qemu");
+    private static readonly HostRef B = new(Guid.NewGuid(), "qemu-b", "qemu");
+
+    private QemuDriver Driver(int dirtyMiB)
+    {
+        var image = Path.Combine(_root, "images", "tiny");
+        Directory.CreateDirectory(image);
+        foreach (var file in new[] { "vmlinux", "initrd.gz" }) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(lab.GuestDirectory, file));
+        File.WriteAllText(Path.Combine(image, "cmdline"), $"console=ttyS0 panic=-1 nokaslr quiet dirty={dirtyMiB} hb=1");
+        return new QemuDriver(new QemuOptions { Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images") },
+                              NullLogger<QemuDriver>.Instance);
+    }
+
+    private string Serial(HostRef host, Guid id) => Path.Combine(_root, "state", host.Name, id.ToString(), "serial.log");
+
+    private async Task<InstanceSpec> RunningAsync(QemuDriver driver)
+    {
+        var spec = new InstanceSpec(Guid.NewGuid(), "vm", new Resources(1, 128, 1, 0), Guid.NewGuid(), "tiny", null);
+        await driver.SpawnAsync(A, spec, default);
+        await WaitForAsync(() => File.Exists(Serial(A, spec.InstanceId)) && File.ReadAllText(Serial(A, spec.InstanceId)).Contains("HB 2"), "HB 2");
+        return spec;
+    }
+
+    private static async Task<LiveMigrationStatus> UntilAsync(QemuDriver driver, Guid id, Func<LiveMigrationStatus, bool> done, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var status = await driver.GetLiveMigrationAsync(A, id, default);
+            if (done(status)) return status;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {status.State} after {seconds} s ({status.Rounds.Count} rounds).");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task AnIdleGuest_Converges_AndRunsOnTheDestinationAfterActivation()
+    {
+        lab.RequireQemu();
+        var driver = Driver(0);
+        var spec = await RunningAsync(driver);
+        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(A, B, spec, 128, 300, ConvergenceEscalation.Abort, 30, 60), default);
+        var switched = await UntilAsync(driver, spec.InstanceId, s => s.State != LiveMigrationState.Active);
+        Assert.Equal((LiveMigrationState.Switched, PreCopyOutcome.Converged), (switched.State, switched.Outcome));
+        Assert.NotEmpty(switched.Rounds);
+        output.WriteLine($"idle: {switched.Rounds.Count} round(s), {switched.TransferredMiB:F1} MiB, downtime {switched.DowntimeMs} ms");
+
+        await driver.ActivateMigratedAsync(A, B, spec.InstanceId, default);
+        await driver.ActivateMigratedAsync(A, B, spec.InstanceId, default);       // idempotent
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(B, spec.InstanceId, default));
+        Assert.Equal(VmPowerState.Absent, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
+        Assert.True(File.Exists(Path.Combine(_root, "state", B.Name, spec.InstanceId.ToString(), "disk.qcow2")));
+        await WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB "), "a heartbeat on the destination");
+        await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Stop, default);   // its life goes on there
+        await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Start, default);
+        await driver.DestroyAsync(B, spec.InstanceId, default);
+        Assert.Empty(await driver.ListAsync(B, default));
+    }
+
+    [Fact]
+    public async Task ADirtyingGuestOnASlowLink_DoesNotConverge_AnAbortLeavesItOnTheSource_AndForceCompleteFinishesIt()
+    {
+        lab.RequireQemu();
+        var driver = Driver(16);
+        var spec = await RunningAsync(driver);
+        var slow = new LiveMigrationRequest(A, B, spec, 1, 50, ConvergenceEscalation.Abort, 1000, 600);
+        await driver.StartLiveMigrationAsync(slow, default);
+        var active = await UntilAsync(driver, spec.InstanceId, s => s.Rounds.Count >= 1 || s.State != LiveMigrationState.Active, 30);
+        Assert.Equal(LiveMigrationState.Active, active.State);
+        await driver.AbortLiveMigrationAsync(A, B, spec.InstanceId, default);
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
+        Assert.False(Directory.Exists(Path.Combine(_root, "state", B.Name, spec.InstanceId.ToString())));
+        var before = File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB "));
+        await WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) > before, "a heartbeat on the source");
+
+        // Again, and this time finish it by switching to post-copy.
+        await driver.StartLiveMigrationAsync(slow, default);
+        await UntilAsync(driver, spec.InstanceId, s => s.Rounds.Count >= 1, 30);
+        await driver.ForceCompleteLiveMigrationAsync(A, spec.InstanceId, default);
+        var forced = await UntilAsync(driver, spec.InstanceId, s => s.State != LiveMigrationState.Active, 120);
+        Assert.Equal((LiveMigrationState.Switched, PreCopyOutcome.ForceCompleted), (forced.State, forced.Outcome));
+        output.WriteLine($"forced: {forced.Rounds.Count} round(s), downtime {forced.DowntimeMs} ms");
+        await driver.ActivateMigratedAsync(A, B, spec.InstanceId, default);
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(B, spec.InstanceId, default));
+        await driver.DestroyAsync(B, spec.InstanceId, default);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        QemuLab.KillStartedUnder(_root);          // a failed test may leave its VMs running: end them by their pid files
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
