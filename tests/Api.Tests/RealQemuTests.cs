@@ -91,9 +91,20 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForAsync(() => File.Exists(moved) && File.ReadAllText(moved).Contains("HB "), "a heartbeat on the destination", agent);
         Assert.False(Directory.Exists(Path.Combine(state, "qemu-a", vm.ToString())));
 
+        // Cold migration back: stopped, its disk copied with qemu-img, registered on qemu-a, started there.
+        var cold = await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold" })).ExpectAsync(HttpStatusCode.Accepted);
+        var back = await WaitForMigrationAsync(admin, cold.Id(), agent);
+        Assert.Equal("completed", back.Str("status"));
+        output.WriteLine($"cold migration through the API: {back["diskTotalMiB"]} MiB copied, {back["downtimeMs"]} ms off");
+        Assert.Equal((host.Id(), "running"), ((await admin.GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>(),
+                                              (await admin.GetJson($"/v1/instances/{vm}")).Str("status")));
+        var home = Path.Combine(state, "qemu-a", vm.ToString(), "serial.log");
+        await WaitForAsync(() => File.Exists(home) && File.ReadAllText(home).Contains("HB 1"), "a heartbeat back on qemu-a", agent);
+        Assert.False(Directory.Exists(Path.Combine(state, "qemu-b", vm.ToString())));
+
         (await admin.DeleteAsync($"/v1/instances/{vm}")).EnsureSuccessStatusCode();
         await admin.WaitForStatusAsync(vm, "deleted", timeoutMs: 30000);
-        Assert.False(Directory.Exists(Path.Combine(state, "qemu-b", vm.ToString())));
+        Assert.False(Directory.Exists(Path.Combine(state, "qemu-a", vm.ToString())));
         Assert.Null(agent.ExitCode);
     }
 

@@ -101,6 +101,37 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         await driver.DestroyAsync(B, spec.InstanceId, default);
     }
 
+    [Fact]
+    public async Task Cold_CopiesTheShutOffDisk_RegistersIt_AndTheVmBootsOnTheTarget_WhileAnAbortLeavesTheSourceAsItWas()
+    {
+        lab.RequireQemu();
+        var driver = Driver(0);
+        var spec = await RunningAsync(driver);
+        var copy = new DiskCopyRequest(A, B, spec, 100);
+        await Assert.ThrowsAsync<HypervisorException>(() => driver.StartDiskCopyAsync(copy, default));   // running: copied cold only
+        await driver.SetPowerAsync(A, spec.InstanceId, PowerAction.Stop, default);
+
+        await driver.StartDiskCopyAsync(copy, default);
+        await driver.AbortDiskCopyAsync(A, B, spec.InstanceId, default);
+        Assert.False(Directory.Exists(Path.Combine(_root, "state", B.Name, spec.InstanceId.ToString())));
+        Assert.Equal(VmPowerState.Shutoff, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
+
+        await driver.StartDiskCopyAsync(copy, default);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        DiskCopyStatus status;
+        while ((status = await driver.GetDiskCopyAsync(A, spec.InstanceId, default)).State == DiskCopyState.Copying && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Equal(DiskCopyState.Synced, status.State);
+        await driver.RegisterCopyAsync(A, B, spec, default);
+        Assert.Equal(VmPowerState.Shutoff, await driver.GetPowerStateAsync(A, spec.InstanceId, default));   // still the source's
+        await driver.FinishColdMigrationAsync(A, B, spec.InstanceId, default);
+        Assert.Equal(VmPowerState.Absent, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
+        Assert.Equal(VmPowerState.Shutoff, await driver.GetPowerStateAsync(B, spec.InstanceId, default));
+        await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Start, default);
+        await WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB 1"), "a heartbeat on the target");
+        await driver.DestroyAsync(B, spec.InstanceId, default);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -33,8 +33,8 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// (its qcow2 overlay on the image's template — a fast clone — or a blank disk of the flavor's size, the QMP socket,
 /// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
 /// <c>h-&lt;host&gt;</c>). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and
-/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs. Cold and storage
-/// migration, snapshots and suspend are the next steps of issue 6 and answer a permanent error until then.
+/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs; cold: QemuDriver.Cold.cs.
+/// Storage migration, snapshots and suspend are the next steps of issue 6 and answer a permanent error until then.
 /// </summary>
 public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
 {
@@ -43,7 +43,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
 
     public string Kind => "qemu";
 
-    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: false, Snapshots: false);
+    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: false);
 
     public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {
@@ -160,11 +160,6 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("suspend");
     public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => NotYet("resume");
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) => NotYet<int>("snapshots");
-    public Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct) => NotYet("cold migration");
-    public Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("cold migration");
-    public Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) => NotYet("cold migration");
-    public Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("cold migration");
-    public Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) => NotYet("cold migration");
     public Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct) => NotYet("storage migration");
     public Task<DiskCopyStatus> GetStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("storage migration");
     public Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("storage migration");
