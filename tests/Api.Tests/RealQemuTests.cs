@@ -37,6 +37,7 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
             ["Iaas__Qemu__Enabled"] = "true",
             ["Iaas__Qemu__StateDirectory"] = state,
             ["Iaas__Qemu__ImageDirectory"] = Path.Combine(_workDir, "images"),
+            ["Iaas__Qemu__PoolDirectory"] = Path.Combine(_workDir, "pools"),
             ["Iaas__Jobs__RetryDelaysSeconds__0"] = "1",
         };
         Assert.Equal(0, (await ChildProcess.RunApiAsync(["migrate"], environment, _workDir)).ExitCode);
@@ -102,9 +103,22 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForAsync(() => File.Exists(home) && File.ReadAllText(home).Contains("HB 1"), "a heartbeat back on qemu-a", agent);
         Assert.False(Directory.Exists(Path.Combine(state, "qemu-b", vm.ToString())));
 
+        // Live storage migration: its disk mirrored into the zone's pool while it runs, then pivoted.
+        var pool = await admin.PostOk("/v1/storage-pools", new { name = "fast", zoneId = zone.Id(), capacityGiB = 10 });
+        var storage = await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "storage", targetPoolId = pool.Id() }))
+            .ExpectAsync(HttpStatusCode.Accepted);
+        var mirrored = await WaitForMigrationAsync(admin, storage.Id(), agent);
+        Assert.Equal("completed", mirrored.Str("status"));
+        Assert.True(File.Exists(Path.Combine(_workDir, "pools", "fast", $"{vm}.qcow2")));
+        Assert.False(File.Exists(Path.Combine(state, "qemu-a", vm.ToString(), "disk.qcow2")));
+        Assert.Equal((0, 1), ((await admin.GetJson($"/v1/hosts/{host.Id()}"))["allocated"]!["diskGiB"]!.GetValue<int>(),
+                              (await admin.GetJson($"/v1/storage-pools/{pool.Id()}"))["allocatedGiB"]!.GetValue<int>()));
+        Assert.Equal("running", (await admin.GetJson($"/v1/instances/{vm}")).Str("status"));
+
         (await admin.DeleteAsync($"/v1/instances/{vm}")).EnsureSuccessStatusCode();
         await admin.WaitForStatusAsync(vm, "deleted", timeoutMs: 30000);
         Assert.False(Directory.Exists(Path.Combine(state, "qemu-a", vm.ToString())));
+        Assert.Equal(0, (await admin.GetJson($"/v1/storage-pools/{pool.Id()}"))["allocatedGiB"]!.GetValue<int>());
         Assert.Null(agent.ExitCode);
     }
 

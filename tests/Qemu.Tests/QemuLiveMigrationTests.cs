@@ -23,8 +23,11 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         Directory.CreateDirectory(image);
         foreach (var file in new[] { "vmlinux", "initrd.gz" }) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(lab.GuestDirectory, file));
         File.WriteAllText(Path.Combine(image, "cmdline"), $"console=ttyS0 panic=-1 nokaslr quiet dirty={dirtyMiB} hb=1");
-        return new QemuDriver(new QemuOptions { Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images") },
-                              NullLogger<QemuDriver>.Instance);
+        return new QemuDriver(new QemuOptions
+        {
+            Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images"),
+            PoolDirectory = Path.Combine(_root, "pools"),
+        }, NullLogger<QemuDriver>.Instance);
     }
 
     private string Serial(HostRef host, Guid id) => Path.Combine(_root, "state", host.Name, id.ToString(), "serial.log");
@@ -130,6 +133,47 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Start, default);
         await WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB 1"), "a heartbeat on the target");
         await driver.DestroyAsync(B, spec.InstanceId, default);
+    }
+
+    [Fact]
+    public async Task Storage_MirrorsTheRunningDiskIntoThePool_AndAfterThePivotTheGuestWritesThere()
+    {
+        lab.RequireQemu();
+        var driver = Driver(0);
+        var spec = await RunningAsync(driver);
+        var localDisk = Path.Combine(_root, "state", A.Name, spec.InstanceId.ToString(), "disk.qcow2");
+        var request = new StorageMirrorRequest(A, spec, null, "fast", 512);
+        await driver.StartStorageMirrorAsync(request, default);
+        await driver.StartStorageMirrorAsync(request, default);                   // idempotent
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        DiskCopyStatus status;
+        while ((status = await driver.GetStorageMirrorAsync(A, spec.InstanceId, default)).State == DiskCopyState.Copying && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Equal(DiskCopyState.Synced, status.State);
+        await driver.PivotStorageMirrorAsync(A, spec.InstanceId, default);
+        await driver.PivotStorageMirrorAsync(A, spec.InstanceId, default);        // idempotent
+        var pooled = Path.Combine(_root, "pools", "fast", $"{spec.InstanceId}.qcow2");
+        Assert.True(File.Exists(pooled));
+        Assert.False(File.Exists(localDisk));
+        Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
+
+        // The guest writes "HB <n>" into its disk's first sector every second: it now lands in the pool's file.
+        var beat = File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB "));
+        await WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) >= beat + 2, "two more heartbeats");
+        var sector = Run("qemu-io", "-U", "-r", "-f", "qcow2", "-c", "read -v 0 16", pooled);
+        output.WriteLine(sector);
+        Assert.Contains("HB", sector);
+        await driver.DestroyAsync(A, spec.InstanceId, default);
+    }
+
+    private static string Run(string binary, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var text = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return text;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)

@@ -19,6 +19,8 @@ public sealed class QemuOptions
     /// kernel boot; <c>cmdline</c> optional) and/or <c>disk.qcow2</c> (the template each VM's overlay is backed by).
     /// </summary>
     public string ImageDirectory { get; set; } = "./images";
+    /// <summary>Where the zone's shared storage pools are mounted on the host: <c>&lt;dir&gt;/&lt;pool name&gt;/</c> (storage migration's targets).</summary>
+    public string PoolDirectory { get; set; } = "./data/pools";
     public string Binary { get; set; } = "qemu-system-x86_64";
     public string ImgBinary { get; set; } = "qemu-img";
     /// <summary><c>tcg</c> (always works) or <c>kvm</c> (only where a probe boot succeeds: not on nested machines).</summary>
@@ -33,8 +35,8 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// (its qcow2 overlay on the image's template — a fast clone — or a blank disk of the flavor's size, the QMP socket,
 /// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
 /// <c>h-&lt;host&gt;</c>). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and
-/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs; cold: QemuDriver.Cold.cs.
-/// Storage migration, snapshots and suspend are the next steps of issue 6 and answer a permanent error until then.
+/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs; cold: QemuDriver.Cold.cs;
+/// storage: QemuDriver.Storage.cs. Snapshots and suspend are the next steps of issue 6 (a permanent error until then).
 /// </summary>
 public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
 {
@@ -160,10 +162,6 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("suspend");
     public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => NotYet("resume");
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) => NotYet<int>("snapshots");
-    public Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct) => NotYet("storage migration");
-    public Task<DiskCopyStatus> GetStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet<DiskCopyStatus>("storage migration");
-    public Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("storage migration");
-    public Task AbortStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("storage migration");
 
     private async Task BootAsync(HostRef host, string dir, QemuVmRecord record, CancellationToken ct)
     {
