@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
+using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Hypervisors.Qemu;
 
@@ -181,6 +182,8 @@ public sealed partial class QemuDriver
                 m.State = LiveMigrationState.Switched;
                 m.DowntimeMs = info["downtime"]?.GetValue<long>() ?? 0;
                 m.Outcome ??= PreCopyOutcome.Converged;
+                log.LogInformation("QEMU migrated VM {InstanceId}: total-time {TotalMs} ms, downtime {DowntimeMs} ms, {MiB:F1} MiB, {Rounds} round(s)",
+                    m.Request.Spec.InstanceId, info["total-time"]?.GetValue<long>() ?? 0, m.DowntimeMs, m.TransferredMiB, m.Rounds.Count);
                 return;
             case "failed":
                 m.State = LiveMigrationState.Failed;
