@@ -17,7 +17,13 @@ env "${common[@]}" Logging__LogLevel__Default=Warning Logging__LogLevel__IaasApi
   Iaas__Workers__Hosts__0=qemu-a Iaas__Workers__Hosts__1=qemu-b Iaas__Workers__ServeControlQueue=true \
   dotnet "$root/src/Workers/bin/Release/net10.0/IaasApi.Workers.dll" >"$work/agent.log" 2>&1 &
 agent_pid=$!
-trap 'kill $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null; cleanup' EXIT
+stop_agent() {
+  kill "$agent_pid" 2>/dev/null; wait "$agent_pid" 2>/dev/null || true
+  # The VMs it started outlive it: end them by their pid files.
+  find "$work/state" -name qemu.pid -exec sh -c 'kill "$(cat "$1")" 2>/dev/null' _ {} \; 2>/dev/null || true
+  cleanup
+}
+trap stop_agent EXIT
 python3 - "$key" "$work/agent.log" <<'PY'
 import json, re, sys, time, urllib.request
 key, agent_log = sys.argv[1], sys.argv[2]
@@ -44,6 +50,9 @@ for n, (name, image, memory, mbps) in enumerate(cases):
     while call("GET", f"/v1/instances/{vm}")["status"] != "running": time.sleep(0.2)
     time.sleep(8)                                                          # booted and (for dirty16) dirtying
     body = {"type": "live"} | ({"bandwidthMbps": mbps} if mbps else {})
+    # The pre-copy model's prediction first, from the guest's dirty rate as QEMU measures it (calc-dirty-rate).
+    preview = call("POST", "/v1/migrations/preview", {"instanceId": vm} | ({"bandwidthMbps": mbps} if mbps else {}))
+    predicted = (preview.get("prediction") or {}).get("totalMs")
     start = time.monotonic()
     mig = call("POST", f"/v1/instances/{vm}/actions/migrate", body)
     while (m := call("GET", f"/v1/migrations/{mig['id']}"))["status"] not in ("completed", "failed", "cancelled"): time.sleep(0.02)
@@ -53,7 +62,8 @@ for n, (name, image, memory, mbps) in enumerate(cases):
     qemu = re.search(r"total-time (\d+) ms, downtime (\d+) ms, ([\d.]+) MiB, (\d+) round", lines[-1]) if lines else None
     total, down = (int(qemu.group(1)), int(qemu.group(2))) if qemu else (None, None)
     ratio = f"{(wall - total) / total * 100:+.0f} %" if total else "n/a"
+    model = f"{predicted:.0f} ms ({(predicted - total) / total * 100:+.0f} %)" if predicted and total else "n/a"
     print(f"{name}: {m['status']}; API POST→completed {wall:.0f} ms; QEMU total-time {total} ms, downtime {down} ms; "
-          f"{len(m['rounds'])} round(s); orchestration overhead {ratio} of QEMU's total-time")
+          f"{len(m['rounds'])} round(s); orchestration overhead {ratio} of QEMU's total-time; the model predicted {model}")
     call("DELETE", f"/v1/instances/{vm}")
 PY

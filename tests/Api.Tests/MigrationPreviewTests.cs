@@ -100,4 +100,17 @@ public sealed class MigrationPreviewTests(ApiFactory api)
         Assert.Equal("cold", cold.Str("recommendedType"));
         Assert.Null(cold["prediction"]);
     }
+
+    [Fact]
+    public async Task Preview_OfAGuestItsDriverCannotRead_AssumesAnIdleGuest_AndSaysSo()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, flavorMemoryMiB: 1024);
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = await tenant.CreateOkAsync(cloud);
+        await tenant.WaitForStatusAsync(vm.Id(), "running");
+        await api.Fake.DestroyOutOfBandAsync(vm.Id());                            // the driver no longer knows the VM
+        var preview = await PreviewAsync(new { instanceId = vm.Id() });
+        Assert.Contains("could not be read", preview.Str("recommendation"));
+        Assert.Equal(512, preview["guest"]!["touchedMiB"]!.GetValue<double>());   // an idle guest of 1 GiB: half touched
+    }
 }

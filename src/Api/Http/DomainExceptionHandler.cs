@@ -56,6 +56,9 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
                                                         "The resource is in use or a referenced resource no longer exists."),
         BadHttpRequestException b => BadRequest(b),
         ContendedException c => Problems.Create(503, ProblemTypes.Unavailable, "The resource is contended.", c.Message),
+        // A driver call made while answering (a preview reading the guest): the hypervisor's failure, not ours.
+        Domain.Hypervisors.HypervisorException h => Problems.Create(h.IsTransient ? 503 : 502, ProblemTypes.HypervisorError,
+                                                        "The hypervisor could not answer.", h.Message),
         _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is busy.",
                                                         "Concurrent requests conflicted; retry this one."),
         _ => null,

@@ -107,12 +107,24 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             return new MigrationPreview(instance.Id, source, target, null, link, policy, null, new Dictionary<ConvergenceEscalation, PreCopyResult>(),
                 MigrationType.Cold, null, "The instance is stopped: it migrates cold (its disks are copied; no memory to chase).");
 
-        var guest = await drivers.For(source.Hypervisor).GetGuestMemoryAsync(new HostRef(source.Id, source.Name, source.Hypervisor), instance.Id, ct);
+        // The guest's memory behaviour comes from its driver; a driver that cannot say here (the VM lives in another
+        // process's agent, or the host does not answer) leaves the prediction on an idle guest, and says so.
+        GuestMemory guest;
+        string? unknown = null;
+        try
+        {
+            guest = await drivers.For(source.Hypervisor).GetGuestMemoryAsync(new HostRef(source.Id, source.Name, source.Hypervisor), instance.Id, ct);
+        }
+        catch (HypervisorException ex)
+        {
+            guest = GuestMemory.Idle(Math.Max(1, instance.Resources.MemoryMiB));
+            unknown = $"The guest's memory use could not be read ({ex.Message}); this assumes an idle guest. ";
+        }
         var alternatives = Enum.GetValues<ConvergenceEscalation>()
             .ToDictionary(e => e, e => PreCopySimulation.Predict(guest, link, policy with { Escalation = e }));
         var (escalation, why) = Recommend(alternatives);
         return new MigrationPreview(instance.Id, source, target, guest, link, policy, alternatives[policy.Escalation], alternatives,
-            MigrationType.Live, escalation, why);
+            MigrationType.Live, escalation, unknown + why);
     }
 
     /// <summary>Pre-copy alone if it converges; else throttling if that converges; else post-copy (which always switches).</summary>
