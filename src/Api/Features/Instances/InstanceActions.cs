@@ -73,13 +73,21 @@ public static class InstanceActions
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, instance.Version);
-        if (instance.Status is not (Deleting or Deleted))
+        // A job moving the instance on (building → running) between our read and our write is not a reason to refuse a
+        // delete the client did not condition on a version: read it again and delete that. With If-Match, it is a 412/409.
+        var conditional = http.Request.Headers.IfMatch.Count > 0;
+        for (var attempt = 1; instance.Status is not (Deleting or Deleted); attempt++)
         {
             try
             {
                 return await BeginAsync(id, new ActionSpec(Deleting, OperationKinds.InstanceDelete, "delete"), caller, db, dispatcher, http, ct, instance);
             }
-            catch (DbUpdateConcurrencyException)
+            catch (DbUpdateConcurrencyException) when (!conditional && attempt < 4)
+            {
+                db.ChangeTracker.Clear();
+                instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
+            }
+            catch (DbUpdateConcurrencyException) when (conditional)
             {
                 db.ChangeTracker.Clear();
                 instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
