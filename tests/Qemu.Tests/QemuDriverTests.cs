@@ -75,6 +75,30 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         await Assert.ThrowsAsync<HypervisorException>(() => driver.SnapshotAsync(Host, spec.InstanceId, "later", default));   // not built yet
     }
 
+    [Fact]
+    public async Task AnAgentRestart_LeavesItsVmsRunning_AndTheNextAgentTakesThemBackOver()
+    {
+        lab.RequireQemu();
+        var first = Driver();
+        var spec = Spec();
+        await first.SpawnAsync(Host, spec, default);
+        var serial = Path.Combine(VmDir(spec.InstanceId), "serial.log");
+        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
+        await first.DisposeAsync();                                               // the agent stops; QEMU does not
+
+        var next = Driver();
+        Assert.Equal(VmPowerState.Running, await next.GetPowerStateAsync(Host, spec.InstanceId, default));
+        Assert.Equal([spec.InstanceId], (await next.ListAsync(Host, default)).Select(v => v.InstanceId));
+        await next.SpawnAsync(Host, spec, default);                               // already there: nothing happens
+        await next.SetPowerAsync(Host, spec.InstanceId, PowerAction.Stop, default);
+        Assert.Equal(VmPowerState.Shutoff, await next.GetPowerStateAsync(Host, spec.InstanceId, default));
+        await next.SetPowerAsync(Host, spec.InstanceId, PowerAction.Start, default);
+        await next.DisposeAsync();
+        var third = Driver();
+        await third.DestroyAsync(Host, spec.InstanceId, default);                 // adopted, then ended
+        Assert.False(Directory.Exists(VmDir(spec.InstanceId)));
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -74,6 +74,7 @@ public sealed partial class QemuDriver
             if (running.Request.Target.Id == r.Target.Id) return;
             throw new HypervisorException($"VM {id} is already migrating to another host.", false);
         }
+        await AdoptAsync(r.Source, id, ct);
         var source = RunningOn(r.Source, id);
         var record = Read(VmDirectory(r.Source, id));
         var targetDir = VmDirectory(r.Target, id);

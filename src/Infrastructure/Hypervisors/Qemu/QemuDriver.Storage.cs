@@ -26,6 +26,7 @@ public sealed partial class QemuDriver
             if (existing.Request.TargetPool == r.TargetPool) return;
             throw new HypervisorException($"VM {id}'s disk is already being mirrored to pool '{existing.Request.TargetPool}'.", false);
         }
+        await AdoptAsync(r.Host, id, ct);
         var vm = RunningOn(r.Host, id);
         var record = Read(VmDirectory(r.Host, id));
         var pool = Path.Combine(options.PoolDirectory, r.TargetPool);

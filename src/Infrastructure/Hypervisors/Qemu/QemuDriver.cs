@@ -38,7 +38,7 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs; cold: QemuDriver.Cold.cs;
 /// storage: QemuDriver.Storage.cs. Snapshots and suspend are the next steps of issue 6 (a permanent error until then).
 /// </summary>
-public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver
+public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, QemuProcess> _running = new();
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
@@ -50,6 +50,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {
         using var _ = await LockAsync(spec.InstanceId, ct);
+        await AdoptAsync(host, spec.InstanceId, ct);
         if (_running.TryGetValue(spec.InstanceId, out var here) && !here.HasExited)
         {
             if (IsOn(here, host, spec.InstanceId)) return;
@@ -96,6 +97,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
         using var _ = await LockAsync(instanceId, ct);
         var dir = VmDirectory(host, instanceId);
         if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+        await AdoptAsync(host, instanceId, ct);
         switch (action)
         {
             case PowerAction.Start:
@@ -113,6 +115,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
 
     public async Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
+        await AdoptAsync(host, instanceId, ct);
         if (_running.TryGetValue(instanceId, out var vm) && !vm.HasExited && IsOn(vm, host, instanceId))
         {
             try
@@ -182,6 +185,30 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
             catch (ArgumentException) { }
         }
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>
+    /// After an agent restart its VMs still run, but this process holds no handle on them: a VM whose directory has a
+    /// live QEMU (pid file, QMP socket) is taken back over before anything is done with it.
+    /// </summary>
+    private async Task AdoptAsync(HostRef host, Guid instanceId, CancellationToken ct)
+    {
+        if (_running.TryGetValue(instanceId, out var known) && !known.HasExited) return;
+        var dir = VmDirectory(host, instanceId);
+        if (!File.Exists(Path.Combine(dir, "vm.json")) || !File.Exists(Path.Combine(dir, "qemu.pid"))) return;
+        var record = Read(dir);
+        var spec = new QemuVmSpec(record.Name, record.MemoryMiB, record.Vcpus, record.Kernel, record.Initrd, record.Append, record.Disk,
+                                  Accelerator: options.Accelerator);
+        if (await QemuProcess.AttachAsync(spec, dir, ct) is not { } vm) return;
+        _running[instanceId] = vm;
+        log.LogInformation("Took VM {InstanceId} on host {Host} back over (QEMU pid {Pid}, started before this agent)", instanceId, host.Name, vm.Pid);
+    }
+
+    /// <summary>The agent shutting down: its QMP connections close, its VMs keep running (a restarted agent adopts them).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var id in _running.Keys)
+            if (_running.TryRemove(id, out var vm)) await vm.DetachAsync();
     }
 
     private bool IsRunning(Guid instanceId) => _running.TryGetValue(instanceId, out var vm) && !vm.HasExited;

@@ -81,6 +81,48 @@ public sealed class QemuProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Re-attaches to a QEMU this process did not start — an agent restarted while its VMs ran: the pid file says which
+    /// process, and the QMP socket takes the new connection (QEMU serves one client at a time; the old one died with the
+    /// old agent). Null when no live QEMU answers for the directory.
+    /// </summary>
+    public static async Task<QemuProcess?> AttachAsync(QemuVmSpec spec, string directory, CancellationToken ct = default)
+    {
+        var pidFile = Path.Combine(directory, "qemu.pid");
+        if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile, ct)).Trim(), out var pid)) return null;
+        Process process;
+        try
+        {
+            process = Process.GetProcessById(pid);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        if (process.HasExited || !process.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
+        {
+            process.Dispose();
+            return null;
+        }
+        try
+        {
+            var qmp = await QmpClient.ConnectAsync(Path.Combine(directory, "qmp.sock"), TimeSpan.FromSeconds(5), ct);
+            return new QemuProcess(process, directory, qmp, spec);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            process.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>Lets go of QEMU without stopping it (the agent shutting down: its VMs keep running).</summary>
+    public async ValueTask DetachAsync()
+    {
+        await Qmp.DisposeAsync();
+        _process.Dispose();
+    }
+
     /// <summary>The VM's run state as QEMU reports it (<c>running</c>, <c>paused</c>, <c>inmigrate</c>, <c>postmigrate</c>…).</summary>
     public async Task<string> StatusAsync(CancellationToken ct = default) =>
         (await Qmp.ExecuteAsync("query-status", null, ct))?["status"]?.GetValue<string>() ?? "unknown";
