@@ -33,6 +33,7 @@ public sealed class HostFailureTests(ApiFactory api)
         await tenant.WaitForStatusAsync(squatter, "running");
         await api.TickAsync();
         Assert.NotNull((await admin.GetJson($"/v1/hosts/{a}"))["lastHeartbeatAt"]);
+        Assert.Null((await admin.GetJson($"/v1/hosts/{a}"))["reported"]);        // a fake host has no hardware to report
 
         await Silence(a, true);
         await api.AdvanceAsync(Beat);

@@ -63,7 +63,10 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         await admin.WaitForStatusAsync(vm, "running", timeoutMs: 60000);
         var serial = Path.Combine(state, "qemu-a", vm.ToString(), "serial.log");
         await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the guest's first heartbeat", agent);
-        Assert.NotNull((await admin.GetJson($"/v1/hosts/{host.Id()}"))["lastHeartbeatAt"]);   // the agent reports its host alive
+        var reported = await admin.GetJson($"/v1/hosts/{host.Id()}");
+        Assert.NotNull(reported["lastHeartbeatAt"]);                              // the agent reports its host alive
+        Assert.Equal(Environment.ProcessorCount, reported["reported"]!["vcpus"]!.GetValue<int>());   // and the hardware it sees
+        Assert.True(reported["reported"]!["memoryMiB"]!.GetValue<int>() > 1024);
 
         (await admin.PostAsync($"/v1/instances/{vm}/actions/stop", null)).EnsureSuccessStatusCode();
         await admin.WaitForStatusAsync(vm, "stopped", timeoutMs: 30000);

@@ -35,6 +35,9 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         lab.RequireQemu();
         var driver = Driver();
         Assert.True(await driver.PingAsync(Host, default));
+        var inventory = await driver.GetInventoryAsync(Host, default);
+        Assert.Equal(Environment.ProcessorCount, inventory!.Vcpus);
+        Assert.True(inventory.MemoryMiB > 1024 && inventory.DiskGiB > 0);
         var spec = Spec();
         await driver.SpawnAsync(Host, spec, default);
         await driver.SpawnAsync(Host, spec, default);                             // idempotent

@@ -15,6 +15,9 @@ public enum PowerAction { Start, Stop, Reboot }
 /// <summary>A VM's state as its hypervisor reports it. <c>Suspended</c>: saved off the host (memory and disk), resumable on any host.</summary>
 public enum VmPowerState { Running, Shutoff, Suspended, Absent }
 
+/// <summary>A host's hardware as its agent reports it.</summary>
+public sealed record HostInventory(int Vcpus, int MemoryMiB, int DiskGiB);
+
 public sealed record VmInfo(Guid InstanceId, VmPowerState Power, Resources Resources);
 
 /// <summary>What a driver can do; feeds placement filters (e.g. plans that need live migration).</summary>
@@ -46,6 +49,13 @@ public interface IHypervisorDriver
     /// host that is cut off; never throws for an answering one.
     /// </summary>
     Task<bool> PingAsync(HostRef host, CancellationToken ct);
+
+    /// <summary>
+    /// What the host's hardware has, as its agent sees it (CPUs, memory, disk where VMs live); null when the driver has no
+    /// physical host to look at (the fake). Reported with the heartbeat so operators can compare it with the capacity
+    /// they declared.
+    /// </summary>
+    Task<HostInventory?> GetInventoryAsync(HostRef host, CancellationToken ct);
 
     /// <summary>
     /// Powers the host itself off (an empty one: VMs on it refuse) or on, returning once it is booted and answers (its

@@ -112,6 +112,10 @@ public sealed class Host : Entity
 
     /// <summary>When the host's agent last reported it alive (null: never — a host whose agent never ran is not "down").</summary>
     public DateTimeOffset? LastHeartbeatAt { get; private set; }
+    /// <summary>The hardware its agent reported with its last heartbeat (null: nothing reported, e.g. a fake host).</summary>
+    public int? ReportedVcpus { get; private set; }
+    public int? ReportedMemoryMiB { get; private set; }
+    public int? ReportedDiskGiB { get; private set; }
     /// <summary>When the control plane declared it down (missed heartbeats); null while it is not down.</summary>
     public DateTimeOffset? DownSince { get; private set; }
     /// <summary>The state it had when it went down, restored once its stale VMs are fenced.</summary>

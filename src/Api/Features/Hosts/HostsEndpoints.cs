@@ -30,7 +30,7 @@ public sealed record HostResponse(
     Guid Id, string Name, Guid ZoneId, Guid RegionId, string Hypervisor, ResourcesDto Capacity, ReservedResponse Reserved,
     RatiosResponse AllocationRatios, ResourcesDto Allocated, ResourcesDto Usable, int InstanceCount, HostState State, HostPower Power,
     string? CpuModel, IReadOnlyList<string> CpuFeatures, IReadOnlyList<string> Traits, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    HostTimelineDto Timeline, DateTimeOffset? LastHeartbeatAt, DateTimeOffset? DownSince, Guid? OperationId = null)
+    HostTimelineDto Timeline, DateTimeOffset? LastHeartbeatAt, DateTimeOffset? DownSince, ReportedInventoryDto? Reported, Guid? OperationId = null)
 {
     public static HostResponse From(Host h) => new(h.Id, h.Name, h.ZoneId, h.RegionId, h.Hypervisor, ResourcesDto.From(h.Capacity),
         new ReservedResponse(h.Reserved.Vcpus, h.Reserved.MemoryMiB, h.Reserved.DiskGiB),
@@ -43,8 +43,12 @@ public sealed record HostResponse(
             h.Capacity.NetworkMbps),
         h.InstanceCount, h.State, h.Power, h.CpuModel, h.CpuFeatures, h.Traits, h.CreatedAt, h.UpdatedAt,
         new HostTimelineDto(ResourcesDto.From(h.PreemptibleAllocated), ResourcesDto.From(h.SlotAllocated), ResourcesDto.From(h.IdleReserved),
-            ResourcesDto.From(h.ReservedPeak)), h.LastHeartbeatAt, h.DownSince);
+            ResourcesDto.From(h.ReservedPeak)), h.LastHeartbeatAt, h.DownSince,
+        h.ReportedVcpus is { } vcpus ? new ReportedInventoryDto(vcpus, h.ReportedMemoryMiB ?? 0, h.ReportedDiskGiB ?? 0) : null);
 }
+
+/// <summary>The hardware the host's agent reports with its heartbeat (qemu hosts); absent for fake hosts.</summary>
+public sealed record ReportedInventoryDto(int Vcpus, int MemoryMiB, int DiskGiB);
 
 /// <summary>
 /// How the host's allocation is held on the capacity timeline (docs/scheduling.md): by preemptible instances (borrowed),

@@ -372,6 +372,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct) => model.SetHostPowerAsync(host, on, ct);
 
+    /// <summary>A fake host has no hardware to look at: its declared capacity is all there is.</summary>
+    public Task<HostInventory?> GetInventoryAsync(HostRef host, CancellationToken ct) => Task.FromResult<HostInventory?>(null);
+
     public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.SuspendAsync(host, instanceId, ct);
 
     public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => model.ResumeAsync(host, spec, ct);

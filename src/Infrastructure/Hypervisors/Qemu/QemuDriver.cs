@@ -159,6 +159,19 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
         }
     }
 
+    /// <summary>This machine's CPUs, memory (/proc/meminfo) and the free space where the host's VMs live.</summary>
+    public async Task<HostInventory?> GetInventoryAsync(HostRef host, CancellationToken ct)
+    {
+        var memoryMiB = 0;
+        foreach (var line in await File.ReadAllLinesAsync("/proc/meminfo", ct))
+            if (line.StartsWith("MemTotal:", StringComparison.Ordinal) && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out var kib))
+                memoryMiB = (int)(kib / 1024);
+        var dir = HostDirectory(host);
+        Directory.CreateDirectory(dir);
+        var diskGiB = (int)(new DriveInfo(Path.GetFullPath(dir)).TotalSize / (1024L * 1024 * 1024));
+        return new HostInventory(Environment.ProcessorCount, memoryMiB, diskGiB);
+    }
+
     public Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct) =>
         throw new HypervisorException("Host power control needs the host's BMC, which the qemu driver does not drive.", false);
 

@@ -56,6 +56,8 @@ internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
         b.MapResources(h => h.SlotAllocated, "in_slots");
         b.MapResources(h => h.ReservedPeak, "reserved_peak");
         b.MapResources(h => h.IdleReserved, "idle_reserved");
+        b.Property(h => h.ReportedMemoryMiB).HasColumnName("reported_memory_mib");
+        b.Property(h => h.ReportedDiskGiB).HasColumnName("reported_disk_gib");
         b.Ignore(h => h.Committed);
         b.Ignore(h => h.UsableUnits);
         b.ComplexProperty(h => h.AllocationRatios, c =>

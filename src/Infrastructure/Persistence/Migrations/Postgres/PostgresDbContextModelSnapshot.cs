@@ -662,6 +662,18 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("region_id");
 
+                    b.Property<int?>("ReportedDiskGiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("reported_disk_gib");
+
+                    b.Property<int?>("ReportedMemoryMiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("reported_memory_mib");
+
+                    b.Property<int?>("ReportedVcpus")
+                        .HasColumnType("integer")
+                        .HasColumnName("reported_vcpus");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(24)

@@ -656,6 +656,18 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("region_id");
 
+                    b.Property<int?>("ReportedDiskGiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reported_disk_gib");
+
+                    b.Property<int?>("ReportedMemoryMiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reported_memory_mib");
+
+                    b.Property<int?>("ReportedVcpus")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reported_vcpus");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(24)
