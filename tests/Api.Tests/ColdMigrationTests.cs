@@ -35,21 +35,9 @@ public sealed class ColdMigrationTests(ApiFactory api)
         return (cloud, vm, source, cloud.HostIds.Single(h => h != source));
     }
 
-    private async Task<JsonObject> MigrateAsync(Guid vm, object body) =>
-        await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", body)).ExpectAsync(HttpStatusCode.Accepted);
+    private Task<JsonObject> MigrateAsync(Guid vm, object body) => api.MigrateOkAsync(vm, body);
 
-    private async Task<JsonObject> SettleAsync(Guid migrationId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
-            if (m.Str("status") is "completed" or "failed" or "cancelled") return m;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {m.Str("status")} at {m["stage"]}: {m.ToJsonString()}");
-            api.Clock.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(20);
-        }
-    }
+    private Task<JsonObject> SettleAsync(Guid migrationId) => api.SettleMigrationAsync(migrationId, TimeSpan.FromMilliseconds(100));
 
     private async Task AssertOnlyOn(Guid vm, Guid host, Guid other, string status, VmPowerState power)
     {

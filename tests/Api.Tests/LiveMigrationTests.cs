@@ -28,22 +28,10 @@ public sealed class LiveMigrationTests(ApiFactory api)
         return (cloud, vm.Id(), source, cloud.HostIds.Single(h => h != source));
     }
 
-    private async Task<JsonObject> MigrateAsync(Guid vm, object? body = null) =>
-        await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", body ?? new { })).ExpectAsync(HttpStatusCode.Accepted);
+    private Task<JsonObject> MigrateAsync(Guid vm, object? body = null) => api.MigrateOkAsync(vm, body);
 
-    /// <summary>Advances the test clock (the fake's simulated time) until the migration reaches one of <paramref name="statuses"/>.</summary>
-    private async Task<JsonObject> SettleAsync(Guid migrationId, params string[] statuses)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
-            if (statuses.Contains(m.Str("status"))) return m;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {m.Str("status")} at {m["stage"]}: {m.ToJsonString()}");
-            api.Clock.Advance(TimeSpan.FromMilliseconds(250));
-            await Task.Delay(20);
-        }
-    }
+    private Task<JsonObject> SettleAsync(Guid migrationId, params string[] statuses) =>
+        api.SettleMigrationAsync(migrationId, TimeSpan.FromMilliseconds(250), statuses);
 
     private async Task<JsonObject> WaitForStageAsync(Guid migrationId, string stage, int rounds = 0)
     {

@@ -21,8 +21,7 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task ARealVm_Boots_Stops_Starts_AndIsDeleted_ThroughTheApi()
     {
         var guest = Environment.GetEnvironmentVariable("IAAS_TEST_GUEST") ?? Path.Combine(Path.GetTempPath(), "iaas-guest");
-        var qemu = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "qemu-system-x86_64")));
-        Assert.SkipUnless(qemu, "Skipped: qemu-system-x86_64 is not installed (see docs/qemu.md).");
+        Assert.SkipUnless(IaasApi.Infrastructure.Hypervisors.Qemu.QemuProcess.IsInstalled(), "Skipped: qemu-system-x86_64 is not installed (see docs/qemu.md).");
         Assert.SkipUnless(File.Exists(Path.Combine(guest, "vmlinux")), $"Skipped: no test guest in {guest} (scripts/build-guest.sh builds it).");
 
         _database = await TestPostgres.StartAsync();

@@ -1,7 +1,6 @@
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Qemu;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IaasApi.Qemu.Tests;
 
@@ -15,15 +14,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
     private readonly string _root = Directory.CreateTempSubdirectory("iaas-qemu-driver-").FullName;
     private static readonly HostRef Host = new(Guid.NewGuid(), "qemu-a", "qemu");
 
-    private QemuDriver Driver()
-    {
-        var image = Path.Combine(_root, "images", "tiny");
-        Directory.CreateDirectory(image);
-        foreach (var file in new[] { "vmlinux", "initrd.gz" })
-            if (!File.Exists(Path.Combine(image, file))) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(lab.GuestDirectory, file));
-        return new QemuDriver(new QemuOptions { Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images") },
-                              NullLogger<QemuDriver>.Instance);
-    }
+    private QemuDriver Driver() => lab.Driver(_root);
 
     private static InstanceSpec Spec(string image = "tiny") => new(Guid.NewGuid(), "vm", new Resources(1, 128, 1, 0), Guid.NewGuid(), image, null);
 
@@ -44,7 +35,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
         Assert.True(File.Exists(Path.Combine(VmDir(spec.InstanceId), "disk.qcow2")));
         var serial = Path.Combine(VmDir(spec.InstanceId), "serial.log");
-        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
+        await QemuLab.WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
         Assert.Equal([spec.InstanceId], (await driver.ListAsync(Host, default)).Select(v => v.InstanceId));
 
         await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Stop, default);
@@ -54,7 +45,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
 
         await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Start, default);
         Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
-        await WaitForAsync(() => File.ReadAllText(serial).Contains("HB 1"), "a heartbeat after the start");
+        await QemuLab.WaitForAsync(() => File.ReadAllText(serial).Contains("HB 1"), "a heartbeat after the start");
         await driver.SetPowerAsync(Host, spec.InstanceId, PowerAction.Reboot, default);
         Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(Host, spec.InstanceId, default));
 
@@ -86,7 +77,7 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         var spec = Spec();
         await first.SpawnAsync(Host, spec, default);
         var serial = Path.Combine(VmDir(spec.InstanceId), "serial.log");
-        await WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
+        await QemuLab.WaitForAsync(() => File.Exists(serial) && File.ReadAllText(serial).Contains("HB 1"), "the first heartbeat");
         await first.DisposeAsync();                                               // the agent stops; QEMU does not
 
         var next = Driver();
@@ -102,15 +93,6 @@ public sealed class QemuDriverTests(QemuLab lab, ITestOutputHelper output) : IDi
         Assert.False(Directory.Exists(VmDir(spec.InstanceId)));
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s.");
-            await Task.Delay(100);
-        }
-    }
 
     public void Dispose()
     {

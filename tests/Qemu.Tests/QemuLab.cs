@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using IaasApi.Infrastructure.Hypervisors.Qemu;
+using Microsoft.Extensions.Logging.Abstractions;
 
 [assembly: AssemblyFixture(typeof(IaasApi.Qemu.Tests.QemuLab))]
 // Real VMs on 2 cores: one test at a time keeps at most two busy guests.
@@ -21,7 +20,7 @@ public sealed class QemuLab : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        if (!OnPath("qemu-system-x86_64"))
+        if (!QemuProcess.IsInstalled())
         {
             Unavailable = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 qemu-utils busybox-static cpio binutils)";
             return ValueTask.CompletedTask;
@@ -48,12 +47,33 @@ public sealed class QemuLab : IAsyncLifetime
     public Task<QemuProcess> StartAsync(QemuVmSpec spec) =>
         QemuProcess.StartAsync(spec, Path.Combine(_root, $"{spec.Name}-{Guid.NewGuid().ToString("N")[..8]}"));
 
-    /// <summary>A TCP port free on 127.0.0.1 now (for a migration stream).</summary>
-    public static int FreePort()
+    /// <summary>
+    /// A qemu driver whose state, images (<c>tiny</c>: the test guest, booted with <paramref name="cmdline"/> if given)
+    /// and pools live under <paramref name="root"/>. Several drivers on one root are one host agent restarting.
+    /// </summary>
+    public QemuDriver Driver(string root, string? cmdline = null)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var image = Path.Combine(root, "images", "tiny");
+        Directory.CreateDirectory(image);
+        foreach (var file in new[] { "vmlinux", "initrd.gz" })
+            if (!File.Exists(Path.Combine(image, file))) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(GuestDirectory, file));
+        if (cmdline is not null) File.WriteAllText(Path.Combine(image, "cmdline"), cmdline);
+        return new QemuDriver(new QemuOptions
+        {
+            Enabled = true, StateDirectory = Path.Combine(root, "state"), ImageDirectory = Path.Combine(root, "images"),
+            PoolDirectory = Path.Combine(root, "pools"),
+        }, NullLogger<QemuDriver>.Instance);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 100 ms for up to a minute.</summary>
+    public static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s.");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Kills the QEMU processes whose pid files lie under <paramref name="root"/> (the ones these tests started).</summary>
@@ -62,10 +82,12 @@ public sealed class QemuLab : IAsyncLifetime
         if (!Directory.Exists(root)) return;
         foreach (var pidFile in Directory.EnumerateFiles(root, "qemu.pid", SearchOption.AllDirectories))
         {
-            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) continue;
-            try { using var process = Process.GetProcessById(pid); process.Kill(); process.WaitForExit(2000); }
-            catch (ArgumentException) { }
-            catch (InvalidOperationException) { }
+            if (QemuProcess.LiveQemuOf(Path.GetDirectoryName(pidFile)!) is not { } process) continue;
+            using (process)
+            {
+                try { process.Kill(); process.WaitForExit(2000); }
+                catch (InvalidOperationException) { }     // it ended meanwhile
+            }
         }
     }
 
@@ -75,9 +97,6 @@ public sealed class QemuLab : IAsyncLifetime
         try { if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true); } catch (IOException) { }
         return ValueTask.CompletedTask;
     }
-
-    private static bool OnPath(string binary) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
 
     private static string? FindScript()
     {

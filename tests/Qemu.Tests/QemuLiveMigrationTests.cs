@@ -2,7 +2,6 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hypervisors.Qemu;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IaasApi.Qemu.Tests;
 
@@ -17,18 +16,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
     private static readonly HostRef A = new(Guid.NewGuid(), "qemu-a", "qemu");
     private static readonly HostRef B = new(Guid.NewGuid(), "qemu-b", "qemu");
 
-    private QemuDriver Driver(int dirtyMiB)
-    {
-        var image = Path.Combine(_root, "images", "tiny");
-        Directory.CreateDirectory(image);
-        foreach (var file in new[] { "vmlinux", "initrd.gz" }) File.CreateSymbolicLink(Path.Combine(image, file), Path.Combine(lab.GuestDirectory, file));
-        File.WriteAllText(Path.Combine(image, "cmdline"), $"console=ttyS0 panic=-1 nokaslr quiet dirty={dirtyMiB} hb=1");
-        return new QemuDriver(new QemuOptions
-        {
-            Enabled = true, StateDirectory = Path.Combine(_root, "state"), ImageDirectory = Path.Combine(_root, "images"),
-            PoolDirectory = Path.Combine(_root, "pools"),
-        }, NullLogger<QemuDriver>.Instance);
-    }
+    private QemuDriver Driver(int dirtyMiB) => lab.Driver(_root, $"console=ttyS0 panic=-1 nokaslr quiet dirty={dirtyMiB} hb=1");
 
     private string Serial(HostRef host, Guid id) => Path.Combine(_root, "state", host.Name, id.ToString(), "serial.log");
 
@@ -36,7 +24,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
     {
         var spec = new InstanceSpec(Guid.NewGuid(), "vm", new Resources(1, 128, 1, 0), Guid.NewGuid(), "tiny", null);
         await driver.SpawnAsync(A, spec, default);
-        await WaitForAsync(() => File.Exists(Serial(A, spec.InstanceId)) && File.ReadAllText(Serial(A, spec.InstanceId)).Contains("HB 2"), "HB 2");
+        await QemuLab.WaitForAsync(() => File.Exists(Serial(A, spec.InstanceId)) && File.ReadAllText(Serial(A, spec.InstanceId)).Contains("HB 2"), "HB 2");
         return spec;
     }
 
@@ -69,7 +57,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(B, spec.InstanceId, default));
         Assert.Equal(VmPowerState.Absent, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
         Assert.True(File.Exists(Path.Combine(_root, "state", B.Name, spec.InstanceId.ToString(), "disk.qcow2")));
-        await WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB "), "a heartbeat on the destination");
+        await QemuLab.WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB "), "a heartbeat on the destination");
         await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Stop, default);   // its life goes on there
         await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Start, default);
         await driver.DestroyAsync(B, spec.InstanceId, default);
@@ -90,7 +78,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         Assert.Equal(VmPowerState.Running, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
         Assert.False(Directory.Exists(Path.Combine(_root, "state", B.Name, spec.InstanceId.ToString())));
         var before = File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB "));
-        await WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) > before, "a heartbeat on the source");
+        await QemuLab.WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) > before, "a heartbeat on the source");
 
         // Again, and this time finish it by switching to post-copy.
         await driver.StartLiveMigrationAsync(slow, default);
@@ -131,7 +119,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         Assert.Equal(VmPowerState.Absent, await driver.GetPowerStateAsync(A, spec.InstanceId, default));
         Assert.Equal(VmPowerState.Shutoff, await driver.GetPowerStateAsync(B, spec.InstanceId, default));
         await driver.SetPowerAsync(B, spec.InstanceId, PowerAction.Start, default);
-        await WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB 1"), "a heartbeat on the target");
+        await QemuLab.WaitForAsync(() => File.Exists(Serial(B, spec.InstanceId)) && File.ReadAllText(Serial(B, spec.InstanceId)).Contains("HB 1"), "a heartbeat on the target");
         await driver.DestroyAsync(B, spec.InstanceId, default);
     }
 
@@ -159,7 +147,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
 
         // The guest writes "HB <n>" into its disk's first sector every second: it now lands in the pool's file.
         var beat = File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB "));
-        await WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) >= beat + 2, "two more heartbeats");
+        await QemuLab.WaitForAsync(() => File.ReadAllText(Serial(A, spec.InstanceId)).Split('\n').Count(l => l.StartsWith("HB ")) >= beat + 2, "two more heartbeats");
         var sector = Run("qemu-io", "-U", "-r", "-f", "qcow2", "-c", "read -v 0 16", pooled);
         output.WriteLine(sector);
         Assert.Contains("HB", sector);
@@ -176,15 +164,6 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         return text;
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No {what} within 60 s.");
-            await Task.Delay(100);
-        }
-    }
 
     public void Dispose()
     {

@@ -32,7 +32,7 @@ public sealed class TinyGuestTests(QemuLab lab, ITestOutputHelper output)
         await source.WaitForHeartbeatAsync(2, TimeSpan.FromSeconds(60));
         Assert.Equal("inmigrate", await target.StatusAsync());
 
-        var uri = $"tcp:127.0.0.1:{QemuLab.FreePort()}";
+        var uri = $"tcp:127.0.0.1:{QemuProcess.FreeLoopbackPort()}";
         await source.Qmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["downtime-limit"] = 300 });
         await target.Qmp.ExecuteAsync("migrate-incoming", new { uri });
         var watch = Stopwatch.StartNew();

@@ -41,7 +41,7 @@ public sealed partial class QemuDriver
         if (_running.TryGetValue(id, out var vm) && !vm.HasExited && IsOn(vm, r.Source, id))
             throw new HypervisorException($"VM {id} is running; its disk is copied cold, shut off.", false);
         var record = Read(sourceDir);
-        var info = JsonNode.Parse(await QemuImgOutputAsync(["info", "--output=json", record.Disk], ct));
+        var info = JsonNode.Parse(await QemuImgAsync(["info", "--output=json", record.Disk], ct));
         var total = Math.Max(1, (info?["actual-size"]?.GetValue<long>() ?? 0) / (1024.0 * 1024));
         var targetDir = VmDirectory(r.Target, id);
         Directory.CreateDirectory(targetDir);
@@ -102,17 +102,5 @@ public sealed partial class QemuDriver
         var targetDir = VmDirectory(target, instanceId);
         if (Directory.Exists(targetDir) && !(_running.TryGetValue(instanceId, out var vm) && IsOn(vm, target, instanceId)))
             Directory.Delete(targetDir, recursive: true);
-    }
-
-    private async Task<string> QemuImgOutputAsync(IReadOnlyList<string> args, CancellationToken ct)
-    {
-        var start = new ProcessStartInfo(options.ImgBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new HypervisorException($"{options.ImgBinary} could not be started.", false);
-        var output = await process.StandardOutput.ReadToEndAsync(ct);
-        var error = await process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0) throw new HypervisorException($"qemu-img {args[0]} failed: {error.Trim()}", false);
-        return output;
     }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Domain.Hypervisors;
@@ -94,7 +92,7 @@ public sealed partial class QemuDriver
                 ["downtime-limit"] = r.MaxDowntimeMs,
                 ["max-bandwidth"] = (long)Math.Max(1, r.BandwidthMiBps * MiB),
             }, ct);
-            var uri = $"tcp:127.0.0.1:{FreePort()}";
+            var uri = $"tcp:127.0.0.1:{QemuProcess.FreeLoopbackPort()}";
             await target.Qmp.ExecuteAsync("migrate-incoming", new { uri }, ct);
             await source.Qmp.ExecuteAsync("migrate", new { uri }, ct);
             _migrations[id] = new QemuMigration(r, target, Stopwatch.GetTimestamp());
@@ -221,11 +219,4 @@ public sealed partial class QemuDriver
             : throw new HypervisorException($"VM {instanceId} is not running on host '{host.Name}'.", false);
 
     private static JsonObject Capability(string name, bool state) => new() { ["capability"] = name, ["state"] = state };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

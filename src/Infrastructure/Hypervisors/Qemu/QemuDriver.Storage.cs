@@ -32,7 +32,7 @@ public sealed partial class QemuDriver
         var pool = Path.Combine(options.PoolDirectory, r.TargetPool);
         Directory.CreateDirectory(pool);
         var target = Path.GetFullPath(Path.Combine(pool, $"{id}.qcow2"));
-        var info = JsonNode.Parse(await QemuImgOutputAsync(["info", "-U", "--output=json", record.Disk], ct));
+        var info = JsonNode.Parse(await QemuImgAsync(["info", "-U", "--output=json", record.Disk], ct));
         var size = info?["virtual-size"]?.GetValue<long>() ?? throw new HypervisorException("The disk's size is unknown.", false);
         await QemuImgAsync(["create", "-q", "-f", "qcow2", target, size.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
         try

@@ -151,7 +151,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
         try
         {
             Directory.CreateDirectory(HostDirectory(host));
-            return Task.FromResult(OnPath(options.Binary));
+            return Task.FromResult(QemuProcess.IsInstalled(options.Binary));
         }
         catch (IOException)
         {
@@ -191,11 +191,14 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     private async Task RemoveAsync(Guid instanceId, string dir)
     {
         if (_running.TryRemove(instanceId, out var vm)) await vm.DisposeAsync(keepDirectory: false);
-        else if (File.Exists(Path.Combine(dir, "qemu.pid")) && int.TryParse((await File.ReadAllTextAsync(Path.Combine(dir, "qemu.pid"))).Trim(), out var pid))
+        else if (QemuProcess.LiveQemuOf(dir) is { } orphan)
         {
             // A QEMU this process did not start (before an agent restart): end it by its pid file.
-            try { using var orphan = Process.GetProcessById(pid); if (orphan.ProcessName.StartsWith("qemu", StringComparison.Ordinal)) orphan.Kill(); }
-            catch (ArgumentException) { }
+            using (orphan)
+            {
+                orphan.Kill();
+                await orphan.WaitForExitAsync(CancellationToken.None);
+            }
         }
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
@@ -230,14 +233,17 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     private bool IsOn(QemuProcess vm, HostRef host, Guid instanceId) =>
         Path.GetFullPath(vm.Directory) == Path.GetFullPath(VmDirectory(host, instanceId));
 
-    private async Task QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct)
+    /// <summary>Runs qemu-img to completion; its output, or a permanent driver error with what it said.</summary>
+    private async Task<string> QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var start = new ProcessStartInfo(options.ImgBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new HypervisorException($"{options.ImgBinary} could not be started.", false);
+        var output = process.StandardOutput.ReadToEndAsync(ct);
         var error = await process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         if (process.ExitCode != 0) throw new HypervisorException($"qemu-img {args[0]} failed: {error.Trim()}", false);
+        return await output;
     }
 
     private async Task<IDisposable> LockAsync(Guid instanceId, CancellationToken ct)
@@ -251,9 +257,6 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     private string VmDirectory(HostRef host, Guid instanceId) => Path.Combine(HostDirectory(host), instanceId.ToString());
     private static QemuVmRecord Read(string dir) =>
         JsonSerializer.Deserialize<QemuVmRecord>(File.ReadAllText(Path.Combine(dir, "vm.json"))) ?? throw new HypervisorException($"{dir}/vm.json is unreadable.", false);
-    private static bool OnPath(string binary) =>
-        Path.IsPathRooted(binary) ? File.Exists(binary)
-            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
     private static Task NotYet(string what) => Task.FromException(NotYetError(what));
     private static Task<T> NotYet<T>(string what) => Task.FromException<T>(NotYetError(what));
     private static HypervisorException NotYetError(string what) =>

@@ -36,6 +36,19 @@ public sealed class QemuProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public string SerialLog => Path.Combine(Directory, "serial.log");
 
+    /// <summary>Whether <paramref name="binary"/> (a path, or a name looked up on the PATH) is installed.</summary>
+    public static bool IsInstalled(string binary = "qemu-system-x86_64") =>
+        Path.IsPathRooted(binary) ? File.Exists(binary)
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
+
+    /// <summary>A TCP port free on 127.0.0.1 now (a migration stream's, an NBD export's).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>The command line for <paramref name="spec"/> with its files in <paramref name="directory"/>.</summary>
     public static IReadOnlyList<string> Arguments(QemuVmSpec spec, string directory)
     {
@@ -88,22 +101,7 @@ public sealed class QemuProcess : IAsyncDisposable
     /// </summary>
     public static async Task<QemuProcess?> AttachAsync(QemuVmSpec spec, string directory, CancellationToken ct = default)
     {
-        var pidFile = Path.Combine(directory, "qemu.pid");
-        if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile, ct)).Trim(), out var pid)) return null;
-        Process process;
-        try
-        {
-            process = Process.GetProcessById(pid);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-        if (process.HasExited || !process.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
-        {
-            process.Dispose();
-            return null;
-        }
+        if (LiveQemuOf(directory) is not { } process) return null;
         try
         {
             var qmp = await QmpClient.ConnectAsync(Path.Combine(directory, "qmp.sock"), TimeSpan.FromSeconds(5), ct);
@@ -114,6 +112,24 @@ public sealed class QemuProcess : IAsyncDisposable
             process.Dispose();
             return null;
         }
+    }
+
+    /// <summary>The live QEMU process a VM directory's pid file names (the caller disposes it), or null.</summary>
+    public static Process? LiveQemuOf(string directory)
+    {
+        var pidFile = Path.Combine(directory, "qemu.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) return null;
+        try
+        {
+            var process = Process.GetProcessById(pid);
+            if (!process.HasExited && process.ProcessName.StartsWith("qemu", StringComparison.Ordinal)) return process;
+            process.Dispose();
+        }
+        catch (ArgumentException)
+        {
+            // No such process any more.
+        }
+        return null;
     }
 
     /// <summary>Lets go of QEMU without stopping it (the agent shutting down: its VMs keep running).</summary>
