@@ -73,9 +73,12 @@ public static class DependencyInjection
         services.AddScoped<ReservationClock>();
         services.AddScoped<BestEffortQueue>();
         services.AddScoped<JobDispatcher>();
+        services.AddScoped<Agents.HostCalls>();
+        services.TryAddSingleton(Agents.ServedQueues.None);
         services.AddScoped<OperationOutcomes>();
         services.AddScoped<Health.HostHeartbeat>();
         services.AddScoped<Health.HostMonitor>();
+        services.AddScoped<Health.HostReconciler>();
         services.AddScoped<Health.HostPowerManager>();
         services.AddSingleton<Health.HostMonitorClock>();
 
@@ -121,15 +124,18 @@ public static class DependencyInjection
         services.AddScoped<ITickJob, TickJob>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
+        services.AddScoped<Agents.IAgentTaskJobs, Agents.AgentTaskJobs>();
+        services.AddSingleton(sp => new Agents.ServedQueues(queues(sp)));   // computed once: a server's queues are fixed at its start
         services.AddHangfireServer((sp, server) =>
         {
             var options = sp.GetRequiredService<IOptions<IaasOptions>>().Value;
-            server.Queues = queues(sp).ToArray();
+            server.Queues = sp.GetRequiredService<Agents.ServedQueues>().All.ToArray();
             server.SchedulePollingInterval = TimeSpan.FromMilliseconds(options.Jobs.SchedulePollingIntervalMilliseconds);
             if (options.Jobs.WorkerCount is { } workers) server.WorkerCount = workers;
         });
         services.AddHostedService<RecurringJobsRegistration>();
-        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<Health.HeartbeatService>(sp, queues));
+        services.AddHostedService<Health.HeartbeatService>();
+        services.AddHostedService<Health.HostReconcilerService>();
         return services;
     }
 }

@@ -117,6 +117,8 @@ public sealed class HealthOptions
     public int HeartbeatSeconds { get; set; } = 10;
     /// <summary>Silence longer than this marks a host down and evacuates it (three missed beats by default).</summary>
     public int HostDownAfterSeconds { get; set; } = 30;
+    /// <summary>How often a host's agent compares the VMs its host runs with the database (and once at its start).</summary>
+    public int ReconcileSeconds { get; set; } = 60;
 
     public void Validate()
     {
@@ -140,6 +142,11 @@ public sealed class MigrationOptions
     public double SwitchoverMs { get; set; } = 20;
     /// <summary>How often the migration job asks the driver how pre-copy is going (and looks for cancel / force-complete).</summary>
     public int PollMilliseconds { get; set; } = 200;
+    /// <summary>
+    /// How long a migration waits for the other host's agent to answer a step (prepare the target, activate it) before
+    /// counting it a transient failure (the job is retried; after its attempts the migration fails and the VM stays).
+    /// </summary>
+    public int AgentTaskTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The policy for an SLA plan's instance: the request's downtime, else the plan's settings, else these.</summary>
     public ConvergencePolicy Policy(Domain.Catalog.SlaPlan? plan = null, int? maxDowntimeMs = null) =>

@@ -7,8 +7,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace IaasApi.Api.Tests;
 
 /// <summary>
-/// The fake driver's live migration, driver to model (no database): rounds appear as the clock passes, the VM stays on
-/// the source until activation, and every way to end — converge, stall, fault, abort, force — leaves it in one place.
+/// The fake driver's live migration, driver to model (no database), one host per call as the hosts' agents make them:
+/// the target prepares (a start without its endpoint is refused), rounds appear as the clock passes, the VM stays on
+/// the source until the target activates it, and every way to end — converge, stall, fault, cancel, force — leaves it
+/// in one place.
 /// </summary>
 public sealed class FakeDriverMigrationTests
 {
@@ -31,9 +33,14 @@ public sealed class FakeDriverMigrationTests
         return spec;
     }
 
-    private static LiveMigrationRequest Request(InstanceSpec spec, double bandwidth = 128, ConvergenceEscalation escalation = ConvergenceEscalation.Abort,
-                                                HostRef? target = null) =>
-        new(Source, target ?? Target, spec, bandwidth, 300, escalation, 30, 60);
+    private LiveMigrationRequest Request(InstanceSpec spec, double bandwidth = 128, ConvergenceEscalation escalation = ConvergenceEscalation.Abort,
+                                         HostRef? target = null) =>
+        new(Source, target ?? Target, spec, Endpoint(spec, target ?? Target), bandwidth, 300, escalation, 30, 60);
+
+    /// <summary>The target prepares (idempotent): where the source must send.</summary>
+    private IncomingEndpoint Endpoint(InstanceSpec spec, HostRef target, MigrationType type = MigrationType.Live) =>
+        target.Id == Source.Id ? new IncomingEndpoint("fake://nowhere", null)
+            : _driver.PrepareIncomingAsync(new IncomingRequest(target, Source, spec, type), CancellationToken.None).GetAwaiter().GetResult();
 
     private Task<LiveMigrationStatus> StatusAsync(InstanceSpec spec) => _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
 
@@ -52,10 +59,14 @@ public sealed class FakeDriverMigrationTests
         Assert.InRange(switched.DowntimeMs!.Value, 20, 30);
         Assert.Equal(Source.Id, _fleet.Find(spec.InstanceId)!.HostId);            // switched, not yet committed: still the source's
 
-        await _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None);
-        await _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None);  // idempotent
+        await _driver.ActivateIncomingAsync(Target, spec.InstanceId, run: true, CancellationToken.None);
+        await _driver.ActivateIncomingAsync(Target, spec.InstanceId, run: true, CancellationToken.None);   // idempotent
         Assert.Equal((Target.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
         Assert.Empty(_fleet.VmsOn(Source.Id));
+        Assert.True(_fleet.HasLeftover(Source.Id, spec.InstanceId));            // the source's paused copy, until it lets go
+        await _driver.ReleaseOutgoingAsync(Source, spec.InstanceId, CancellationToken.None);
+        await _driver.ReleaseOutgoingAsync(Source, spec.InstanceId, CancellationToken.None);        // idempotent
+        Assert.False(_fleet.HasLeftover(Source.Id, spec.InstanceId));
     }
 
     [Fact]
@@ -70,7 +81,7 @@ public sealed class FakeDriverMigrationTests
         Assert.Contains("stalled", status.Error);
         Assert.Equal(2, status.Rounds.Count);
         Assert.Equal((Source.Id, VmPowerState.Running), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
-        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateMigratedAsync(Source, Target, spec.InstanceId, CancellationToken.None));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateIncomingAsync(Target, spec.InstanceId, run: true, CancellationToken.None));
     }
 
     [Fact]
@@ -89,17 +100,20 @@ public sealed class FakeDriverMigrationTests
     }
 
     [Fact]
-    public async Task AbortAfterTheSwitchOver_ResumesTheSource_AndForceCompleteSwitchesAStalledOne()
+    public async Task ACancelAfterTheSwitchOver_ResumesTheSource_AndForceCompleteSwitchesAStalledOne()
     {
         var idle = await RunningVmAsync();
         await _driver.StartLiveMigrationAsync(Request(idle), CancellationToken.None);
         _clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(LiveMigrationState.Switched, (await StatusAsync(idle)).State);
-        await _driver.AbortLiveMigrationAsync(Source, Target, idle.InstanceId, CancellationToken.None);   // the commit failed
-        await _driver.AbortLiveMigrationAsync(Source, Target, idle.InstanceId, CancellationToken.None);   // idempotent
-        Assert.Equal(LiveMigrationState.Cancelled, (await StatusAsync(idle)).State);
-        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateMigratedAsync(Source, Target, idle.InstanceId, CancellationToken.None));
-        Assert.Equal(Source.Id, _fleet.Find(idle.InstanceId)!.HostId);
+        await _driver.CancelOutgoingAsync(Source, idle.InstanceId, CancellationToken.None);   // the commit failed
+        await _driver.CancelOutgoingAsync(Source, idle.InstanceId, CancellationToken.None);   // idempotent
+        await _driver.DiscardIncomingAsync(Target, idle.InstanceId, CancellationToken.None);
+        await _driver.DiscardIncomingAsync(Target, idle.InstanceId, CancellationToken.None);  // idempotent
+        Assert.Equal(LiveMigrationState.Failed, (await StatusAsync(idle)).State);               // nothing under way any more
+        Assert.False(_fleet.IsIncoming(Target.Id, idle.InstanceId));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.ActivateIncomingAsync(Target, idle.InstanceId, run: true, CancellationToken.None));
+        Assert.Equal((Source.Id, VmPowerState.Running), (_fleet.Find(idle.InstanceId)!.HostId, _fleet.Find(idle.InstanceId)!.Power));
 
         var busy = await RunningVmAsync(512);
         _fleet.SetGuestMemory(busy.InstanceId, new GuestMemory(512, 330, 128, 130));
@@ -115,6 +129,10 @@ public sealed class FakeDriverMigrationTests
     public async Task ImpossibleMigrations_AreRefused()
     {
         var spec = await RunningVmAsync();
+        var unprepared = new LiveMigrationRequest(Source, Target, spec, new IncomingEndpoint("fake://dst/elsewhere/memory", null), 128, 300,
+                                                  ConvergenceEscalation.Abort, 30, 60);
+        var nobody = await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(unprepared, CancellationToken.None));
+        Assert.Contains("has not prepared", nobody.Message);
         var absent = spec with { InstanceId = Guid.NewGuid() };
         await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(absent), CancellationToken.None));
         await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartLiveMigrationAsync(Request(spec, target: Source), CancellationToken.None));
@@ -129,10 +147,10 @@ public sealed class FakeDriverMigrationTests
     }
 
     [Fact]
-    public async Task DiskCopy_RefusesARunningVm_ProgressesWithTheClock_AndTheVmMovesOnlyWhenFinished()
+    public async Task DiskCopy_RefusesARunningVm_ProgressesWithTheClock_AndTheVmMovesOnlyWhenActivated()
     {
         var spec = await RunningVmAsync();                                        // 10 GiB disk: 2,560 MiB written
-        var copy = new DiskCopyRequest(Source, Target, spec, 256);
+        var copy = new DiskCopyRequest(Source, Target, spec, Endpoint(spec, Target, MigrationType.Cold), 256);
         var refused = await Assert.ThrowsAsync<HypervisorException>(() => _driver.StartDiskCopyAsync(copy, CancellationToken.None));
         Assert.Contains("shut off", refused.Message);
 
@@ -142,14 +160,15 @@ public sealed class FakeDriverMigrationTests
         _clock.Advance(TimeSpan.FromSeconds(5));
         var half = await _driver.GetDiskCopyAsync(Source, spec.InstanceId, CancellationToken.None);
         Assert.Equal((DiskCopyState.Copying, 1280.0, 2560.0), (half.State, half.CopiedMiB, half.TotalMiB));
-        await Assert.ThrowsAsync<HypervisorException>(() => _driver.RegisterCopyAsync(Source, Target, spec, CancellationToken.None));
+        await Assert.ThrowsAsync<HypervisorException>(() => _driver.RegisterCopyAsync(Target, spec, CancellationToken.None));
         _clock.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(DiskCopyState.Synced, (await _driver.GetDiskCopyAsync(Source, spec.InstanceId, CancellationToken.None)).State);
 
-        await _driver.RegisterCopyAsync(Source, Target, spec, CancellationToken.None);
+        await _driver.RegisterCopyAsync(Target, spec, CancellationToken.None);
         Assert.Equal(Source.Id, _fleet.Find(spec.InstanceId)!.HostId);            // registered, not committed: still the source's
-        await _driver.FinishColdMigrationAsync(Source, Target, spec.InstanceId, CancellationToken.None);
-        await _driver.FinishColdMigrationAsync(Source, Target, spec.InstanceId, CancellationToken.None);  // idempotent
+        await _driver.ActivateIncomingAsync(Target, spec.InstanceId, run: false, CancellationToken.None);
+        await _driver.ActivateIncomingAsync(Target, spec.InstanceId, run: false, CancellationToken.None);  // idempotent
+        await _driver.ReleaseOutgoingAsync(Source, spec.InstanceId, CancellationToken.None);
         Assert.Equal((Target.Id, VmPowerState.Shutoff), (_fleet.Find(spec.InstanceId)!.HostId, _fleet.Find(spec.InstanceId)!.Power));
         Assert.Empty(_fleet.VmsOn(Source.Id));
         Assert.Null(_fleet.DiskCopyOf(spec.InstanceId));

@@ -48,10 +48,12 @@ public sealed class QemuLab : IAsyncLifetime
         QemuProcess.StartAsync(spec, Path.Combine(_root, $"{spec.Name}-{Guid.NewGuid().ToString("N")[..8]}"));
 
     /// <summary>
-    /// A qemu driver whose state, images (<c>tiny</c>: the test guest, booted with <paramref name="cmdline"/> if given)
-    /// and pools live under <paramref name="root"/>. Several drivers on one root are one host agent restarting.
+    /// A qemu driver — one host agent — whose state and images (<c>tiny</c>: the test guest, booted with
+    /// <paramref name="cmdline"/> if given) live under <paramref name="root"/>, and whose shared storage (pools, saved VMs)
+    /// lives under <paramref name="shared"/> (default: <paramref name="root"/>). Several drivers on one root are one agent
+    /// restarting; drivers on two roots sharing <paramref name="shared"/> are two hosts' agents.
     /// </summary>
-    public QemuDriver Driver(string root, string? cmdline = null)
+    public QemuDriver Driver(string root, string? cmdline = null, string? shared = null)
     {
         var image = Path.Combine(root, "images", "tiny");
         Directory.CreateDirectory(image);
@@ -61,8 +63,28 @@ public sealed class QemuLab : IAsyncLifetime
         return new QemuDriver(new QemuOptions
         {
             Enabled = true, StateDirectory = Path.Combine(root, "state"), ImageDirectory = Path.Combine(root, "images"),
-            PoolDirectory = Path.Combine(root, "pools"),
+            PoolDirectory = Path.Combine(shared ?? root, "pools"), SaveDirectory = Path.Combine(shared ?? root, "saved"),
         }, NullLogger<QemuDriver>.Instance);
+    }
+
+    /// <summary>The guest's heartbeats on a serial log so far (<c>HB n</c> lines), and the last n.</summary>
+    public static (int Count, int Last) Heartbeats(string serialLog)
+    {
+        if (!File.Exists(serialLog)) return (0, 0);
+        var beats = File.ReadAllText(serialLog).Split('\n').Where(l => l.StartsWith("HB ", StringComparison.Ordinal))
+            .Select(l => int.TryParse(l.Split(' ')[1], out var n) ? n : 0).ToList();
+        return (beats.Count, beats.Count == 0 ? 0 : beats[^1]);
+    }
+
+    /// <summary>Runs a QEMU tool (qemu-io, qemu-img) and returns what it printed.</summary>
+    public static string Run(string binary, params string[] args)
+    {
+        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var text = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return text;
     }
 
     /// <summary>Polls <paramref name="condition"/> every 100 ms for up to a minute.</summary>
@@ -76,13 +98,13 @@ public sealed class QemuLab : IAsyncLifetime
         }
     }
 
-    /// <summary>Kills the QEMU processes whose pid files lie under <paramref name="root"/> (the ones these tests started).</summary>
+    /// <summary>Kills the QEMU processes (and qemu-nbd servers) whose pid files lie under <paramref name="root"/> (the ones these tests started).</summary>
     public static void KillStartedUnder(string root)
     {
         if (!Directory.Exists(root)) return;
-        foreach (var pidFile in Directory.EnumerateFiles(root, "qemu.pid", SearchOption.AllDirectories))
+        foreach (var pidFile in Directory.EnumerateFiles(root, "*.pid", SearchOption.AllDirectories))
         {
-            if (QemuProcess.LiveQemuOf(Path.GetDirectoryName(pidFile)!) is not { } process) continue;
+            if (QemuProcess.LiveQemuOf(Path.GetDirectoryName(pidFile)!, Path.GetFileName(pidFile)) is not { } process) continue;
             using (process)
             {
                 try { process.Kill(); process.WaitForExit(2000); }

@@ -1,11 +1,11 @@
 namespace IaasApi.Domain.Hypervisors;
 
 /// <summary>
-/// A copy of a VM's disks from its host's storage to another host's, as the control plane asks a driver for it (cold
-/// migration: the VM is shut off while it runs). QEMU terms: the overlay copied with <c>qemu-img convert</c> (or a
-/// <c>drive-mirror</c> of a stopped guest) into the target's storage.
+/// A copy of a shut-off VM's disk from its host into what the target prepared (cold migration), as the control plane
+/// asks the source's driver for it. QEMU terms: <c>qemu-img convert</c> of the disk into the target's NBD export. A
+/// disk on a shared pool is not copied (the target reaches it as it is).
 /// </summary>
-public sealed record DiskCopyRequest(HostRef Source, HostRef Target, InstanceSpec Spec, double BandwidthMiBps);
+public sealed record DiskCopyRequest(HostRef Source, HostRef Target, InstanceSpec Spec, IncomingEndpoint Incoming, double BandwidthMiBps);
 
 public enum DiskCopyState
 {

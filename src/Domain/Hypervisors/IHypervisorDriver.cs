@@ -6,9 +6,12 @@ namespace IaasApi.Domain.Hypervisors;
 /// <summary>The host a driver call is about. Drivers look VMs up by (host, instance id).</summary>
 public sealed record HostRef(Guid Id, string Name, string Hypervisor);
 
-/// <summary>Everything a driver needs to create one VM (the provisioning job's "host + template" step).</summary>
+/// <summary>
+/// Everything a driver needs to create one VM (the provisioning job's "host + template" step), and where its disk
+/// lives: <see cref="Pool"/> names the shared storage pool holding it (null: the host's local disk).
+/// </summary>
 public sealed record InstanceSpec(Guid InstanceId, string Name, Resources Resources, Guid? ImageId, string? ImageName,
-                                  string? UserData);
+                                  string? UserData, string? Pool = null);
 
 public enum PowerAction { Start, Stop, Reboot }
 
@@ -80,55 +83,85 @@ public interface IHypervisorDriver
     Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct);
 
     /// <summary>
+    /// Saves the VM's state as snapshot <paramref name="snapshotId"/> where every host of the driver reaches it: its disk,
+    /// point in time, and — when <paramref name="withMemory"/> and it runs — its memory (the guest paused only while that
+    /// is written). Returns the snapshot's size in MiB. Idempotent.
+    /// </summary>
+    Task<int> SaveSnapshotAsync(HostRef host, Guid instanceId, Guid snapshotId, bool withMemory, CancellationToken ct);
+
+    /// <summary>
+    /// Puts the VM on <paramref name="host"/> back to the snapshot's state and runs it: resumed from the saved memory, or
+    /// booted from the saved disk. What it ran or wrote since is gone. Idempotent.
+    /// </summary>
+    Task RestoreSnapshotAsync(HostRef host, InstanceSpec spec, Guid snapshotId, CancellationToken ct);
+
+    /// <summary>Deletes a snapshot of the VM; an absent one succeeds.</summary>
+    Task DeleteSnapshotAsync(HostRef host, Guid instanceId, Guid snapshotId, CancellationToken ct);
+
+    /// <summary>
     /// How the guest uses its memory now: touched memory, writable working set and dirty rate (QEMU: <c>calc-dirty-rate</c>
     /// and <c>query-dirty-rate</c>). What the pre-copy model predicts a migration from.
     /// </summary>
     Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct);
 
+    // Moving a VM between hosts. Every call acts on ONE host, the one its agent runs on (a qemu host's agent drives
+    // only its own QEMU processes); the control plane coordinates the two sides through jobs on both hosts' queues
+    // and the migration record. Until the commitment the VM is the source's: the target only prepares and receives.
+
     /// <summary>
-    /// Prepares the target (the VM created paused, waiting for its memory) and starts pre-copy from the source.
-    /// Idempotent: a migration of this VM already under way between the same hosts is left as it is.
+    /// Target: readies the host for the VM about to arrive — live: the VM created paused, waiting for its memory; cold:
+    /// a place for its disk — and, for a local disk, an empty disk of the flavor's size exported for the source to
+    /// send its blocks into. Returns where the source sends. Idempotent: asked again, it answers the same.
+    /// </summary>
+    Task<IncomingEndpoint> PrepareIncomingAsync(IncomingRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// Source: starts the live migration into the prepared target (a local disk mirrored first, then pre-copy of the
+    /// memory). Idempotent: a migration of this VM already under way to the same target is left as it is.
     /// </summary>
     Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct);
 
-    /// <summary>Where the VM's live migration stands; <see cref="LiveMigrationState.Failed"/> with the reason when none is known.</summary>
+    /// <summary>Source: where the VM's live migration stands; <see cref="LiveMigrationState.Failed"/> with the reason when none is known.</summary>
     Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
-    /// <summary>Pauses the guest now and copies what remains, whatever the downtime.</summary>
+    /// <summary>Source: pauses the guest now and copies what remains, whatever the downtime.</summary>
     Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
     /// <summary>
-    /// Ends the migration without moving the VM: pre-copy stops, a switched guest resumes on the source, the target's
-    /// copy is discarded. Idempotent; the VM runs on the source afterwards.
-    /// </summary>
-    Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
-
-    /// <summary>
-    /// After the control plane committed the move: the VM runs on the target, its port rebound there, and the source's
-    /// paused copy is destroyed. Idempotent.
-    /// </summary>
-    Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
-
-    /// <summary>
-    /// Cold migration: starts copying a shut-off VM's disks to the target's storage. Idempotent: a copy of this VM to the
-    /// same target already under way (or done) is left as it is.
+    /// Source, cold migration: starts copying the shut-off VM's disk into what the target prepared. Idempotent: a copy
+    /// of this VM to the same target already under way (or done) is left as it is.
     /// </summary>
     Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct);
 
-    /// <summary>How the VM's disk copy is going; <see cref="DiskCopyState.Failed"/> with the reason when none is known.</summary>
+    /// <summary>Source: how the VM's disk copy is going; <see cref="DiskCopyState.Failed"/> with the reason when none is known.</summary>
     Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
-    /// <summary>Defines the VM on the target from its copied disks, shut off; the source's VM is untouched. Idempotent.</summary>
-    Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct);
+    /// <summary>
+    /// Source, before the commitment: stops sending (pre-copy, a disk's mirror or copy); a guest that switched over
+    /// resumes here. Idempotent; afterwards the VM is the source's as it was.
+    /// </summary>
+    Task CancelOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
     /// <summary>
-    /// After the control plane committed the move: the target's registered copy is the VM (still shut off) and the
-    /// source's definition and disks are removed. Idempotent.
+    /// Target, before the commitment: discards what arrived or was prepared (the paused VM, the received disk — never
+    /// a shared pool's file). Idempotent.
     /// </summary>
-    Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+    Task DiscardIncomingAsync(HostRef target, Guid instanceId, CancellationToken ct);
 
-    /// <summary>Discards the target's copy (and registration) of a disk copy that will not be committed. Idempotent.</summary>
-    Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct);
+    /// <summary>Target, cold migration: defines the VM on its copied disk, shut off (the source's is untouched). Idempotent.</summary>
+    Task RegisterCopyAsync(HostRef target, InstanceSpec spec, CancellationToken ct);
+
+    /// <summary>
+    /// Target, after the control plane committed the move: the VM is this host's — live: the paused guest resumes here
+    /// (its port rebound, its address advertised from here); cold: it is started if <paramref name="run"/>. Idempotent.
+    /// </summary>
+    Task ActivateIncomingAsync(HostRef target, Guid instanceId, bool run, CancellationToken ct);
+
+    /// <summary>
+    /// Source, after the commitment: the source's copy goes (the paused guest, its definition, its disk unless it lives
+    /// on a shared pool). Idempotent.
+    /// </summary>
+    Task ReleaseOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
     /// <summary>
     /// Live storage migration: starts mirroring a running VM's disk to the target pool (the guest keeps using its

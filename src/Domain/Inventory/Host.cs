@@ -116,6 +116,10 @@ public sealed class Host : Entity
     public int? ReportedVcpus { get; private set; }
     public int? ReportedMemoryMiB { get; private set; }
     public int? ReportedDiskGiB { get; private set; }
+    /// <summary>VMs the host runs that the control plane does not know there, as its agent last reported (an operator decides).</summary>
+    public List<Guid> UnmanagedVms { get; private set; } = [];
+    /// <summary>When its agent last compared what it runs with the database (null: never, e.g. a fake host).</summary>
+    public DateTimeOffset? ReconciledAt { get; private set; }
     /// <summary>When the control plane declared it down (missed heartbeats); null while it is not down.</summary>
     public DateTimeOffset? DownSince { get; private set; }
     /// <summary>The state it had when it went down, restored once its stale VMs are fenced.</summary>

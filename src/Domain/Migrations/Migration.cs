@@ -193,10 +193,10 @@ public sealed class Migration : Entity
         };
     }
 
-    /// <summary>How the disk copy is going (cold migration's copy-disks, storage migration's copy and mirror).</summary>
+    /// <summary>How the disk copy is going (cold migration's copy-disks, storage migration's copy and mirror, a live migration's local disk).</summary>
     public void RecordDiskCopy(double copiedMiB, double totalMiB)
     {
-        if (Stage is not (MigrationStage.CopyDisks or MigrationStage.Copy or MigrationStage.Mirror))
+        if (Stage is not (MigrationStage.CopyDisks or MigrationStage.Copy or MigrationStage.Mirror or MigrationStage.PreCopy))
             throw new InvalidStateException("The disk copy is recorded while disks are copied.");
         DiskCopiedMiB = copiedMiB;
         DiskTotalMiB = totalMiB;

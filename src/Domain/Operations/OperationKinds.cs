@@ -14,6 +14,11 @@ public static class OperationKinds
     public const string InstanceResume = "instance.resume";
     /// <summary>A reservation ended with onEnd "stop": the VM is saved off its host and its capacity returned.</summary>
     public const string InstanceShelve = "instance.shelve";
+    /// <summary>The instance put back to one of its snapshots, and run from it.</summary>
+    public const string InstanceRestore = "instance.restore";
+    /// <summary>A snapshot of an instance taken (its disk, and its memory if asked).</summary>
+    public const string SnapshotCreate = "snapshot.create";
+    public const string SnapshotDelete = "snapshot.delete";
     /// <summary>A migration of the instance to another host (the migration resource holds its stages).</summary>
     public const string InstanceMigrate = "instance.migrate";
     /// <summary>A host in maintenance being emptied: its running instances live-migrated away.</summary>

@@ -56,20 +56,18 @@ public sealed class HostHeartbeat(IaasDbContext db, HypervisorDrivers drivers, I
 /// Beats every <c>Iaas:Health:HeartbeatSeconds</c> (by the control plane's <see cref="TimeProvider"/>) for the hosts
 /// this process's Hangfire server serves; runs in every process that serves queues.
 /// </summary>
-public sealed class HeartbeatService(IServiceScopeFactory scopes, Func<IServiceProvider, IReadOnlyList<string>> queues,
+public sealed class HeartbeatService(IServiceScopeFactory scopes, Agents.ServedQueues served,
                                      TimeProvider clock, IOptions<IaasOptions> options, ILogger<HeartbeatService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Health.HeartbeatSeconds), clock);
-        IReadOnlyList<string>? served = null;      // fixed at start, like the Hangfire server's queue list
         do
         {
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                served ??= queues(scope.ServiceProvider);
-                await scope.ServiceProvider.GetRequiredService<HostHeartbeat>().BeatAsync(served, stoppingToken);
+                await scope.ServiceProvider.GetRequiredService<HostHeartbeat>().BeatAsync(served.All, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

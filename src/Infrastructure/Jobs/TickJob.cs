@@ -23,6 +23,8 @@ public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, He
 {
     public const string RecurringJobId = "tick";
     private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+    /// <summary>Agent tasks are kept a week (what each migration asked of the hosts' agents, for whoever investigates one).</summary>
+    private static readonly TimeSpan AgentTaskRetention = TimeSpan.FromDays(7);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -41,5 +43,7 @@ public sealed class TickJob(IaasDbContext db, OperationReconciler reconciler, He
 
         var expired = db.Clock.GetUtcNow() - IdempotencyWindow;
         await db.IdempotencyRecords.Where(r => r.CreatedAt < expired).ExecuteDeleteAsync(ct);
+        var answered = db.Clock.GetUtcNow() - AgentTaskRetention;
+        await db.AgentTasks.Where(t => t.CreatedAt < answered).ExecuteDeleteAsync(ct);
     }
 }

@@ -4,6 +4,7 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
+using IaasApi.Infrastructure.Agents;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
@@ -30,10 +31,13 @@ public interface IMigrationJobs
 /// Live migration, stage by stage (Clark et al.), each stage persisted before its work so a re-run (Hangfire retry,
 /// reconciler re-drive, a restarted worker) continues where the last run stopped:
 /// pre-migration (the target still passes the placement filters) → reservation (the target's capacity claimed, the
-/// source's kept) → pre-copy (the driver's rounds recorded as they come; cancel and force-complete requests acted on)
-/// → stop-and-copy (the switch-over's downtime recorded) → commitment (ONE transaction: the instance moves to the
-/// target and the source's claim is released) → activation (the driver runs it on the target). Until commitment
-/// every failure or cancel aborts at the driver, releases the target claim and leaves the VM running on the source.
+/// source's kept, and the target's agent readies the VM's arrival) → pre-copy (the driver's rounds recorded as they
+/// come; cancel and force-complete requests acted on) → stop-and-copy (the switch-over's downtime recorded) →
+/// commitment (ONE transaction: the instance moves to the target and the source's claim is released) → activation
+/// (the target's agent runs it, the source's lets its copy go). Until commitment every failure or cancel stops the
+/// source sending, discards what the target prepared, releases the target claim and leaves the VM on the source.
+/// The job runs in the source host's agent (the operation's queue); the target's side runs in the target's agent,
+/// asked through <see cref="HostCalls"/> (jobs on its queue, answers in the database).
 /// </summary>
 public sealed class MigrationJobs(
     IaasDbContext db,
@@ -42,6 +46,7 @@ public sealed class MigrationJobs(
     MigrationPlanner planner,
     HostSnapshot snapshot,
     JobDispatcher dispatcher,
+    HostCalls hosts,
     IOptions<IaasOptions> options,
     ILogger<MigrationJobs> log) : IMigrationJobs
 {
@@ -65,13 +70,13 @@ public sealed class MigrationJobs(
         }
         catch (StayOnSource stay)
         {
-            await EndOnSourceAsync(operationId, migration.Id, stay.Message, stay.Cancelled, ct);
+            await EndOnSourceAsync(operationId, migration.Id, stay.Message, stay.Cancelled, onSourceAgent: true, ct);
         }
         catch (HypervisorException ex) when (!ex.IsTransient || op.Attempts >= Math.Max(1, options.Value.Jobs.MaxAttempts))
         {
             db.ChangeTracker.Clear();
             var current = await db.Migrations.AsNoTracking().SingleAsync(m => m.Id == migration.Id, ct);
-            if (current.OnSource) await EndOnSourceAsync(operationId, migration.Id, $"The hypervisor failed: {ex.Message}", cancelled: false, ct);
+            if (current.OnSource) await EndOnSourceAsync(operationId, migration.Id, $"The hypervisor failed: {ex.Message}", cancelled: false, onSourceAgent: true, ct);
             else await FailAfterCommitAsync(operationId, migration.Id, ex.Message, ct);
         }
     }
@@ -86,7 +91,7 @@ public sealed class MigrationJobs(
             await db.SaveChangesAsync(ct);
             return;
         }
-        if (migration.OnSource) await EndOnSourceAsync(operationId, migration.Id, reason, cancelled: false, ct);
+        if (migration.OnSource) await EndOnSourceAsync(operationId, migration.Id, reason, cancelled: false, onSourceAgent: false, ct);
         else await FailAfterCommitAsync(operationId, migration.Id, reason, ct);
     }
 
@@ -105,6 +110,7 @@ public sealed class MigrationJobs(
             return;
         }
         if (m.Stage == MigrationStage.PreMigration) await ReserveTargetAsync(op, m, instance, ct);
+        if (m.Stage == MigrationStage.Reservation) await PrepareTargetAsync(m, instance, ct);
         if (m.Type == MigrationType.Cold)
         {
             await DriveColdAsync(op, m, instance, ct);
@@ -148,6 +154,17 @@ public sealed class MigrationJobs(
         snapshot.Adjust(target.Id, instance.Resources, 1, instance.ClaimKind);
     }
 
+    /// <summary>
+    /// The reservation's second half: the target's agent readies the VM's arrival (live: created paused, waiting for its
+    /// memory; both: an empty disk exported when the disk is local, nothing when it lives on a shared pool).
+    /// Idempotent: asked again by a re-run, it answers the same endpoint.
+    /// </summary>
+    private async Task<IncomingEndpoint> PrepareTargetAsync(Migration m, Instance instance, CancellationToken ct)
+    {
+        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        return await hosts.PrepareIncomingAsync(new IncomingRequest(target, source, await SpecAsync(instance, ct), m.Type), m.Id, ct);
+    }
+
     /// <summary>Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends.</summary>
     private async Task PreCopyAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
@@ -157,15 +174,17 @@ public sealed class MigrationJobs(
         var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
             .MinAsync(h => h.Capacity.NetworkMbps, ct);
         if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
-        var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
-        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, planner.LinkFor(mbps).BandwidthMiBps,
-            m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds, m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
+        var endpoint = await PrepareTargetAsync(m, instance, ct);
+        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, await SpecAsync(instance, ct), endpoint,
+            planner.LinkFor(mbps).BandwidthMiBps, m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds,
+            m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
 
         var forced = false;
         while (true)
         {
             var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
             foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
+            if (status.DiskTotalMiB > 0) m.RecordDiskCopy(status.DiskCopiedMiB, status.DiskTotalMiB);
             switch (status.State)
             {
                 case LiveMigrationState.Switched:
@@ -253,8 +272,8 @@ public sealed class MigrationJobs(
         {
             var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
                 .MinAsync(h => h.Capacity.NetworkMbps, ct);
-            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
-            await driver.StartDiskCopyAsync(new DiskCopyRequest(source, target, spec, planner.LinkFor(mbps).BandwidthMiBps), ct);
+            var endpoint = await PrepareTargetAsync(m, instance, ct);
+            await driver.StartDiskCopyAsync(new DiskCopyRequest(source, target, await SpecAsync(instance, ct), endpoint, planner.LinkFor(mbps).BandwidthMiBps), ct);
             while (true)
             {
                 var status = await driver.GetDiskCopyAsync(source, instance.Id, ct);
@@ -278,8 +297,7 @@ public sealed class MigrationJobs(
         if (m.Stage == MigrationStage.Register)
         {
             if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
-            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
-            await drivers.For(target.Hypervisor).RegisterCopyAsync(source, target, spec, ct);
+            await hosts.RegisterCopyAsync(target, await SpecAsync(instance, ct), m.Id, ct);
             m.Enter(MigrationStage.Commitment, Now());
             await SaveProgressAsync(op, m, ct);
         }
@@ -322,8 +340,8 @@ public sealed class MigrationJobs(
         {
             var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == host.Id).Select(h => h.Capacity.NetworkMbps).SingleAsync(ct);
             var source = m.SourcePoolId is { } sp ? await db.StoragePools.AsNoTracking().Where(p => p.Id == sp).Select(p => p.Name).SingleOrDefaultAsync(ct) : null;
-            var spec = new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, null, instance.UserData);
-            await driver.StartStorageMirrorAsync(new StorageMirrorRequest(host, spec, source, targetPool.Name, planner.LinkFor(mbps).BandwidthMiBps), ct);
+            await driver.StartStorageMirrorAsync(new StorageMirrorRequest(host, await SpecAsync(instance, ct), source, targetPool.Name,
+                planner.LinkFor(mbps).BandwidthMiBps), ct);
             while (true)
             {
                 var status = await driver.GetStorageMirrorAsync(host, instance.Id, ct);
@@ -388,12 +406,10 @@ public sealed class MigrationJobs(
     private async Task ActivateColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        var driver = drivers.For(target.Hypervisor);
-        await driver.FinishColdMigrationAsync(source, target, instance.Id, ct);
+        await hosts.ActivateIncomingAsync(target, instance.Id, run: m.RestartOnTarget, m.Id, ct);
+        await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
         if (m.RestartOnTarget)
         {
-            if (await driver.GetPowerStateAsync(target, instance.Id, ct) != VmPowerState.Running)
-                await driver.SetPowerAsync(target, instance.Id, PowerAction.Start, ct);
             m.RecordColdDowntime(Now());
             if (instance.Status == InstanceStatus.Migrating)
                 instance.MoveTo(InstanceStatus.Running, "activated", Actors.Worker, op.Id, Now(),
@@ -414,7 +430,8 @@ public sealed class MigrationJobs(
     private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        await drivers.For(target.Hypervisor).ActivateMigratedAsync(source, target, instance.Id, ct);
+        await hosts.ActivateIncomingAsync(target, instance.Id, run: true, m.Id, ct);
+        await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
         instance.Note("activated", Actors.Worker, op.Id, Now(),
             $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; the source's copy is gone.");
         m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());
@@ -423,53 +440,37 @@ public sealed class MigrationJobs(
         await dispatcher.RequestQueuePassAsync(CancellationToken.None);        // the source's capacity is free
     }
 
-    /// <summary>Before commitment: abort at the driver, release the target's claim, the instance runs on the source.</summary>
-    private async Task EndOnSourceAsync(Guid operationId, Guid migrationId, string reason, bool cancelled, CancellationToken ct)
+    /// <summary>
+    /// Before commitment: the source stops sending, the target discards what it prepared, the target's claim is released,
+    /// the instance runs (or sits stopped) on the source. From the reconciler (<paramref name="onSourceAgent"/> false:
+    /// the agents may be gone) the hosts' clean-ups are queued for their agents, not waited for.
+    /// </summary>
+    private async Task EndOnSourceAsync(Guid operationId, Guid migrationId, string reason, bool cancelled, bool onSourceAgent, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, ct);
         if (!m.IsLive) return;
         var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
         var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
-        if (m.Type == MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Copy))
+        var source = await FindHostAsync(m.SourceHostId, ct);
+        if (source is not null && m.Type == MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Copy))
+            await hosts.CleanUpAsync(HostCall.AbortStorageMirror, source, instance.Id, m.Id, onSourceAgent, ct);
+        if (m.TargetHostId is { } targetId && m.Type != MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Reservation)
+            && await FindHostAsync(targetId, ct) is { } target)
         {
-            try
-            {
-                var host = await HostAsync(m.SourceHostId, ct);
-                await drivers.For(host.Hypervisor).AbortStorageMirrorAsync(host, instance.Id, ct);
-            }
-            catch (HypervisorException ex)
-            {
-                log.LogWarning("Stopping the mirror of migration {MigrationId} failed: {Message}", m.Id, ex.Message);
-            }
-        }
-        if (m.TargetHostId is { } targetId && m.Stages.Any(s => s.Stage is MigrationStage.PreCopy or MigrationStage.CopyDisks))
-        {
-            try
-            {
-                var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(targetId, ct));
-                if (m.Type == MigrationType.Cold) await drivers.For(source.Hypervisor).AbortDiskCopyAsync(source, target, instance.Id, ct);
-                else await drivers.For(source.Hypervisor).AbortLiveMigrationAsync(source, target, instance.Id, ct);
-            }
-            catch (HypervisorException ex)
-            {
-                log.LogWarning("Aborting migration {MigrationId} at the driver failed: {Message}", m.Id, ex.Message);
-            }
+            if (source is not null) await hosts.CleanUpAsync(HostCall.CancelOutgoing, source, instance.Id, m.Id, onSourceAgent, ct);
+            await hosts.CleanUpAsync(HostCall.DiscardIncoming, target, instance.Id, m.Id, onSourceAgent, ct);
         }
         var after = m.Type == MigrationType.Cold && !m.RestartOnTarget ? InstanceStatus.Stopped : InstanceStatus.Running;
         var where = "The instance keeps running on its host.";
         if (m.Type == MigrationType.Cold && m.RestartOnTarget && m.Stages.Any(s => s.Stage == MigrationStage.Stop))
         {
-            // It was stopped for the copy: start it again where it is.
+            // It was stopped for the copy: start it again where it is (from the source's own agent only: the reconciler
+            // cannot know whether a queued start would ever run, so there the instance reads stopped).
             try
             {
-                var source = await HostAsync(m.SourceHostId, ct);
-                var driver = drivers.For(source.Hypervisor);
-                if (await driver.GetPowerStateAsync(source, instance.Id, ct) != VmPowerState.Running)
-                {
-                    await driver.SetPowerAsync(source, instance.Id, PowerAction.Start, ct);
-                    where = "The instance was started again on its host.";
-                }
+                if (!onSourceAgent || source is null) throw new HypervisorException("its host's agent did not finish the migration", isTransient: false);
+                if (await hosts.EnsureRunningAsync(source, instance.Id, m.Id, ct)) where = "The instance was started again on its host.";
             }
             catch (HypervisorException ex)
             {
@@ -523,6 +524,18 @@ public sealed class MigrationJobs(
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>What the drivers need of the instance: its resources, image and where its disk lives (a shared pool, or local).</summary>
+    private async Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct)
+    {
+        var image = instance.ImageId is { } imageId
+            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
+            : null;
+        var pool = instance.StoragePoolId is { } poolId
+            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
+            : null;
+        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
+    }
+
     private async Task<bool> CancelRequestedAsync(Migration m, CancellationToken ct) =>
         await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id).Select(x => x.CancelRequested).SingleAsync(ct);
 
@@ -533,8 +546,10 @@ public sealed class MigrationJobs(
     }
 
     private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
-        await db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct)
-        ?? throw new StayOnSource($"Host {id} no longer exists.");
+        await FindHostAsync(id, ct) ?? throw new StayOnSource($"Host {id} no longer exists.");
+
+    private Task<HostRef?> FindHostAsync(Guid id, CancellationToken ct) =>
+        db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();
 

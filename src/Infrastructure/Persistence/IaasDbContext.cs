@@ -39,6 +39,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<ReservationSlot> ReservationSlots => Set<ReservationSlot>();
     public DbSet<Migration> Migrations => Set<Migration>();
     public DbSet<StoragePool> StoragePools => Set<StoragePool>();
+    public DbSet<Agents.AgentTask> AgentTasks => Set<Agents.AgentTask>();
 
     public TimeProvider Clock => clock;
 

@@ -95,6 +95,13 @@ public sealed class ChildProcess : IDisposable
         lock (_output) return string.Join('\n', _output);
     }
 
+    /// <summary>Kills the process alone (SIGKILL), as a crash would: its children (an agent's QEMU processes) live on.</summary>
+    public void Crash()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10000);
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);

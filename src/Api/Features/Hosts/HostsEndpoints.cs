@@ -44,11 +44,16 @@ public sealed record HostResponse(
         h.InstanceCount, h.State, h.Power, h.CpuModel, h.CpuFeatures, h.Traits, h.CreatedAt, h.UpdatedAt,
         new HostTimelineDto(ResourcesDto.From(h.PreemptibleAllocated), ResourcesDto.From(h.SlotAllocated), ResourcesDto.From(h.IdleReserved),
             ResourcesDto.From(h.ReservedPeak)), h.LastHeartbeatAt, h.DownSince,
-        h.ReportedVcpus is { } vcpus ? new ReportedInventoryDto(vcpus, h.ReportedMemoryMiB ?? 0, h.ReportedDiskGiB ?? 0) : null);
+        h.ReportedVcpus is not null || h.ReconciledAt is not null
+            ? new ReportedInventoryDto(h.ReportedVcpus, h.ReportedMemoryMiB, h.ReportedDiskGiB, h.UnmanagedVms, h.ReconciledAt) : null);
 }
 
 /// <summary>The hardware the host's agent reports with its heartbeat (qemu hosts); absent for fake hosts.</summary>
-public sealed record ReportedInventoryDto(int Vcpus, int MemoryMiB, int DiskGiB);
+/// <summary>
+/// What the host's agent reports: its hardware, and — from its last comparison with the database (<c>reconciledAt</c>)
+/// — the VMs it runs that the control plane does not know there (<c>unmanagedVms</c>, instance ids; an operator decides).
+/// </summary>
+public sealed record ReportedInventoryDto(int? Vcpus, int? MemoryMiB, int? DiskGiB, IReadOnlyList<Guid> UnmanagedVms, DateTimeOffset? ReconciledAt);
 
 /// <summary>
 /// How the host's allocation is held on the capacity timeline (docs/scheduling.md): by preemptible instances (borrowed),

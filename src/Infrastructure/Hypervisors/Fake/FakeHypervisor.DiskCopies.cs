@@ -12,16 +12,14 @@ public sealed class FakeDiskCopy(DiskCopyRequest request, double totalMiB, long 
     public double CopiedMiB { get; set; }
     public DiskCopyState State { get; set; } = DiskCopyState.Copying;
     public string? Error { get; set; }
-    /// <summary>The VM is defined on the target from the copy (shut off).</summary>
-    public bool Registered { get; set; }
 }
 
 /// <summary>
 /// Cold migration in the fake fleet: the written part of the disk (a quarter of the flavor's, as snapshots model it)
-/// copied at the request's bandwidth against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>); the VM stays
-/// the source's until <see cref="FinishColdMigrationAsync"/>. A fault for <see cref="FakeOperation.CopyDisk"/> fails the
-/// start or the copy under way, one for <see cref="FakeOperation.Register"/> the registration, one for
-/// <see cref="FakeOperation.Activate"/> the finish.
+/// copied into what the target prepared, at the request's bandwidth against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>);
+/// a disk on a shared pool is not copied. The VM stays the source's until the target activates it. A fault for
+/// <see cref="FakeOperation.CopyDisk"/> fails the preparation, the start or the copy under way, one for
+/// <see cref="FakeOperation.Register"/> the registration, one for <see cref="FakeOperation.Activate"/> the activation.
 /// </summary>
 public sealed partial class FakeHypervisor
 {
@@ -34,7 +32,6 @@ public sealed partial class FakeHypervisor
         {
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.CopyDisk, r.Source.Id, id);
-            ThrowIfUnreachable(r.Target.Id);
             if (_diskCopies.TryGetValue(id, out var existing) && existing.State != DiskCopyState.Failed)
             {
                 if (existing.Request.Target.Id == r.Target.Id && existing.Request.Source.Id == r.Source.Id) return;
@@ -45,6 +42,8 @@ public sealed partial class FakeHypervisor
             if (vm.Power != VmPowerState.Shutoff)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; its disks are copied cold, shut off.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The copy needs a positive bandwidth.", false);
+            if (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id || incoming.Endpoint.DiskUri != r.Incoming.DiskUri)
+                throw new HypervisorException($"The target has not prepared for VM {id}'s disk ({r.Incoming.DiskUri ?? "no address"}).", false);
             // A disk on a shared pool is reachable from the target as it is: nothing to copy.
             var copy = new FakeDiskCopy(r, vm.Pool is null ? Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0) : 0, _clock.GetTimestamp());
             if (vm.Pool is not null) copy.State = DiskCopyState.Synced;
@@ -64,43 +63,22 @@ public sealed partial class FakeHypervisor
         }
     }
 
-    internal async Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct)
+    internal async Task RegisterCopyAsync(HostRef target, InstanceSpec spec, CancellationToken ct)
     {
         await Delay(_options.PowerMilliseconds, ct);
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Register, target.Id, spec.InstanceId);
+            if (!_incoming.TryGetValue(spec.InstanceId, out var incoming) || incoming.Request.Target.Id != target.Id)
+            {
+                if (VmOn(target, spec.InstanceId) is not null) return;            // registered and activated before
+                throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks is on host '{target.Name}'.", false);
+            }
             if (!_diskCopies.TryGetValue(spec.InstanceId, out var c) || c.Request.Target.Id != target.Id)
-                throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks is on the target.", false);
+                throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks reached host '{target.Name}'.", false);
             Advance(c);
             if (c.State != DiskCopyState.Synced) throw new HypervisorException($"The copy of VM {spec.InstanceId}'s disks is not complete.", false);
-            c.Registered = true;
-        }
-    }
-
-    internal async Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct)
-    {
-        await Delay(_options.DestroyMilliseconds, ct);
-        lock (_gate)
-        {
-            ThrowIfFaulted(FakeOperation.Activate, target.Id, instanceId);
-            if (VmOn(target, instanceId) is not null) return;                   // finished before
-            if (!_diskCopies.TryGetValue(instanceId, out var c) || !c.Registered || c.Request.Target.Id != target.Id)
-                throw new HypervisorException($"VM {instanceId} is not registered on the target; nothing to finish.", false);
-            var vm = VmOn(source, instanceId) ?? throw new HypervisorException($"VM {instanceId} is gone from its source.", false);
-            _vms[instanceId] = vm with { HostId = target.Id, Power = VmPowerState.Shutoff };
-            _diskCopies.Remove(instanceId);
-            Save();
-        }
-    }
-
-    internal async Task AbortDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct)
-    {
-        await Delay(_options.PowerMilliseconds, ct);
-        lock (_gate)
-        {
-            ThrowIfUnreachable(source.Id);
-            if (_diskCopies.TryGetValue(instanceId, out var c) && c.Request.Source.Id == source.Id) _diskCopies.Remove(instanceId);
+            incoming.Registered = true;
         }
     }
 

@@ -15,13 +15,48 @@ public sealed class FakeMigration(LiveMigrationRequest request, PreCopySimulatio
 }
 
 /// <summary>
-/// Live migration in the fake fleet: the pre-copy model (<see cref="PreCopySimulation"/>) played against the clock
-/// (× <see cref="FakeDriverOptions.MigrationSpeedup"/>), rounds appearing as their simulated time passes. The VM stays
-/// on the source until activation; a fault injected for <see cref="FakeOperation.Migrate"/> fails the next round (or
-/// the start), one for <see cref="FakeOperation.Activate"/> fails the activation.
+/// What a target host of the fake fleet prepared for a VM about to arrive (live: a paused VM waiting for its memory;
+/// cold: a place for its disk), and how far the arrival got.
+/// </summary>
+public sealed class FakeIncoming(IncomingRequest request, IncomingEndpoint endpoint)
+{
+    public IncomingRequest Request { get; } = request;
+    public IncomingEndpoint Endpoint { get; } = endpoint;
+    /// <summary>Cold: the VM is defined on the target from its copied disk (shut off).</summary>
+    public bool Registered { get; set; }
+}
+
+/// <summary>
+/// Moving VMs in the fake fleet, one host per call as a real agent sees it. The target prepares (an endpoint the
+/// source must send to: starting without one is refused, as QEMU refuses a connection nobody listens for); the source
+/// plays the pre-copy model (<see cref="PreCopySimulation"/>) against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>),
+/// rounds appearing as their simulated time passes; activation on the target makes the VM the target's (the source
+/// keeps a paused leftover until it releases it). A fault injected for <see cref="FakeOperation.Migrate"/> fails the
+/// preparation, the start or the next round; one for <see cref="FakeOperation.Activate"/> fails the activation.
 /// </summary>
 public sealed partial class FakeHypervisor
 {
+    internal async Task<IncomingEndpoint> PrepareIncomingAsync(IncomingRequest r, CancellationToken ct)
+    {
+        await Delay(_options.PowerMilliseconds, ct);
+        lock (_gate)
+        {
+            var id = r.Spec.InstanceId;
+            ThrowIfFaulted(r.Type == MigrationType.Cold ? FakeOperation.CopyDisk : FakeOperation.Migrate, r.Target.Id, id);
+            if (r.Source.Id == r.Target.Id) throw new HypervisorException("The target is the VM's own host.", false);
+            if (_incoming.TryGetValue(id, out var prepared))
+            {
+                if (prepared.Request.Target.Id == r.Target.Id && prepared.Request.Type == r.Type) return prepared.Endpoint;
+                throw new HypervisorException($"VM {id} is already arriving at another host.", false);
+            }
+            if (VmOn(r.Target, id) is not null) throw new HypervisorException($"VM {id} already exists on host '{r.Target.Name}'.", false);
+            var disk = r.Spec.Pool is null ? $"fake://{r.Target.Name}/{id}/disk" : null;
+            var endpoint = new IncomingEndpoint(r.Type == MigrationType.Live ? $"fake://{r.Target.Name}/{id}/memory" : null, disk);
+            _incoming[id] = new FakeIncoming(r, endpoint);
+            return endpoint;
+        }
+    }
+
     internal async Task StartLiveMigrationAsync(LiveMigrationRequest r, CancellationToken ct)
     {
         await Delay(_options.PowerMilliseconds, ct);
@@ -38,6 +73,9 @@ public sealed partial class FakeHypervisor
             var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
             if (vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; only a running VM migrates live.", false);
+            if (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id
+                || incoming.Endpoint.MigrationUri != r.Incoming.MigrationUri || r.Incoming.MigrationUri is null)
+                throw new HypervisorException($"Nothing listens at {r.Incoming.MigrationUri ?? "(no address)"}: the target has not prepared for VM {id}.", false);
             var simulation = new PreCopySimulation(GuestOf(vm), new MigrationLink(r.BandwidthMiBps),
                 new ConvergencePolicy(r.MaxDowntimeMs, r.TimeoutSecondsPerGiB, r.Escalation, r.MaxRounds));
             _migrations[id] = new FakeMigration(r, simulation, _clock.GetTimestamp());
@@ -72,36 +110,85 @@ public sealed partial class FakeHypervisor
         }
     }
 
-    internal async Task AbortLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct)
+    /// <summary>Source: pre-copy (or the disk copy) stops; a switched guest resumes here.</summary>
+    internal async Task CancelOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct)
     {
         await Delay(_options.PowerMilliseconds, ct);
         lock (_gate)
         {
             ThrowIfUnreachable(source.Id);
-            if (!_migrations.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id) return;
-            if (m.State is LiveMigrationState.Active or LiveMigrationState.Switched)
+            if (_migrations.TryGetValue(instanceId, out var m) && m.Request.Source.Id == source.Id)
             {
-                m.Simulation.Abort("Cancelled.");
-                m.State = LiveMigrationState.Cancelled;        // the source copy never stopped being the VM
+                if (m.State is LiveMigrationState.Active or LiveMigrationState.Switched) m.Simulation.Abort("Cancelled.");
+                _migrations.Remove(instanceId);                   // the source copy never stopped being the VM
             }
+            if (_diskCopies.TryGetValue(instanceId, out var c) && c.Request.Source.Id == source.Id) _diskCopies.Remove(instanceId);
         }
     }
 
-    internal async Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct)
+    /// <summary>Target: what was prepared or received goes; a VM that is this host's already (activated) is left alone.</summary>
+    internal async Task DiscardIncomingAsync(HostRef target, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.DestroyMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfUnreachable(target.Id);
+            if (_incoming.TryGetValue(instanceId, out var incoming) && incoming.Request.Target.Id == target.Id) _incoming.Remove(instanceId);
+        }
+    }
+
+    /// <summary>Target, after the commitment: live — the switched guest runs here; cold — the registered copy is the VM (started if asked).</summary>
+    internal async Task ActivateIncomingAsync(HostRef target, Guid instanceId, bool run, CancellationToken ct)
     {
         await Delay(_options.PowerMilliseconds, ct);
         lock (_gate)
         {
             ThrowIfFaulted(FakeOperation.Activate, target.Id, instanceId);
-            if (VmOn(target, instanceId) is not null) return;                   // activated before
-            if (!_migrations.TryGetValue(instanceId, out var m) || m.State != LiveMigrationState.Switched || m.Request.Target.Id != target.Id)
-                throw new HypervisorException($"VM {instanceId} has not switched over to the target; nothing to activate.", false);
+            if (VmOn(target, instanceId) is { } here)
+            {
+                if (run && here.Power != VmPowerState.Running) _vms[instanceId] = here with { Power = VmPowerState.Running };
+                Save();
+                return;                                                           // activated before
+            }
+            if (!_incoming.TryGetValue(instanceId, out var incoming) || incoming.Request.Target.Id != target.Id)
+                throw new HypervisorException($"Nothing arrived for VM {instanceId} on host '{target.Name}'; nothing to activate.", false);
+            var source = incoming.Request.Source;
             var vm = VmOn(source, instanceId) ?? throw new HypervisorException($"VM {instanceId} is gone from its source.", false);
-            _vms[instanceId] = vm with { HostId = target.Id, Power = VmPowerState.Running };
-            _migrations.Remove(instanceId);
+            if (incoming.Request.Type == MigrationType.Live)
+            {
+                if (!_migrations.TryGetValue(instanceId, out var m) || m.State != LiveMigrationState.Switched || m.Request.Target.Id != target.Id)
+                    throw new HypervisorException($"VM {instanceId} has not switched over to host '{target.Name}'; nothing to activate.", false);
+                _vms[instanceId] = vm with { HostId = target.Id, Power = VmPowerState.Running };
+                _migrations.Remove(instanceId);
+            }
+            else
+            {
+                if (!incoming.Registered) throw new HypervisorException($"VM {instanceId} is not registered on host '{target.Name}'; nothing to activate.", false);
+                _vms[instanceId] = vm with { HostId = target.Id, Power = run ? VmPowerState.Running : VmPowerState.Shutoff };
+                _diskCopies.Remove(instanceId);
+            }
+            _incoming.Remove(instanceId);
+            _leftovers[instanceId] = source.Id;                                   // the source's paused copy, until released
             Save();
         }
     }
+
+    /// <summary>Source, after the commitment: its leftover copy (paused guest, definition, local disk) goes.</summary>
+    internal async Task ReleaseOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct)
+    {
+        await Delay(_options.DestroyMilliseconds, ct);
+        lock (_gate)
+        {
+            ThrowIfUnreachable(source.Id);
+            if (_leftovers.TryGetValue(instanceId, out var host) && host == source.Id) _leftovers.Remove(instanceId);
+        }
+    }
+
+    /// <summary>Whether the source still holds a copy of a moved VM (activated on its target, not yet released).</summary>
+    public bool HasLeftover(Guid hostId, Guid instanceId) { lock (_gate) return _leftovers.TryGetValue(instanceId, out var h) && h == hostId; }
+
+    /// <summary>Whether a target prepared for (or received) the VM and has not discarded or activated it.</summary>
+    public bool IsIncoming(Guid hostId, Guid instanceId) { lock (_gate) return _incoming.TryGetValue(instanceId, out var i) && i.Request.Target.Id == hostId; }
 
     /// <summary>Plays the rounds whose simulated end has passed on the real clock (× the speed-up).</summary>
     private void Advance(FakeMigration m)

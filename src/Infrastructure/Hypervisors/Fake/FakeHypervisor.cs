@@ -21,7 +21,7 @@ public sealed class FakeDriverOptions
     public int HostBootMilliseconds { get; set; } = 2000;
 }
 
-public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate, CopyDisk, Register }
+public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate, CopyDisk, Register, Restore }
 
 /// <summary>A scripted failure: the next <see cref="Remaining"/> matching calls fail.</summary>
 public sealed record FakeFault(Guid Id, FakeOperation Operation, Guid? HostId, Guid? InstanceId, bool Transient, int Remaining,
@@ -50,6 +50,8 @@ public sealed partial class FakeHypervisor
     private readonly List<FakeSnapshot> _snapshots = [];
     private readonly Dictionary<Guid, FakeMigration> _migrations = [];
     private readonly Dictionary<Guid, FakeDiskCopy> _diskCopies = [];
+    private readonly Dictionary<Guid, FakeIncoming> _incoming = [];          // by instance id: what a target prepared
+    private readonly Dictionary<Guid, Guid> _leftovers = [];                 // moved VMs' source copies, until released
     private readonly Dictionary<Guid, FakeMirror> _mirrors = [];
     private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
     private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
@@ -153,6 +155,16 @@ public sealed partial class FakeHypervisor
     private GuestMemory GuestOf(FakeVm vm) => _guestMemory.GetValueOrDefault(vm.InstanceId, GuestMemory.Idle(vm.Resources.MemoryMiB));
 
     public FakeMigration? MigrationOf(Guid instanceId) { lock (_gate) return _migrations.GetValueOrDefault(instanceId); }
+
+    /// <summary>A VM's power changes without the control plane asking (the guest shut itself down; someone started it by hand).</summary>
+    public void SetPowerOutOfBand(Guid instanceId, VmPowerState power)
+    {
+        lock (_gate)
+        {
+            if (_vms.TryGetValue(instanceId, out var vm)) _vms[instanceId] = vm with { Power = power };
+            Save();
+        }
+    }
 
     /// <summary>A VM disappears without the control plane asking (a reinstalled host, a hand-run undefine).</summary>
     public Task DestroyOutOfBandAsync(Guid instanceId)
@@ -382,8 +394,19 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) =>
         model.SnapshotAsync(host, instanceId, imageName, ct);
 
+    public Task<int> SaveSnapshotAsync(HostRef host, Guid instanceId, Guid snapshotId, bool withMemory, CancellationToken ct) =>
+        model.SaveSnapshotAsync(host, instanceId, snapshotId, withMemory, ct);
+
+    public Task RestoreSnapshotAsync(HostRef host, InstanceSpec spec, Guid snapshotId, CancellationToken ct) =>
+        model.RestoreSnapshotAsync(host, spec, snapshotId, ct);
+
+    public Task DeleteSnapshotAsync(HostRef host, Guid instanceId, Guid snapshotId, CancellationToken ct) =>
+        model.DeleteSnapshotAsync(host, instanceId, snapshotId, ct);
+
     public Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct) =>
         Task.FromResult(model.GuestMemoryOn(host, instanceId));
+
+    public Task<IncomingEndpoint> PrepareIncomingAsync(IncomingRequest request, CancellationToken ct) => model.PrepareIncomingAsync(request, ct);
 
     public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => model.StartLiveMigrationAsync(request, ct);
 
@@ -393,25 +416,21 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
         model.ForceCompleteLiveMigrationAsync(source, instanceId, ct);
 
-    public Task AbortLiveMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
-        model.AbortLiveMigrationAsync(source, instanceId, ct);
-
-    public Task ActivateMigratedAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
-        model.ActivateMigratedAsync(source, target, instanceId, ct);
-
     public Task StartDiskCopyAsync(DiskCopyRequest request, CancellationToken ct) => model.StartDiskCopyAsync(request, ct);
 
     public Task<DiskCopyStatus> GetDiskCopyAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
         Task.FromResult(model.GetDiskCopy(source, instanceId));
 
-    public Task RegisterCopyAsync(HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) =>
-        model.RegisterCopyAsync(source, target, spec, ct);
+    public Task CancelOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct) => model.CancelOutgoingAsync(source, instanceId, ct);
 
-    public Task FinishColdMigrationAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
-        model.FinishColdMigrationAsync(source, target, instanceId, ct);
+    public Task DiscardIncomingAsync(HostRef target, Guid instanceId, CancellationToken ct) => model.DiscardIncomingAsync(target, instanceId, ct);
 
-    public Task AbortDiskCopyAsync(HostRef source, HostRef target, Guid instanceId, CancellationToken ct) =>
-        model.AbortDiskCopyAsync(source, instanceId, ct);
+    public Task RegisterCopyAsync(HostRef target, InstanceSpec spec, CancellationToken ct) => model.RegisterCopyAsync(target, spec, ct);
+
+    public Task ActivateIncomingAsync(HostRef target, Guid instanceId, bool run, CancellationToken ct) =>
+        model.ActivateIncomingAsync(target, instanceId, run, ct);
+
+    public Task ReleaseOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct) => model.ReleaseOutgoingAsync(source, instanceId, ct);
 
     public Task StartStorageMirrorAsync(StorageMirrorRequest request, CancellationToken ct) => model.StartStorageMirrorAsync(request, ct);
 

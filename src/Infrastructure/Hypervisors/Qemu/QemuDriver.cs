@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using IaasApi.Domain.Hypervisors;
-using IaasApi.Domain.Migrations;
 using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Hypervisors.Qemu;
@@ -21,8 +21,19 @@ public sealed class QemuOptions
     public string ImageDirectory { get; set; } = "./images";
     /// <summary>Where the zone's shared storage pools are mounted on the host: <c>&lt;dir&gt;/&lt;pool name&gt;/</c> (storage migration's targets).</summary>
     public string PoolDirectory { get; set; } = "./data/pools";
+    /// <summary>
+    /// Where VMs saved off their host wait (a preempted VM's memory and disk; instance snapshots): storage every qemu host
+    /// of the cloud mounts (NFS in a real cloud), so a saved VM resumes, or a snapshot restores, on any host.
+    /// </summary>
+    public string SaveDirectory { get; set; } = "./data/saved";
+    /// <summary>
+    /// The address this host's QEMU listens on for VMs migrating in (the memory stream, the NBD export of a local disk):
+    /// the host's address on the migration network. Only loopback or namespaces of your own on a test machine.
+    /// </summary>
+    public string MigrationAddress { get; set; } = "127.0.0.1";
     public string Binary { get; set; } = "qemu-system-x86_64";
     public string ImgBinary { get; set; } = "qemu-img";
+    public string NbdBinary { get; set; } = "qemu-nbd";
     /// <summary><c>tcg</c> (always works) or <c>kvm</c> (only where a probe boot succeeds: not on nested machines).</summary>
     public string Accelerator { get; set; } = "tcg";
 }
@@ -34,54 +45,40 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// The <c>qemu</c> driver: real <c>qemu-system-x86_64</c> processes driven over QMP, one directory per VM on the host
 /// (its qcow2 overlay on the image's template — a fast clone — or a blank disk of the flavor's size, the QMP socket,
 /// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
-/// <c>h-&lt;host&gt;</c>). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and
-/// keeps the disk (shut off), start boots it again from it. Live migration: QemuDriver.Migrations.cs; cold: QemuDriver.Cold.cs;
-/// storage: QemuDriver.Storage.cs. Snapshots and suspend are the next steps of issue 6 (a permanent error until then).
+/// <c>h-&lt;host&gt;</c>); each call concerns one host, and one agent may serve several (its VMs are keyed by host and
+/// instance). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and keeps the
+/// disk (shut off), start boots it again from it. Migrations: QemuDriver.Migrations.cs (live), QemuDriver.Cold.cs,
+/// QemuDriver.Storage.cs; snapshots and suspend: QemuDriver.Snapshots.cs.
 /// </summary>
 public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<Guid, QemuProcess> _running = new();
+    private readonly ConcurrentDictionary<(string Host, Guid Id), QemuProcess> _running = new();
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
 
     public string Kind => "qemu";
 
-    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: false);
+    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: true);
 
     public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {
         using var _ = await LockAsync(spec.InstanceId, ct);
         await AdoptAsync(host, spec.InstanceId, ct);
-        if (_running.TryGetValue(spec.InstanceId, out var here) && !here.HasExited)
-        {
-            if (IsOn(here, host, spec.InstanceId)) return;
+        if (IsRunning(host, spec.InstanceId)) return;
+        if (_running.Keys.Any(k => k.Id == spec.InstanceId))
             throw new HypervisorException($"VM {spec.InstanceId} runs on another host; refusing to create it twice.", false);
-        }
         var dir = VmDirectory(host, spec.InstanceId);
         if (File.Exists(Path.Combine(dir, "vm.json"))) { await BootAsync(host, dir, Read(dir), ct); return; }
-        var image = spec.ImageName ?? throw new HypervisorException("The instance names no image.", false);
-        var template = Path.Combine(options.ImageDirectory, image);
-        var kernel = Path.Combine(template, "vmlinux");
-        var initrd = Path.Combine(template, "initrd.gz");
-        if (!File.Exists(kernel) || !File.Exists(initrd))
-            throw new HypervisorException($"Image '{image}' is not on host '{host.Name}' ({template}/vmlinux and initrd.gz).", false);
         Directory.CreateDirectory(dir);
         try
         {
-            var disk = Path.Combine(dir, "disk.qcow2");
-            var backing = Path.Combine(template, "disk.qcow2");
-            await QemuImgAsync(File.Exists(backing)
-                ? ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", Path.GetFullPath(backing), disk]
-                : ["create", "-q", "-f", "qcow2", disk, $"{Math.Max(1, spec.Resources.DiskGiB)}G"], ct);
-            var cmdline = File.Exists(Path.Combine(template, "cmdline")) ? (await File.ReadAllTextAsync(Path.Combine(template, "cmdline"), ct)).Trim()
-                : "console=ttyS0 panic=-1 nokaslr quiet";
-            var record = new QemuVmRecord(spec.InstanceId, spec.Name, Math.Max(96, spec.Resources.MemoryMiB), Math.Max(1, spec.Resources.Vcpus),
-                Path.GetFullPath(kernel), Path.GetFullPath(initrd), cmdline, disk);
-            await File.WriteAllTextAsync(Path.Combine(dir, "vm.json"), JsonSerializer.Serialize(record), ct);
+            var record = await RecordForAsync(host, spec, Path.Combine(dir, "disk.qcow2"), ct);
+            await CreateDiskAsync(spec, record.Disk, ct);
+            await WriteRecordAsync(dir, record, ct);
             await BootAsync(host, dir, record, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await RemoveAsync(spec.InstanceId, dir);                             // a failed spawn leaves nothing behind
+            await RemoveAsync(host, spec.InstanceId, dir);                       // a failed spawn leaves nothing behind
             throw ex as HypervisorException ?? new HypervisorException($"QEMU could not start VM {spec.InstanceId}: {ex.Message}", isTransient: false, ex);
         }
     }
@@ -89,7 +86,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public async Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
         using var _ = await LockAsync(instanceId, ct);
-        await RemoveAsync(instanceId, VmDirectory(host, instanceId));
+        await RemoveAsync(host, instanceId, VmDirectory(host, instanceId));
     }
 
     public async Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct)
@@ -101,13 +98,13 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
         switch (action)
         {
             case PowerAction.Start:
-                if (!IsRunning(instanceId)) await BootAsync(host, dir, Read(dir), ct);
+                if (!IsRunning(host, instanceId)) await BootAsync(host, dir, Read(dir), ct);
                 break;
             case PowerAction.Stop:
-                if (_running.TryRemove(instanceId, out var vm)) await vm.DisposeAsync(keepDirectory: true);
+                if (_running.TryRemove((host.Name, instanceId), out var vm)) await vm.DisposeAsync(keepDirectory: true);
                 break;
             case PowerAction.Reboot:
-                if (!_running.TryGetValue(instanceId, out var on)) throw new HypervisorException($"VM {instanceId} is shut off; it cannot be rebooted.", false);
+                if (!_running.TryGetValue((host.Name, instanceId), out var on)) throw new HypervisorException($"VM {instanceId} is shut off; it cannot be rebooted.", false);
                 await on.Qmp.ExecuteAsync("system_reset", null, ct);
                 break;
         }
@@ -116,7 +113,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public async Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
         await AdoptAsync(host, instanceId, ct);
-        if (_running.TryGetValue(instanceId, out var vm) && !vm.HasExited && IsOn(vm, host, instanceId))
+        if (_running.TryGetValue((host.Name, instanceId), out var vm) && !vm.HasExited)
         {
             try
             {
@@ -128,9 +125,11 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
                 // QEMU went away between the two looks: shut off, its disk where it was.
             }
         }
-        return File.Exists(Path.Combine(VmDirectory(host, instanceId), "vm.json")) ? VmPowerState.Shutoff : VmPowerState.Absent;
+        if (File.Exists(Path.Combine(VmDirectory(host, instanceId), "vm.json"))) return VmPowerState.Shutoff;
+        return SavedState(instanceId) is not null ? VmPowerState.Suspended : VmPowerState.Absent;
     }
 
+    /// <summary>The VMs defined on the host (a directory with a spec); arrivals not yet activated are not the host's VMs yet.</summary>
     public async Task<IReadOnlyList<VmInfo>> ListAsync(HostRef host, CancellationToken ct)
     {
         var root = HostDirectory(host);
@@ -175,32 +174,73 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     public Task SetHostPowerAsync(HostRef host, bool on, CancellationToken ct) =>
         throw new HypervisorException("Host power control needs the host's BMC, which the qemu driver does not drive.", false);
 
-    public Task SuspendAsync(HostRef host, Guid instanceId, CancellationToken ct) => NotYet("suspend");
-    public Task ResumeAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => NotYet("resume");
-    public Task<int> SnapshotAsync(HostRef host, Guid instanceId, string imageName, CancellationToken ct) => NotYet<int>("snapshots");
-
-    private async Task BootAsync(HostRef host, string dir, QemuVmRecord record, CancellationToken ct)
+    /// <summary>
+    /// The VM's spec on <paramref name="host"/> from its image there: the kernel, initrd and command line of
+    /// <c>ImageDirectory/&lt;image&gt;/</c>, the flavor's memory (at least the 96 MiB the stock kernel needs) and vCPUs.
+    /// Both sides of a migration derive it the same way, so their QEMU command lines match.
+    /// </summary>
+    private async Task<QemuVmRecord> RecordForAsync(HostRef host, InstanceSpec spec, string disk, CancellationToken ct)
     {
-        var spec = new QemuVmSpec(record.Name, record.MemoryMiB, record.Vcpus, record.Kernel, record.Initrd, record.Append, record.Disk,
-                                  Accelerator: options.Accelerator);
-        var vm = await QemuProcess.StartAsync(spec, dir, options.Binary, ct);
-        _running[record.InstanceId] = vm;
+        var image = spec.ImageName ?? throw new HypervisorException("The instance names no image.", false);
+        var template = Path.Combine(options.ImageDirectory, image);
+        var kernel = Path.Combine(template, "vmlinux");
+        var initrd = Path.Combine(template, "initrd.gz");
+        if (!File.Exists(kernel) || !File.Exists(initrd))
+            throw new HypervisorException($"Image '{image}' is not on host '{host.Name}' ({template}/vmlinux and initrd.gz).", false);
+        var cmdline = File.Exists(Path.Combine(template, "cmdline")) ? (await File.ReadAllTextAsync(Path.Combine(template, "cmdline"), ct)).Trim()
+            : "console=ttyS0 panic=-1 nokaslr quiet";
+        return new QemuVmRecord(spec.InstanceId, spec.Name, Math.Max(96, spec.Resources.MemoryMiB), Math.Max(1, spec.Resources.Vcpus),
+            Path.GetFullPath(kernel), Path.GetFullPath(initrd), cmdline, Path.GetFullPath(disk));
+    }
+
+    /// <summary>
+    /// A VM's disk is always exactly the flavor's size (a migration's target makes one of the same size to receive it):
+    /// an overlay of that size on the image's template (a fast clone), or a blank disk. Returns the image it is an
+    /// overlay of, or null.
+    /// </summary>
+    private async Task<string?> CreateDiskAsync(InstanceSpec spec, string disk, CancellationToken ct)
+    {
+        var size = $"{DiskGiB(spec)}G";
+        var backing = spec.ImageName is { } image ? Path.Combine(options.ImageDirectory, image, "disk.qcow2") : null;
+        var overlay = backing is not null && File.Exists(backing);
+        await QemuImgAsync(overlay
+            ? ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", Path.GetFullPath(backing!), disk, size]
+            : ["create", "-q", "-f", "qcow2", disk, size], ct);
+        return overlay ? spec.ImageName : null;
+    }
+
+    private static int DiskGiB(InstanceSpec spec) => Math.Max(1, spec.Resources.DiskGiB);
+
+    private async Task BootAsync(HostRef host, string dir, QemuVmRecord record, CancellationToken ct, bool incoming = false, bool paused = false)
+    {
+        var vm = await QemuProcess.StartAsync(SpecOf(record, incoming, paused), dir, options.Binary, ct);
+        _running[(host.Name, record.InstanceId)] = vm;
         log.LogInformation("VM {InstanceId} runs on host {Host} (QEMU pid {Pid})", record.InstanceId, host.Name, vm.Pid);
     }
 
-    private async Task RemoveAsync(Guid instanceId, string dir)
+    private QemuVmSpec SpecOf(QemuVmRecord record, bool incoming = false, bool paused = false) =>
+        new(record.Name, record.MemoryMiB, record.Vcpus, record.Kernel, record.Initrd, record.Append, record.Disk, incoming, paused, options.Accelerator);
+
+    /// <summary>
+    /// Ends the VM's QEMU (ours, or by its pid file) and removes its directory. A disk on a shared pool stays: fencing
+    /// destroys a stale copy whose VM may already run elsewhere on that very file.
+    /// </summary>
+    private async Task RemoveAsync(HostRef host, Guid instanceId, string dir)
     {
-        if (_running.TryRemove(instanceId, out var vm)) await vm.DisposeAsync(keepDirectory: false);
-        else if (QemuProcess.LiveQemuOf(dir) is { } orphan)
-        {
-            // A QEMU this process did not start (before an agent restart): end it by its pid file.
-            using (orphan)
-            {
-                orphan.Kill();
-                await orphan.WaitForExitAsync(CancellationToken.None);
-            }
-        }
+        if (_running.TryRemove((host.Name, instanceId), out var vm)) await vm.DisposeAsync(keepDirectory: false);
+        else KillOrphan(dir);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>A QEMU this process did not start (before an agent restart): end it by its pid file.</summary>
+    private static void KillOrphan(string dir)
+    {
+        if (QemuProcess.LiveQemuOf(dir) is not { } orphan) return;
+        using (orphan)
+        {
+            orphan.Kill();
+            orphan.WaitForExit(5000);
+        }
     }
 
     /// <summary>
@@ -209,40 +249,42 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     /// </summary>
     private async Task AdoptAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
-        if (_running.TryGetValue(instanceId, out var known) && !known.HasExited) return;
+        if (_running.TryGetValue((host.Name, instanceId), out var known) && !known.HasExited) return;
         var dir = VmDirectory(host, instanceId);
         if (!File.Exists(Path.Combine(dir, "vm.json")) || !File.Exists(Path.Combine(dir, "qemu.pid"))) return;
-        var record = Read(dir);
-        var spec = new QemuVmSpec(record.Name, record.MemoryMiB, record.Vcpus, record.Kernel, record.Initrd, record.Append, record.Disk,
-                                  Accelerator: options.Accelerator);
-        if (await QemuProcess.AttachAsync(spec, dir, ct) is not { } vm) return;
-        _running[instanceId] = vm;
+        if (await QemuProcess.AttachAsync(SpecOf(Read(dir)), dir, ct) is not { } vm) return;
+        _running[(host.Name, instanceId)] = vm;
         log.LogInformation("Took VM {InstanceId} on host {Host} back over (QEMU pid {Pid}, started before this agent)", instanceId, host.Name, vm.Pid);
     }
 
     /// <summary>The agent shutting down: its QMP connections close, its VMs keep running (a restarted agent adopts them).</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var id in _running.Keys)
-            if (_running.TryRemove(id, out var vm)) await vm.DetachAsync();
+        foreach (var key in _running.Keys)
+            if (_running.TryRemove(key, out var vm)) await vm.DetachAsync();
+        foreach (var key in _incoming.Keys)
+            if (_incoming.TryRemove(key, out var arriving) && arriving.Process is { } process) await process.DetachAsync();
     }
 
-    private bool IsRunning(Guid instanceId) => _running.TryGetValue(instanceId, out var vm) && !vm.HasExited;
+    private bool IsRunning(HostRef host, Guid instanceId) => _running.TryGetValue((host.Name, instanceId), out var vm) && !vm.HasExited;
 
-    /// <summary>Whether <paramref name="vm"/> is the copy in <paramref name="host"/>'s directory (during a migration both hosts have one).</summary>
-    private bool IsOn(QemuProcess vm, HostRef host, Guid instanceId) =>
-        Path.GetFullPath(vm.Directory) == Path.GetFullPath(VmDirectory(host, instanceId));
+    private QemuProcess RunningOn(HostRef host, Guid instanceId) =>
+        _running.TryGetValue((host.Name, instanceId), out var vm) && !vm.HasExited
+            ? vm
+            : throw new HypervisorException($"VM {instanceId} is not running on host '{host.Name}'.", false);
 
     /// <summary>Runs qemu-img to completion; its output, or a permanent driver error with what it said.</summary>
-    private async Task<string> QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct)
+    private async Task<string> QemuImgAsync(IReadOnlyList<string> args, CancellationToken ct) => await RunToolAsync(options.ImgBinary, args, ct);
+
+    private static async Task<string> RunToolAsync(string binary, IReadOnlyList<string> args, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(options.ImgBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new HypervisorException($"{options.ImgBinary} could not be started.", false);
+        using var process = Process.Start(start) ?? throw new HypervisorException($"{binary} could not be started.", false);
         var output = process.StandardOutput.ReadToEndAsync(ct);
         var error = await process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0) throw new HypervisorException($"qemu-img {args[0]} failed: {error.Trim()}", false);
+        if (process.ExitCode != 0) throw new HypervisorException($"{Path.GetFileName(binary)} {args[0]} failed: {error.Trim()}", false);
         return await output;
     }
 
@@ -254,13 +296,20 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     }
 
     private string HostDirectory(HostRef host) => Path.Combine(options.StateDirectory, host.Name);
-    private string VmDirectory(HostRef host, Guid instanceId) => Path.Combine(HostDirectory(host), instanceId.ToString());
+    private string VmDirectory(HostRef host, Guid instanceId) => Path.GetFullPath(Path.Combine(HostDirectory(host), instanceId.ToString()));
+    private string PoolDisk(string pool, Guid instanceId) => Path.GetFullPath(Path.Combine(options.PoolDirectory, pool, $"{instanceId}.qcow2"));
+
     private static QemuVmRecord Read(string dir) =>
         JsonSerializer.Deserialize<QemuVmRecord>(File.ReadAllText(Path.Combine(dir, "vm.json"))) ?? throw new HypervisorException($"{dir}/vm.json is unreadable.", false);
-    private static Task NotYet(string what) => Task.FromException(NotYetError(what));
-    private static Task<T> NotYet<T>(string what) => Task.FromException<T>(NotYetError(what));
-    private static HypervisorException NotYetError(string what) =>
-        new($"The qemu driver does not do {what} yet (issue 6, in progress).", isTransient: false);
+
+    private static async Task WriteRecordAsync(string dir, QemuVmRecord record, CancellationToken ct)
+    {
+        var temp = Path.Combine(dir, "vm.json.tmp");
+        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(record), ct);
+        File.Move(temp, Path.Combine(dir, "vm.json"), overwrite: true);
+    }
+
+    private static string Bytes(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private sealed class Releaser(SemaphoreSlim gate) : IDisposable
     {

@@ -41,12 +41,28 @@ public sealed class QemuProcess : IAsyncDisposable
         Path.IsPathRooted(binary) ? File.Exists(binary)
             : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, binary)));
 
-    /// <summary>A TCP port free on 127.0.0.1 now (a migration stream's, an NBD export's).</summary>
-    public static int FreeLoopbackPort()
+    /// <summary>A TCP port free on 127.0.0.1 now.</summary>
+    public static int FreeLoopbackPort() => FreePort("127.0.0.1");
+
+    /// <summary>A TCP port free on <paramref name="address"/> now (a migration stream's, an NBD export's).</summary>
+    public static int FreePort(string address)
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse(address), 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Asks a process to end (SIGTERM: QEMU's tools then flush and close their images), and kills it if it has not
+    /// within <paramref name="grace"/>.
+    /// </summary>
+    public static void Terminate(Process process, TimeSpan grace)
+    {
+        if (process.HasExited) return;
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])))
+            kill?.WaitForExit(2000);
+        if (!process.WaitForExit(grace)) process.Kill();
+        process.WaitForExit(5000);
     }
 
     /// <summary>The command line for <paramref name="spec"/> with its files in <paramref name="directory"/>.</summary>
@@ -114,10 +130,10 @@ public sealed class QemuProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The live QEMU process a VM directory's pid file names (the caller disposes it), or null.</summary>
-    public static Process? LiveQemuOf(string directory)
+    /// <summary>The live QEMU process (or tool) a directory's pid file names (the caller disposes it), or null.</summary>
+    public static Process? LiveQemuOf(string directory, string pidFileName = "qemu.pid")
     {
-        var pidFile = Path.Combine(directory, "qemu.pid");
+        var pidFile = Path.Combine(directory, pidFileName);
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) return null;
         try
         {

@@ -58,6 +58,7 @@ internal sealed class HostConfiguration : IEntityTypeConfiguration<Host>
         b.MapResources(h => h.IdleReserved, "idle_reserved");
         b.Property(h => h.ReportedMemoryMiB).HasColumnName("reported_memory_mib");
         b.Property(h => h.ReportedDiskGiB).HasColumnName("reported_disk_gib");
+        b.Property(h => h.UnmanagedVms).HasConversion(new JsonListConverter<Guid>(), new JsonListComparer<Guid>());
         b.Ignore(h => h.Committed);
         b.Ignore(h => h.UsableUnits);
         b.ComplexProperty(h => h.AllocationRatios, c =>

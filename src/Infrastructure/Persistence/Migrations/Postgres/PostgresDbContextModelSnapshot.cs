@@ -658,6 +658,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(24)")
                         .HasColumnName("power");
 
+                    b.Property<DateTimeOffset?>("ReconciledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reconciled_at");
+
                     b.Property<Guid>("RegionId")
                         .HasColumnType("uuid")
                         .HasColumnName("region_id");
@@ -693,6 +697,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]")
                         .HasColumnName("traits");
+
+                    b.Property<string>("UnmanagedVms")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("unmanaged_vms");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1698,6 +1707,70 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_tenants_name");
 
                     b.ToTable("tenants", "iaas");
+                });
+
+            modelBuilder.Entity("IaasApi.Infrastructure.Agents.AgentTask", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("host_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(48)
+                        .HasColumnType("character varying(48)")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid?>("MigrationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("migration_id");
+
+                    b.Property<string>("Request")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("request");
+
+                    b.Property<string>("Result")
+                        .HasColumnType("text")
+                        .HasColumnName("result");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("Transient")
+                        .HasColumnType("boolean")
+                        .HasColumnName("transient");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_tasks");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_agent_tasks_created_at");
+
+                    b.HasIndex("MigrationId", "HostId", "Kind")
+                        .HasDatabaseName("ix_agent_tasks_migration_id_host_id_kind");
+
+                    b.ToTable("agent_tasks", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Idempotency.IdempotencyRecord", b =>

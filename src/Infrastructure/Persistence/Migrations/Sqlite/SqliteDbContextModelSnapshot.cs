@@ -652,6 +652,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("power");
 
+                    b.Property<long?>("ReconciledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reconciled_at");
+
                     b.Property<Guid>("RegionId")
                         .HasColumnType("TEXT")
                         .HasColumnName("region_id");
@@ -687,6 +691,11 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("traits");
+
+                    b.Property<string>("UnmanagedVms")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unmanaged_vms");
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
@@ -1692,6 +1701,70 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_tenants_name");
 
                     b.ToTable("tenants", (string)null);
+                });
+
+            modelBuilder.Entity("IaasApi.Infrastructure.Agents.AgentTask", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("host_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(48)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid?>("MigrationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("migration_id");
+
+                    b.Property<string>("Request")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request");
+
+                    b.Property<string>("Result")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("Transient")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("transient");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_tasks");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_agent_tasks_created_at");
+
+                    b.HasIndex("MigrationId", "HostId", "Kind")
+                        .HasDatabaseName("ix_agent_tasks_migration_id_host_id_kind");
+
+                    b.ToTable("agent_tasks", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Idempotency.IdempotencyRecord", b =>
