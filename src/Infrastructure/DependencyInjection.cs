@@ -117,6 +117,7 @@ public static class DependencyInjection
     public static IServiceCollection AddIaasWorkers(this IServiceCollection services, Func<IServiceProvider, IReadOnlyList<string>> queues)
     {
         services.AddScoped<IInstanceJobs, InstanceJobs>();
+        services.AddScoped<ISnapshotJobs, SnapshotJobs>();
         services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
         services.AddScoped<Migrations.IDrainJobs, Migrations.DrainJobs>();
         services.AddScoped<Health.IHostJobs, Health.HostJobs>();

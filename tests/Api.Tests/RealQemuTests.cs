@@ -116,6 +116,19 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForAsync(() => File.Exists(home) && File.ReadAllText(home).Contains("HB 1"), "a heartbeat back on qemu-a", Logs);
         Assert.False(Directory.Exists(Path.Combine(State("qemu-b"), vm.ToString())));
 
+        // A snapshot with its memory, then a restore to it: the guest's heartbeat counter goes back to that instant.
+        var snapshot = await (await admin.PostAsJsonAsync("/v1/snapshots", new { instanceId = vm, name = "checkpoint" })).ExpectAsync(HttpStatusCode.Accepted);
+        await admin.WaitForOperationAsync(snapshot["operationId"]!.GetValue<Guid>(), timeoutMs: 60000);
+        var taken = await admin.GetJson($"/v1/snapshots/{snapshot.Id()}");
+        Assert.Equal(("available", true), (taken.Str("status"), taken["includesMemory"]!.GetValue<bool>()));
+        var atSnapshot = Heartbeats(home).Last;
+        await WaitForAsync(() => Heartbeats(home).Last >= atSnapshot + 3, "three heartbeats after the snapshot", Logs);
+        (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/restore", new { snapshotId = snapshot.Id() })).EnsureSuccessStatusCode();
+        await admin.WaitForStatusAsync(vm, "running", timeoutMs: 60000);
+        await WaitForAsync(() => Heartbeats(home).Count >= 1, "a heartbeat after the restore", Logs);
+        Assert.True(Heartbeats(home).Last <= atSnapshot + 2, $"restored to about HB {atSnapshot}, now at HB {Heartbeats(home).Last}");
+        output.WriteLine($"snapshot with memory: {taken["sizeMiB"]} MiB at HB {atSnapshot}; restored, the guest went on from HB {Heartbeats(home).Last}");
+
         // Live storage migration: its disk mirrored into the zone's pool while it runs, then pivoted.
         var pool = await admin.PostOk("/v1/storage-pools", new { name = "fast", zoneId = zone.Id(), capacityGiB = 10 });
         var storage = await (await admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "storage", targetPoolId = pool.Id() }))
@@ -172,6 +185,16 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, (await admin.GetJson($"/v1/storage-pools/{pool.Id()}"))["allocatedGiB"]!.GetValue<int>());
         Assert.Null(agentA.ExitCode);
         Assert.Null(agentB2.ExitCode);
+    }
+
+    /// <summary>The guest's heartbeats on a serial log so far (<c>HB n</c> lines), and the last n.</summary>
+    private static (int Count, int Last) Heartbeats(string serialLog)
+    {
+        var beats = File.Exists(serialLog)
+            ? File.ReadAllText(serialLog).Split('\n').Where(l => l.StartsWith("HB ", StringComparison.Ordinal))
+                .Select(l => int.TryParse(l.Split(' ')[1], out var n) ? n : 0).ToList()
+            : [];
+        return (beats.Count, beats.Count == 0 ? 0 : beats[^1]);
     }
 
     private static double Duration(System.Text.Json.Nodes.JsonObject migration) =>

@@ -28,7 +28,8 @@ public static class InstanceTransitions
             [InstanceStatus.Building]  = [InstanceStatus.Running, InstanceStatus.Error, InstanceStatus.Deleting, InstanceStatus.Suspended],
             [InstanceStatus.Running]   = [InstanceStatus.Stopping, InstanceStatus.Rebooting, InstanceStatus.Migrating,
                                           InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error,
-                                          InstanceStatus.Stopped],   // found shut off by its host's agent (the guest powered off, QEMU died)
+                                          InstanceStatus.Stopped,    // found shut off by its host's agent (the guest powered off, QEMU died)
+                                          InstanceStatus.Starting],  // restored to a snapshot: it starts again from there
             [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
             [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],

@@ -80,7 +80,7 @@ public sealed class HostReconciler(IaasDbContext db, HypervisorDrivers drivers, 
                         {
                             await outcomes.ReleaseHostClaimAsync(instance, ct);
                             instance.Fail($"Its VM is gone from host '{host.Name}' (neither its QEMU nor its disk is there, as the host's agent found); " +
-                                          "its capacity was released. Delete it, or restore it from a snapshot.", Agent(host), null, Now());
+                                          "its capacity was released. Delete it.", Agent(host), null, Now());
                             await db.SaveChangesAsync(ct);
                             await tx.CommitAsync(ct);
                         }

@@ -74,6 +74,9 @@ public sealed class InstanceJobs(
             case OperationKinds.InstanceShelve:
                 await ShelveAsync(op, instance, ct);
                 return;
+            case OperationKinds.InstanceRestore:
+                await RestoreAsync(op, instance, ct);
+                return;
         }
         var (expected, action, done, verb) = op.Kind switch
         {
@@ -130,6 +133,24 @@ public sealed class InstanceJobs(
         await TryCompleteAsync(op, instance, i => i.MoveTo(Running, "resumed", Actors.Worker, op.Id, Now()), ct);
     }
 
+    /// <summary>The instance goes back to the snapshot being restored (its status <c>restoring</c>) and runs from there.</summary>
+    private async Task RestoreAsync(Operation op, Instance instance, CancellationToken ct)
+    {
+        var snapshot = await db.Snapshots.SingleOrDefaultAsync(s => s.InstanceId == instance.Id && s.OperationId == op.Id
+                                                                     && s.Status == Domain.Snapshots.SnapshotStatus.Restoring, ct);
+        if (instance.Status != Starting || instance.OperationId != op.Id || snapshot is null)
+        {
+            await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not being restored.", ct);
+            return;
+        }
+        var spec = await SpecAsync(instance, ct);
+        await BeginAttemptAsync(op, 10, ct);
+        if (!await CallDriverAsync(op, instance, (driver, host) => driver.RestoreSnapshotAsync(host, spec, snapshot.Id, ct), ct)) return;
+        snapshot.EndRestore();
+        await TryCompleteAsync(op, instance, i => i.MoveTo(Running, "restored", Actors.Worker, op.Id, Now(),
+            $"Running from snapshot '{snapshot.Name}' ({(snapshot.IncludesMemory ? "resumed from its saved memory" : "booted from its saved disk")})."), ct);
+    }
+
     /// <summary>
     /// A reservation ended with onEnd "stop": the driver saves the VM off its host, then the instance leaves its slot,
     /// its capacity returns and it reads <c>stopped</c> (a start places it again).
@@ -161,6 +182,13 @@ public sealed class InstanceJobs(
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
         if (instance.HostId is not null
             && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
+        // Its snapshots go with it.
+        foreach (var taken in await db.Snapshots.Where(s => s.InstanceId == instance.Id && s.Status != Domain.Snapshots.SnapshotStatus.Deleted).ToListAsync(ct))
+        {
+            if (instance.HostId is not null
+                && !await CallDriverAsync(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
+            taken.MarkDeleted();
+        }
         try
         {
             await outcomes.CompleteDeleteAsync(op, instance, Actors.Worker, ct);
@@ -214,7 +242,10 @@ public sealed class InstanceJobs(
         var image = instance.ImageId is { } imageId
             ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
             : null;
-        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData);
+        var pool = instance.StoragePoolId is { } poolId
+            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
+            : null;
+        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
     }
 
     /// <summary>Calls the driver; false when the call failed for good (the failure is already recorded).</summary>

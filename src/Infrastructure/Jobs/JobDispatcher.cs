@@ -59,9 +59,11 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
     {
         OperationKinds.InstanceCreate => jobs.Enqueue<IInstanceJobs>(queue, j => j.ProvisionAsync(operationId, CancellationToken.None)),
         OperationKinds.InstanceStart or OperationKinds.InstanceStop or OperationKinds.InstanceReboot
-            or OperationKinds.InstanceSuspend or OperationKinds.InstanceResume or OperationKinds.InstanceShelve =>
+            or OperationKinds.InstanceSuspend or OperationKinds.InstanceResume or OperationKinds.InstanceShelve or OperationKinds.InstanceRestore =>
             jobs.Enqueue<IInstanceJobs>(queue, j => j.PowerAsync(operationId, CancellationToken.None)),
         OperationKinds.InstanceDelete => jobs.Enqueue<IInstanceJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
+        OperationKinds.SnapshotCreate => jobs.Enqueue<ISnapshotJobs>(queue, j => j.CreateAsync(operationId, CancellationToken.None)),
+        OperationKinds.SnapshotDelete => jobs.Enqueue<ISnapshotJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
         OperationKinds.InstanceMigrate => jobs.Enqueue<Migrations.IMigrationJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
         OperationKinds.HostDrain => jobs.Enqueue<Migrations.IDrainJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
         OperationKinds.HostFence => jobs.Enqueue<Health.IHostJobs>(queue, j => j.FenceAsync(operationId, CancellationToken.None)),

@@ -40,6 +40,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<Migration> Migrations => Set<Migration>();
     public DbSet<StoragePool> StoragePools => Set<StoragePool>();
     public DbSet<Agents.AgentTask> AgentTasks => Set<Agents.AgentTask>();
+    public DbSet<Domain.Snapshots.Snapshot> Snapshots => Set<Domain.Snapshots.Snapshot>();
 
     public TimeProvider Clock => clock;
 
@@ -67,6 +68,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         b.Properties<ConvergenceEscalation>().HaveConversion<EnumWordConverter<ConvergenceEscalation>>().HaveMaxLength(24);
         b.Properties<ConvergenceEscalation?>().HaveConversion<EnumWordConverter<ConvergenceEscalation>>().HaveMaxLength(24);
         b.Properties<PreCopyOutcome?>().HaveConversion<EnumWordConverter<PreCopyOutcome>>().HaveMaxLength(24);
+        b.Properties<Domain.Snapshots.SnapshotStatus>().HaveConversion<EnumWordConverter<Domain.Snapshots.SnapshotStatus>>().HaveMaxLength(24);
     }
 
     protected override void OnModelCreating(ModelBuilder b)

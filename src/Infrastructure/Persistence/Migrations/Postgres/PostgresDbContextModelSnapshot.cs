@@ -1572,6 +1572,75 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("server_groups", "iaas");
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IncludesMemory")
+                        .HasColumnType("boolean")
+                        .HasColumnName("includes_memory");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid?>("OperationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operation_id");
+
+                    b.Property<int?>("SizeMiB")
+                        .HasColumnType("integer")
+                        .HasColumnName("size_mib");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StatusReason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("status_reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_snapshots");
+
+                    b.HasIndex("InstanceId", "Status")
+                        .HasDatabaseName("ix_snapshots_instance_id_status");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_snapshots_tenant_id_id");
+
+                    b.ToTable("snapshots", "iaas");
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2007,6 +2076,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_server_groups_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_snapshots_instances_instance_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>

@@ -1566,6 +1566,75 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("server_groups", (string)null);
                 });
 
+            modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IncludesMemory")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("includes_memory");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<Guid?>("OperationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("operation_id");
+
+                    b.Property<int?>("SizeMiB")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size_mib");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StatusReason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status_reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_snapshots");
+
+                    b.HasIndex("InstanceId", "Status")
+                        .HasDatabaseName("ix_snapshots_instance_id_status");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_snapshots_tenant_id_id");
+
+                    b.ToTable("snapshots", (string)null);
+                });
+
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2001,6 +2070,16 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_server_groups_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
+                {
+                    b.HasOne("IaasApi.Domain.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_snapshots_instances_instance_id");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
