@@ -137,6 +137,7 @@ public static class DependencyInjection
         services.AddHostedService<RecurringJobsRegistration>();
         services.AddHostedService<Health.HeartbeatService>();
         services.AddHostedService<Health.HostReconcilerService>();
+        services.AddHostedService<Health.GuestStatsService>();
         return services;
     }
 }

@@ -119,6 +119,8 @@ public sealed class HealthOptions
     public int HostDownAfterSeconds { get; set; } = 30;
     /// <summary>How often a host's agent compares the VMs its host runs with the database (and once at its start).</summary>
     public int ReconcileSeconds { get; set; } = 60;
+    /// <summary>How often a host's agent measures its running guests' memory use (non-zero memory, dirty rate) for the migration model.</summary>
+    public int GuestStatsSeconds { get; set; } = 30;
 
     public void Validate()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
 
@@ -112,5 +113,47 @@ public sealed class MigrationPreviewTests(ApiFactory api)
         var preview = await PreviewAsync(new { instanceId = vm.Id() });
         Assert.Contains("could not be read", preview.Str("recommendation"));
         Assert.Equal(512, preview["guest"]!["touchedMiB"]!.GetValue<double>());   // an idle guest of 1 GiB: half touched
+    }
+
+    [Fact]
+    public async Task Preview_UsesWhatTheAgentMeasured_AndTheRateRecentMigrationsReached_WhenTheyFellShortOfTheLink()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, flavorMemoryMiB: 512, hostMemoryMiB: 8192);
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = (await tenant.CreateOkAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(vm, "running");
+        var source = (await api.Admin().GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>();
+        var target = cloud.HostIds.Single(h => h != source);
+
+        // What a qemu host's agent writes on the instance (non-zero memory, its working set and dirty rate), and three
+        // completed migrations out of the source that reached ~250 ms + MiB / 200 MiB/s on a 1,192 MiB/s link: host-bound.
+        await api.WithDbAsync(async db =>
+        {
+            var now = db.Clock.GetUtcNow();
+            await db.Instances.Where(i => i.Id == vm).ExecuteUpdateAsync(s => s.SetProperty(i => i.GuestTouchedMiB, 60.0)
+                .SetProperty(i => i.GuestWorkingSetMiB, 2.0).SetProperty(i => i.GuestDirtyRateMiBps, 2.0).SetProperty(i => i.GuestMeasuredAt, now));
+            var other = (await tenant.CreateOkAsync(cloud)).Id();
+            foreach (var (mib, ms) in new[] { (60.0, 550.0), (100.0, 750.0), (140.0, 950.0) })
+            {
+                var m = new IaasApi.Domain.Migrations.Migration(other, cloud.TenantId, IaasApi.Domain.Migrations.MigrationType.Live, source, target, 300, null, now);
+                foreach (var stage in IaasApi.Domain.Migrations.Migration.StagesOf(IaasApi.Domain.Migrations.MigrationType.Live))
+                {
+                    m.Enter(stage, now);
+                    if (stage == IaasApi.Domain.Migrations.MigrationStage.StopAndCopy)
+                        m.RecordSwitchover(IaasApi.Domain.Migrations.PreCopyOutcome.Converged, 30, ms, mib);
+                }
+                m.Complete("Completed.", now);
+                db.Migrations.Add(m);
+                await db.SaveChangesAsync();
+            }
+            return 0;
+        });
+
+        var preview = await PreviewAsync(new { instanceId = vm });
+        Assert.Equal((60, 2), (preview["guest"]!["touchedMiB"]!.GetValue<double>(), preview["guest"]!["workingSetMiB"]!.GetValue<double>()));
+        Assert.Equal(200, preview["bandwidthMiBps"]!.GetValue<double>(), 1);       // learned, below the link's 1,192
+        Assert.Contains("measured it", preview.Str("recommendation"));
+        Assert.Contains("as recent migrations went (3 of them", preview.Str("recommendation"));
+        Assert.InRange(preview["prediction"]!["totalMs"]!.GetValue<double>(), 540, 600);   // 250 ms + 60 MiB at 200 MiB/s + a round + switch-over
     }
 }

@@ -45,7 +45,7 @@ public sealed class SnapshotTests(ApiFactory api)
 
         var restoring = await (await tenant.PostAsJsonAsync($"/v1/instances/{vm}/actions/restore", new { snapshotId = snapshot.Id() }))
             .ExpectAsync(HttpStatusCode.Accepted);
-        Assert.Equal("starting", restoring.Str("status"));
+        Assert.Equal("rebooting", restoring.Str("status"));
         Assert.Equal("restoring", (await tenant.GetJson($"/v1/snapshots/{snapshot.Id()}")).Str("status"));
         await (await tenant.DeleteAsync($"/v1/snapshots/{snapshot.Id()}")).ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");   // being read
         await tenant.WaitForStatusAsync(vm, "running");

@@ -24,6 +24,8 @@ public sealed class InstanceTransitionsTests
     [InlineData(Rebooting, Running)]
     [InlineData(Deleting, Deleted)]
     [InlineData(Error, Deleting)]
+    [InlineData(Running, Stopped)]       // found shut off by its host's agent
+    [InlineData(Rebooting, Stopped)]     // a restore that failed with the VM off
     public void IsAllowed_ReturnsTrue_ForTheLifeCycle(InstanceStatus from, InstanceStatus to) =>
         Assert.True(InstanceTransitions.IsAllowed(from, to));
 

@@ -170,3 +170,37 @@ public sealed class PreCopyTests
             new PreCopySimulation(new GuestMemory(memory, touched, workingSet, dirtyRate), new MigrationLink(bandwidth), ConvergencePolicy.Default));
 }
 
+
+public sealed class HostMigrationRateTests
+{
+    [Fact]
+    public void Fit_SeparatesASetupCostFromTheRate_WhenTheSamplesDifferInSize()
+    {
+        // time = 250 ms + MiB / 400 MiB/s
+        var fit = HostMigrationRate.Fit([(60, 400), (100, 500), (140, 600)])!.Value;
+        Assert.Equal(400, fit.RateMiBps, 6);
+        Assert.Equal(250, fit.SetupMs, 6);
+        Assert.Equal(3, fit.Samples);
+    }
+
+    [Fact]
+    public void Fit_FallsBackToTheMedianRate_WhenTheSamplesCannotTellSetupFromRate()
+    {
+        Assert.Null(HostMigrationRate.Fit([]));
+        var alike = HostMigrationRate.Fit([(60, 600), (61, 500), (60, 400)])!.Value;   // all the same size: no line through them
+        Assert.Equal((61 / 0.5, 0.0), (alike.RateMiBps, alike.SetupMs));
+        var odd = HostMigrationRate.Fit([(60, 900), (100, 500), (140, 400)])!.Value;    // bigger was faster: no sensible line
+        Assert.Equal(0, odd.SetupMs);
+        Assert.Equal(200, odd.RateMiBps, 6);
+    }
+
+    [Fact]
+    public void ASetupCost_AddsToTheTotal_ButNotToTheDowntime()
+    {
+        var guest = new GuestMemory(128, 60, 1, 1);
+        var plain = PreCopySimulation.Predict(guest, new MigrationLink(100), ConvergencePolicy.Default);
+        var setup = PreCopySimulation.Predict(guest, new MigrationLink(100, SetupMs: 250), ConvergencePolicy.Default);
+        Assert.Equal(plain.TotalMs + 250, setup.TotalMs, 6);
+        Assert.Equal(plain.DowntimeMs, setup.DowntimeMs, 6);
+    }
+}

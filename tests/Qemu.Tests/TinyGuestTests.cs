@@ -32,6 +32,7 @@ public sealed class TinyGuestTests(QemuLab lab, ITestOutputHelper output)
         await source.WaitForHeartbeatAsync(2, TimeSpan.FromSeconds(60));
         Assert.Equal("inmigrate", await target.StatusAsync());
 
+        var nonZero = GuestMemoryScan.NonZeroMiB(source.Pid, 128);               // what the model says round 1 must send
         var uri = $"tcp:127.0.0.1:{QemuProcess.FreeLoopbackPort()}";
         await source.Qmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["downtime-limit"] = 300 });
         await target.Qmp.ExecuteAsync("migrate-incoming", new { uri });
@@ -45,6 +46,11 @@ public sealed class TinyGuestTests(QemuLab lab, ITestOutputHelper output)
         output.WriteLine($"idle 128 MiB guest: QEMU total-time {total} ms, downtime {downtime} ms, end to end {endToEnd:F0} ms, " +
                          $"{done["ram"]?["transferred"]} bytes sent");
         Assert.InRange(downtime, 0, 2000);
+        // QEMU sent in full the pages that were not zero (ram.normal): the scan of the guest's memory knew how many.
+        var sentWhole = done["ram"]!["normal"]!.GetValue<long>() * 4096 / (1024.0 * 1024);
+        output.WriteLine($"non-zero memory scanned before: {nonZero:F1} MiB; QEMU sent {sentWhole:F1} MiB of whole pages");
+        Assert.NotNull(nonZero);
+        Assert.InRange(nonZero!.Value, sentWhole * 0.85, sentWhole * 1.15);
 
         Assert.Equal("postmigrate", await source.StatusAsync());
         var deadline = DateTime.UtcNow.AddSeconds(10);

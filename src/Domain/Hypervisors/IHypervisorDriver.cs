@@ -124,6 +124,12 @@ public interface IHypervisorDriver
     /// <summary>Source: where the VM's live migration stands; <see cref="LiveMigrationState.Failed"/> with the reason when none is known.</summary>
     Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
 
+    /// <summary>
+    /// Source: returns when the live migration may have moved on (QEMU: a <c>MIGRATION</c> or block-job event) or when
+    /// <paramref name="timeout"/> has passed — a poll interval that ends early, so the switch-over is seen at once.
+    /// </summary>
+    Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct);
+
     /// <summary>Source: pauses the guest now and copies what remains, whatever the downtime.</summary>
     Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
 

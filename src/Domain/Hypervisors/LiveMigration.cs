@@ -49,4 +49,4 @@ public enum LiveMigrationState
 /// </summary>
 public sealed record LiveMigrationStatus(LiveMigrationState State, IReadOnlyList<PreCopyRound> Rounds, double TransferredMiB, double RemainingMiB,
                                          double Throttle, double ExpectedDowntimeMs, PreCopyOutcome? Outcome, double? DowntimeMs, string? Error,
-                                         double DiskCopiedMiB = 0, double DiskTotalMiB = 0);
+                                         double DiskCopiedMiB = 0, double DiskTotalMiB = 0, double? TotalMs = null);

@@ -58,6 +58,15 @@ public sealed class Instance : Entity
     /// its <see cref="Resources"/> (what the host counts) hold no disk and <see cref="PooledDiskGiB"/> says its size.
     /// </summary>
     public Guid? StoragePoolId { get; private set; }
+
+    /// <summary>
+    /// How the guest used its memory when its host's agent last looked (<see cref="GuestMeasuredAt"/>): non-zero MiB,
+    /// the MiB it dirtied in a second (its writable working set) and that rate — what the pre-copy model predicts from.
+    /// </summary>
+    public double? GuestTouchedMiB { get; private set; }
+    public double? GuestWorkingSetMiB { get; private set; }
+    public double? GuestDirtyRateMiBps { get; private set; }
+    public DateTimeOffset? GuestMeasuredAt { get; private set; }
     /// <summary>The disk's size while it lives on <see cref="StoragePoolId"/> (the pool's allocation holds it).</summary>
     public int PooledDiskGiB { get; private set; }
     /// <summary>The disk's size wherever it lives.</summary>

@@ -28,12 +28,12 @@ public static class InstanceTransitions
             [InstanceStatus.Building]  = [InstanceStatus.Running, InstanceStatus.Error, InstanceStatus.Deleting, InstanceStatus.Suspended],
             [InstanceStatus.Running]   = [InstanceStatus.Stopping, InstanceStatus.Rebooting, InstanceStatus.Migrating,
                                           InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error,
-                                          InstanceStatus.Stopped,    // found shut off by its host's agent (the guest powered off, QEMU died)
-                                          InstanceStatus.Starting],  // restored to a snapshot: it starts again from there
+                                          InstanceStatus.Stopped],   // found shut off by its host's agent (the guest powered off, QEMU died)
             [InstanceStatus.Stopping]  = [InstanceStatus.Stopped, InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
             [InstanceStatus.Stopped]   = [InstanceStatus.Starting, InstanceStatus.Migrating, InstanceStatus.Suspended, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Starting]  = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
-            [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended],
+            [InstanceStatus.Rebooting] = [InstanceStatus.Running, InstanceStatus.Deleting, InstanceStatus.Error, InstanceStatus.Suspended,
+                                          InstanceStatus.Stopped],   // a restore to a snapshot that failed with the VM shut off
             [InstanceStatus.Migrating] = [InstanceStatus.Running, InstanceStatus.Stopped, InstanceStatus.Error],
             [InstanceStatus.Suspended] = [InstanceStatus.Starting, InstanceStatus.Deleting, InstanceStatus.Error],
             [InstanceStatus.Deleting]  = [InstanceStatus.Deleted, InstanceStatus.Error],

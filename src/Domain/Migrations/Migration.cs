@@ -99,6 +99,9 @@ public sealed class Migration : Entity
     public List<PreCopyRound> Rounds { get; private set; } = [];
     /// <summary>Live: the stop-and-copy's pause. Cold: from the stop to the start on the target (or to the end, for a stopped VM: 0).</summary>
     public double? DowntimeMs { get; private set; }
+    /// <summary>Live: the hypervisor's own figures at the switch-over — its total migration time (QEMU's <c>total-time</c>) and the memory it sent.</summary>
+    public double? HypervisorTotalMs { get; private set; }
+    public double? TransferredMiB { get; private set; }
     /// <summary>Cold migration of a VM that was running: it is started again on the target once moved.</summary>
     public bool RestartOnTarget { get; private set; }
     /// <summary>The disk copy so far (cold migration): MiB copied of the total.</summary>
@@ -173,8 +176,10 @@ public sealed class Migration : Entity
     }
 
     /// <summary>Pre-copy ended (stop-and-copy, post-copy or force-complete): what the switch-over cost.</summary>
-    public void RecordSwitchover(PreCopyOutcome outcome, double downtimeMs)
+    public void RecordSwitchover(PreCopyOutcome outcome, double downtimeMs, double? hypervisorTotalMs = null, double? transferredMiB = null)
     {
+        HypervisorTotalMs = hypervisorTotalMs;
+        TransferredMiB = transferredMiB;
         if (Stage is not (MigrationStage.PreCopy or MigrationStage.StopAndCopy))
             throw new InvalidStateException("The switch-over is recorded at the end of pre-copy.");
         PreCopyOutcome = outcome;

@@ -13,10 +13,12 @@ public readonly record struct GuestMemory(double MemoryMiB, double TouchedMiB, d
 }
 
 /// <summary>
-/// The path between source and destination: usable bandwidth, and the fixed cost of the switch-over (device state,
-/// pausing the source, resuming the destination) that is the downtime's floor.
+/// The path between source and destination: usable bandwidth, the fixed cost of the switch-over (device state,
+/// pausing the source, resuming the destination) that is the downtime's floor, and a fixed cost per migration outside
+/// the downtime (<see cref="SetupMs"/>: connection, the scan of the guest's zero pages, the hosts' contention), which
+/// the control plane learns from the host's past migrations.
 /// </summary>
-public readonly record struct MigrationLink(double BandwidthMiBps, double SwitchoverMs = 20);
+public readonly record struct MigrationLink(double BandwidthMiBps, double SwitchoverMs = 20, double SetupMs = 0);
 
 /// <summary>What to do when pre-copy does not converge (the SLA plan chooses).</summary>
 public enum ConvergenceEscalation
@@ -96,7 +98,9 @@ public sealed class PreCopySimulation
         Require(policy.TimeoutSecondsPerGiB > 0, nameof(policy.TimeoutSecondsPerGiB), "must be positive");
         Require(policy.MaxRounds > 0, nameof(policy.MaxRounds), "must be positive");
         (_guest, _link, _policy) = (guest, link, policy);
+        Require(link.SetupMs >= 0 && double.IsFinite(link.SetupMs), nameof(link.SetupMs), "must be zero or more");
         RemainingMiB = guest.TouchedMiB;
+        ElapsedMs = link.SetupMs;
         TimeoutMs = policy.TimeoutSecondsPerGiB * guest.MemoryMiB / 1024 * 1000;
     }
 

@@ -35,6 +35,24 @@ public sealed class HostCalls(IaasDbContext db, HypervisorDrivers drivers, IBack
         HostCall.Result<IncomingEndpoint>(await CallAsync(new HostCall(HostCall.PrepareIncoming, request.Target, request.Spec.InstanceId, Incoming: request),
                                                           migrationId, wait: true, ct));
 
+    /// <summary>
+    /// Asks a remote target's agent to prepare now, without waiting (the migration's job, when it gets there, finds the
+    /// answer); a target this process drives is left to the job. Never fails the caller.
+    /// </summary>
+    public async Task PrepareEarlyAsync(IncomingRequest request, Guid migrationId)
+    {
+        if (IsLocal(request.Target)) return;
+        try
+        {
+            await CallAsync(new HostCall(HostCall.PrepareIncoming, request.Target, request.Spec.InstanceId, Incoming: request), migrationId, wait: false,
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Could not ask host {Host} to prepare for VM {InstanceId} early; the migration asks again", request.Target.Name, request.Spec.InstanceId);
+        }
+    }
+
     public Task RegisterCopyAsync(HostRef target, InstanceSpec spec, Guid migrationId, CancellationToken ct) =>
         CallAsync(new HostCall(HostCall.RegisterCopy, target, spec.InstanceId, Spec: spec), migrationId, wait: true, ct);
 
@@ -98,7 +116,7 @@ public sealed class HostCalls(IaasDbContext db, HypervisorDrivers drivers, IBack
     {
         var timeout = TimeSpan.FromSeconds(Math.Max(1, options.Value.Migration.AgentTaskTimeoutSeconds));
         var started = Stopwatch.GetTimestamp();
-        var pause = 5;
+        var pause = 2;
         while (true)
         {
             var row = await db.AgentTasks.AsNoTracking().Where(t => t.Id == taskId)
@@ -121,7 +139,7 @@ public sealed class HostCalls(IaasDbContext db, HypervisorDrivers drivers, IBack
                     isTransient: true);
             }
             await Task.Delay(pause, ct);
-            pause = Math.Min(50, pause * 2);
+            pause = Math.Min(10, pause * 2);                                   // a migration waits on this: a cheap look every 10 ms
         }
     }
 }

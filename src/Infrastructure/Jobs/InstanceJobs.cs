@@ -138,7 +138,7 @@ public sealed class InstanceJobs(
     {
         var snapshot = await db.Snapshots.SingleOrDefaultAsync(s => s.InstanceId == instance.Id && s.OperationId == op.Id
                                                                      && s.Status == Domain.Snapshots.SnapshotStatus.Restoring, ct);
-        if (instance.Status != Starting || instance.OperationId != op.Id || snapshot is null)
+        if (instance.Status is not (Starting or Rebooting) || instance.OperationId != op.Id || snapshot is null)
         {
             await CancelAsync(op, $"The instance is '{EnumWords.ToWord(instance.Status)}', not being restored.", ct);
             return;
@@ -237,16 +237,7 @@ public sealed class InstanceJobs(
         return await db.Images.AsNoTracking().AnyAsync(i => i.SourceInstanceId == instance.Id, ct) ? null : name;
     }
 
-    private async Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct)
-    {
-        var image = instance.ImageId is { } imageId
-            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
-            : null;
-        var pool = instance.StoragePoolId is { } poolId
-            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
-            : null;
-        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
-    }
+    private Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct) => InstanceSpecs.OfAsync(db, instance, ct);
 
     /// <summary>Calls the driver; false when the call failed for good (the failure is already recorded).</summary>
     private async Task<bool> CallDriverAsync(Operation op, Instance instance, Func<IHypervisorDriver, HostRef, Task> call,

@@ -35,7 +35,7 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
             case OperationKinds.InstanceReboot when instance.Status == InstanceStatus.Rebooting:
                 instance.MoveTo(InstanceStatus.Running, VerbOf(op) + "-failed", actor, op.Id, now, error.Detail);
                 break;
-            case OperationKinds.InstanceRestore when instance.Status == InstanceStatus.Starting:
+            case OperationKinds.InstanceRestore when instance.Status is InstanceStatus.Starting or InstanceStatus.Rebooting:
                 // The driver may have shut the VM off before it failed: stopped, its disk as the restore left it.
                 instance.MoveTo(InstanceStatus.Stopped, "restore-failed", actor, op.Id, now, $"{error.Detail ?? error.Title} Start it to run it as it is, or restore again.");
                 foreach (var snapshot in await db.Snapshots.Where(s => s.OperationId == op.Id).ToListAsync(ct)) snapshot.EndRestore();

@@ -188,7 +188,7 @@ public sealed class MigrationJobs(
             switch (status.State)
             {
                 case LiveMigrationState.Switched:
-                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.Converged, status.DowntimeMs ?? 0);
+                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.Converged, status.DowntimeMs ?? 0, status.TotalMs, status.TransferredMiB);
                     m.Enter(MigrationStage.StopAndCopy, Now());
                     await SaveProgressAsync(op, m, ct);
                     return;
@@ -207,7 +207,7 @@ public sealed class MigrationJobs(
                 forced = true;
                 continue;
             }
-            await Task.Delay(Math.Max(10, o.PollMilliseconds), ct);
+            await driver.WaitForLiveMigrationAsync(source, instance.Id, TimeSpan.FromMilliseconds(Math.Max(10, o.PollMilliseconds)), ct);
         }
     }
 
@@ -455,8 +455,8 @@ public sealed class MigrationJobs(
         var source = await FindHostAsync(m.SourceHostId, ct);
         if (source is not null && m.Type == MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Copy))
             await hosts.CleanUpAsync(HostCall.AbortStorageMirror, source, instance.Id, m.Id, onSourceAgent, ct);
-        if (m.TargetHostId is { } targetId && m.Type != MigrationType.Storage && m.Stages.Any(s => s.Stage == MigrationStage.Reservation)
-            && await FindHostAsync(targetId, ct) is { } target)
+        // The target may have been asked to prepare as soon as the migration was accepted: whatever it did goes.
+        if (m.TargetHostId is { } targetId && m.Type != MigrationType.Storage && await FindHostAsync(targetId, ct) is { } target)
         {
             if (source is not null) await hosts.CleanUpAsync(HostCall.CancelOutgoing, source, instance.Id, m.Id, onSourceAgent, ct);
             await hosts.CleanUpAsync(HostCall.DiscardIncoming, target, instance.Id, m.Id, onSourceAgent, ct);
@@ -524,17 +524,7 @@ public sealed class MigrationJobs(
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>What the drivers need of the instance: its resources, image and where its disk lives (a shared pool, or local).</summary>
-    private async Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct)
-    {
-        var image = instance.ImageId is { } imageId
-            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
-            : null;
-        var pool = instance.StoragePoolId is { } poolId
-            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
-            : null;
-        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
-    }
+    private Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct) => InstanceSpecs.OfAsync(db, instance, ct);
 
     private async Task<bool> CancelRequestedAsync(Migration m, CancellationToken ct) =>
         await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id).Select(x => x.CancelRequested).SingleAsync(ct);

@@ -79,17 +79,64 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
     {
         // Cold: the whole disk at the link's rate (the control plane does not know how much of it is written: an upper bound).
         if (type == MigrationType.Cold) return instance.Resources.DiskGiB * 1024.0 / LinkFor(host.Capacity.NetworkMbps).BandwidthMiBps * 1000;
-        GuestMemory guest;
+        var (guest, _) = await GuestOfAsync(new HostRef(host.Id, host.Name, host.Hypervisor), instance, ct);
+        var (link, _) = await EffectiveLinkAsync(instance.Id, host.Id, host.ZoneId, host.Hypervisor, host.Capacity.NetworkMbps, host.Capacity.NetworkMbps, ct);
+        var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
+        return PreCopySimulation.Predict(guest, link, options.Value.Migration.Policy(plan)).TotalMs;
+    }
+
+    /// <summary>
+    /// The guest's memory behaviour: what its host's agent measured lately (within four of its measuring intervals), else
+    /// its driver's answer where this process can look into the guest (the fake; a qemu VM only in its own agent), else an
+    /// idle guest — with a note saying which.
+    /// </summary>
+    private async Task<(GuestMemory Guest, string? Note)> GuestOfAsync(HostRef host, Instance instance, CancellationToken ct)
+    {
+        var memory = Math.Max(1, instance.Resources.MemoryMiB);
+        var fresh = TimeSpan.FromSeconds(4 * Math.Max(1, options.Value.Health.GuestStatsSeconds));
+        if (instance.GuestMeasuredAt is { } at && db.Clock.GetUtcNow() - at <= fresh && instance.GuestTouchedMiB is { } touched)
+            return (new GuestMemory(memory, Math.Min(memory, touched), Math.Min(memory, instance.GuestWorkingSetMiB ?? 1), instance.GuestDirtyRateMiBps ?? 1),
+                    $"The guest's memory as its host's agent measured it {(db.Clock.GetUtcNow() - at).TotalSeconds:F0} s ago. ");
         try
         {
-            guest = await drivers.For(host.Hypervisor).GetGuestMemoryAsync(new HostRef(host.Id, host.Name, host.Hypervisor), instance.Id, ct);
+            return (await drivers.For(host.Hypervisor).GetGuestMemoryAsync(host, instance.Id, ct), null);
         }
-        catch (HypervisorException)
+        catch (HypervisorException ex)
         {
-            guest = GuestMemory.Idle(Math.Max(1, instance.Resources.MemoryMiB));
+            return (GuestMemory.Idle(memory), $"The guest's memory use could not be read ({ex.Message}); this assumes an idle guest. ");
         }
-        var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
-        return PreCopySimulation.Predict(guest, LinkFor(host.Capacity.NetworkMbps), options.Value.Migration.Policy(plan)).TotalMs;
+    }
+
+    /// <summary>
+    /// The link the model runs at: the hosts' (or the requested) bandwidth — unless past migrations fell short of their
+    /// link (QEMU under TCG is CPU-bound far below a 10 Gbit/s link). Then the figures they reached, learned from the last
+    /// ten completed live migrations that were host-bound — this instance's own (its guest competes for the CPU the
+    /// migration needs), else the source host's, else those of its zone's hosts of its kind: <see cref="HostMigrationRate"/>
+    /// fits time = setup + MiB / rate through them.
+    /// </summary>
+    private async Task<(MigrationLink Link, string? Note)> EffectiveLinkAsync(Guid instanceId, Guid sourceId, Guid zoneId, string hypervisor, int mbps,
+                                                                             int sourceMbps, CancellationToken ct)
+    {
+        var link = LinkFor(mbps);
+        var learned = await HostBoundAsync(db.Migrations.AsNoTracking().Where(m => m.InstanceId == instanceId), sourceMbps, ct)
+                      ?? await HostBoundAsync(db.Migrations.AsNoTracking().Where(m => m.SourceHostId == sourceId), sourceMbps, ct)
+                      ?? await HostBoundAsync(db.Migrations.AsNoTracking()
+                             .Where(m => db.Hosts.Any(h => h.Id == m.SourceHostId && h.ZoneId == zoneId && h.Hypervisor == hypervisor)), sourceMbps, ct);
+        if (learned is not { } host || host.RateMiBps >= link.BandwidthMiBps) return (link, null);
+        return (link with { BandwidthMiBps = host.RateMiBps, SetupMs = host.SetupMs },
+                $"Sent at {host.RateMiBps:F0} MiB/s after {host.SetupMs:F0} ms of setup, as recent migrations went ({host.Samples} of them, " +
+                $"below the link's {link.BandwidthMiBps:F0} MiB/s). ");
+    }
+
+    private async Task<HostMigrationRate?> HostBoundAsync(IQueryable<Domain.Migrations.Migration> migrations, int sourceMbps, CancellationToken ct)
+    {
+        var recent = await migrations
+            .Where(m => m.Type == MigrationType.Live && m.Status == MigrationStatus.Completed && m.HypervisorTotalMs > 0 && m.TransferredMiB > 0)
+            .OrderByDescending(m => m.Id).Take(10)
+            .Select(m => new { m.TransferredMiB, m.HypervisorTotalMs, m.BandwidthMbps }).ToListAsync(ct);
+        var samples = recent.Where(m => m.TransferredMiB!.Value / (m.HypervisorTotalMs!.Value / 1000) < 0.8 * LinkFor(m.BandwidthMbps ?? sourceMbps).BandwidthMiBps)
+            .Select(m => (m.TransferredMiB!.Value, m.HypervisorTotalMs!.Value)).ToList();
+        return HostMigrationRate.Fit(samples);
     }
 
     public async Task<MigrationPreview> PreviewAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, CancellationToken ct)
@@ -99,7 +146,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
         if (mbps <= 0)
             throw new FieldValidationException("bandwidthMbps", "The hosts declare no network capacity; say which bandwidth the migration may use.");
         var o = options.Value.Migration;
-        var link = LinkFor(mbps);
+        var (link, linkNote) = await EffectiveLinkAsync(instance.Id, source.Id, source.ZoneId, source.Hypervisor, mbps, source.Capacity.NetworkMbps, ct);
         var plan = instance.SlaPlanId is { } planId ? await catalog.PlanAsync(db, planId, ct) : null;
         var policy = o.Policy(plan, maxDowntimeMs);
 
@@ -107,19 +154,8 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             return new MigrationPreview(instance.Id, source, target, null, link, policy, null, new Dictionary<ConvergenceEscalation, PreCopyResult>(),
                 MigrationType.Cold, null, "The instance is stopped: it migrates cold (its disks are copied; no memory to chase).");
 
-        // The guest's memory behaviour comes from its driver; a driver that cannot say here (the VM lives in another
-        // process's agent, or the host does not answer) leaves the prediction on an idle guest, and says so.
-        GuestMemory guest;
-        string? unknown = null;
-        try
-        {
-            guest = await drivers.For(source.Hypervisor).GetGuestMemoryAsync(new HostRef(source.Id, source.Name, source.Hypervisor), instance.Id, ct);
-        }
-        catch (HypervisorException ex)
-        {
-            guest = GuestMemory.Idle(Math.Max(1, instance.Resources.MemoryMiB));
-            unknown = $"The guest's memory use could not be read ({ex.Message}); this assumes an idle guest. ";
-        }
+        var (guest, unknown) = await GuestOfAsync(new HostRef(source.Id, source.Name, source.Hypervisor), instance, ct);
+        unknown += linkNote;
         var alternatives = Enum.GetValues<ConvergenceEscalation>()
             .ToDictionary(e => e, e => PreCopySimulation.Predict(guest, link, policy with { Escalation = e }));
         var (escalation, why) = Recommend(alternatives);

@@ -15,7 +15,8 @@ namespace IaasApi.Infrastructure.Migrations;
 /// after the commit. Live: a running instance. Cold: a running or stopped one (a running one is stopped for the copy and
 /// started again on the target). Used by the migrate action and by maintenance drains.
 /// </summary>
-public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner, JobDispatcher dispatcher, IOptions<IaasOptions> options)
+public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner, JobDispatcher dispatcher, Agents.HostCalls hosts,
+                                     IOptions<IaasOptions> options)
 {
     public Task<Migration> StartLiveAsync(Guid instanceId, Guid? targetHostId, int? maxDowntimeMs, int? bandwidthMbps, string actor,
                                           CancellationToken ct, Guid? parentOperationId = null) =>
@@ -54,6 +55,9 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         db.Migrations.Add(migration);
         await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
         await dispatcher.DispatchAsync(op, CancellationToken.None);
+        // The target's agent readies the arrival while the source's agent picks the job up (the job reuses its answer).
+        await hosts.PrepareEarlyAsync(new Domain.Hypervisors.IncomingRequest(new Domain.Hypervisors.HostRef(target.Id, target.Name, target.Hypervisor),
+            new Domain.Hypervisors.HostRef(source.Id, source.Name, source.Hypervisor), await InstanceSpecs.OfAsync(db, instance, ct), type), migration.Id);
         return migration;
     }
 

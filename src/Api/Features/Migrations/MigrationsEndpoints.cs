@@ -53,7 +53,8 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
                                        IReadOnlyList<MigrationStageDto> Stages, IReadOnlyList<PreCopyRoundDto> Rounds, double? DowntimeMs,
                                        string? PreCopyOutcome, string? Reason, bool CancelRequested, bool ForceCompleteRequested, Guid? OperationId,
                                        DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-                                       bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB, Guid? SourcePoolId, Guid? TargetPoolId)
+                                       bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB, Guid? SourcePoolId, Guid? TargetPoolId,
+                                       double? HypervisorTotalMs, double? TransferredMiB)
 {
     public static MigrationResponse From(Migration m) =>
         new(m.Id, m.InstanceId, m.TenantId, EnumWords.ToWord(m.Type), EnumWords.ToWord(m.Status), m.Stage is { } s ? EnumWords.ToWord(s) : null,
@@ -62,7 +63,8 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
             m.Rounds.Select(MigrationsEndpoints.Round).ToList(), m.DowntimeMs is { } d ? Math.Round(d, 1) : null,
             m.PreCopyOutcome is { } o ? EnumWords.ToWord(o) : null, m.Reason.Length > 0 ? m.Reason : null, m.CancelRequested,
             m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt, m.RestartOnTarget,
-            m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null, m.SourcePoolId, m.TargetPoolId);
+            m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null, m.SourcePoolId, m.TargetPoolId,
+            m.HypervisorTotalMs is { } h ? Math.Round(h, 1) : null, m.TransferredMiB is { } t ? Math.Round(t, 1) : null);
 }
 
 public sealed record ConsolidationRequest(Guid? ZoneId);

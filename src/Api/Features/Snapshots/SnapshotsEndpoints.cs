@@ -123,7 +123,7 @@ public static class SnapshotsEndpoints
 
     /// <summary>
     /// Puts the instance back to one of its available snapshots and runs it from there (resumed from the saved memory,
-    /// or booted from the saved disk): running or stopped → <c>starting</c> → <c>running</c>.
+    /// or booted from the saved disk): running → <c>rebooting</c>, or stopped → <c>starting</c>, then <c>running</c>.
     /// </summary>
     private static async Task<IResult> Restore(Guid id, RestoreSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
                                                HttpContext http, CancellationToken ct)
@@ -138,7 +138,9 @@ public static class SnapshotsEndpoints
         var now = db.Clock.GetUtcNow();
         var op = await OperationOnHostAsync(db, OperationKinds.InstanceRestore, instance, "instance", instance.Id, now, ct);
         snapshot.BeginRestore(op.Id);                                                                 // 409 unless available
-        instance.MoveTo(InstanceStatus.Starting, "restore", caller.Actor, op.Id, now, $"To snapshot '{snapshot.Name}' ({snapshot.Id}).");
+        // Running: reset in place (rebooting); stopped: started from the snapshot (starting). Either way it runs afterwards.
+        instance.MoveTo(instance.Status == InstanceStatus.Running ? InstanceStatus.Rebooting : InstanceStatus.Starting, "restore", caller.Actor, op.Id, now,
+            $"To snapshot '{snapshot.Name}' ({snapshot.Id}).");
         instance.Track(op.Id);
         db.Operations.Add(op);
         await db.SaveChangesAsync(ct);

@@ -110,6 +110,24 @@ public sealed partial class FakeHypervisor
         }
     }
 
+    /// <summary>Waits until the next round of the simulation is due (or the timeout), on the real clock scaled by the speed-up.</summary>
+    internal Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct)
+    {
+        var wait = timeout;
+        lock (_gate)
+        {
+            if (_migrations.TryGetValue(instanceId, out var m) && m.Request.Source.Id == source.Id && m.State == LiveMigrationState.Active)
+            {
+                var sim = m.Simulation;
+                var dueMs = sim.ElapsedMs + sim.RemainingMiB / m.Request.BandwidthMiBps * 1000;
+                var nowMs = _clock.GetElapsedTime(m.StartedAt).TotalMilliseconds * Math.Max(0.001, _options.MigrationSpeedup);
+                var untilDue = TimeSpan.FromMilliseconds(Math.Max(1, (dueMs - nowMs) / Math.Max(0.001, _options.MigrationSpeedup)));
+                if (untilDue < wait) wait = untilDue;
+            }
+        }
+        return Task.Delay(wait, ct);
+    }
+
     /// <summary>Source: pre-copy (or the disk copy) stops; a switched guest resumes here.</summary>
     internal async Task CancelOutgoingAsync(HostRef source, Guid instanceId, CancellationToken ct)
     {
@@ -220,6 +238,6 @@ public sealed partial class FakeHypervisor
     {
         var sim = m.Simulation;
         return new LiveMigrationStatus(m.State, sim.Rounds.ToList(), sim.TransferredMiB, sim.RemainingMiB, sim.Throttle, sim.ExpectedDowntimeMs,
-            sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error);
+            sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error, TotalMs: sim.Result?.TotalMs);
     }
 }

@@ -413,6 +413,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
         Task.FromResult(model.GetLiveMigration(source, instanceId));
 
+    public Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct) =>
+        model.WaitForLiveMigrationAsync(source, instanceId, timeout, ct);
+
     public Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
         model.ForceCompleteLiveMigrationAsync(source, instanceId, ct);
 

@@ -68,22 +68,27 @@ public sealed partial class QemuDriver
     private readonly ConcurrentDictionary<(string Host, Guid Id), QemuIncoming> _incoming = new();
     private readonly ConcurrentDictionary<Guid, QemuMigration> _outgoing = new();
 
+    /// <summary>
+    /// What pre-copy will have to send and chase: the guest's non-zero memory (<see cref="GuestMemoryScan"/>: QEMU sends zero
+    /// pages as a flag) and the memory it dirties in a second, sampled by QEMU (<c>calc-dirty-rate</c>, page-sampling: distinct
+    /// pages, so a guest rewriting one buffer shows that buffer — its writable working set — however often it rewrites it).
+    /// </summary>
     public async Task<GuestMemory> GetGuestMemoryAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
         var vm = RunningOn(host, instanceId);
         var memory = Read(VmDirectory(host, instanceId)).MemoryMiB;
-        // QEMU samples the dirty rate over a second (calc-dirty-rate), then reports it (query-dirty-rate).
-        await vm.Qmp.ExecuteAsync("calc-dirty-rate", new JsonObject { ["calc-time"] = 1 }, ct);
+        var touched = Math.Clamp(GuestMemoryScan.NonZeroMiB(vm.Pid, memory) ?? memory / 2.0, 0, memory);
+        await vm.Qmp.ExecuteAsync("calc-dirty-rate", new JsonObject { ["calc-time"] = 1, ["sample-pages"] = 4096 }, ct);
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (true)
         {
             var rate = (await vm.Qmp.ExecuteAsync("query-dirty-rate", null, ct))?.AsObject();
             if (rate?["status"]?.GetValue<string>() == "measured")
             {
-                var dirty = rate["dirty-rate"]?.GetValue<double>() ?? 1;
-                return new GuestMemory(memory, memory / 2, Math.Min(memory, Math.Max(1, dirty)), Math.Max(1, dirty));
+                var dirty = Math.Max(1, rate["dirty-rate"]?.GetValue<double>() ?? 1);
+                return new GuestMemory(memory, touched, Math.Min(memory, dirty), dirty);
             }
-            if (DateTime.UtcNow > deadline) return GuestMemory.Idle(memory);
+            if (DateTime.UtcNow > deadline) return GuestMemory.Idle(memory) with { TouchedMiB = touched };
             await Task.Delay(100, ct);
         }
     }
@@ -219,7 +224,24 @@ public sealed partial class QemuDriver
             if (m.State == LiveMigrationState.Active) await AdvanceAsync(m, ct);
         }
         return new LiveMigrationStatus(m.State, m.Rounds.ToList(), m.TransferredMiB, m.RemainingMiB, 0,
-            m.Rounds.Count > 0 ? m.Rounds[^1].ExpectedDowntimeMs : 0, m.Outcome, m.DowntimeMs, m.Error, m.DiskCopiedMiB, m.DiskTotalMiB);
+            m.Rounds.Count > 0 ? m.Rounds[^1].ExpectedDowntimeMs : 0, m.Outcome, m.DowntimeMs, m.Error, m.DiskCopiedMiB, m.DiskTotalMiB, m.TotalTimeMs);
+    }
+
+    /// <summary>A poll that ends at QEMU's next <c>MIGRATION</c> event (the switch-over, a failure) or the disk's <c>BLOCK_JOB_READY</c>.</summary>
+    public async Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!_outgoing.TryGetValue(instanceId, out var m) || m.State != LiveMigrationState.Active
+            || !_running.TryGetValue((source.Name, instanceId), out var vm) || vm.HasExited)
+            return;
+        var since = DateTimeOffset.UtcNow;
+        try
+        {
+            await vm.Qmp.WaitForEventAsync(m.Mirroring ? "BLOCK_JOB_READY" : "MIGRATION", timeout, null, since, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or QmpException)
+        {
+            // The interval passed (or QEMU went away: the next look says so).
+        }
     }
 
     public async Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct)

@@ -72,7 +72,7 @@ public sealed class QmpClient : IAsyncDisposable
             catch (Exception ex) when (ex is SocketException or IOException && DateTime.UtcNow < deadline)
             {
                 socket.Dispose();
-                await Task.Delay(50, ct);
+                await Task.Delay(10, ct);                                       // QEMU is creating its socket: look again soon
             }
             catch
             {

@@ -15,6 +15,9 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
     public void Configure(EntityTypeBuilder<Instance> b)
     {
         b.MapEntity("instances");
+        b.Property(i => i.GuestTouchedMiB).HasColumnName("guest_touched_mib");
+        b.Property(i => i.GuestWorkingSetMiB).HasColumnName("guest_working_set_mib");
+        b.Property(i => i.GuestDirtyRateMiBps).HasColumnName("guest_dirty_rate_mibps");
         b.Property(i => i.Name).HasMaxLength(Limits.NameMaxLength).IsRequired();
         b.Property(i => i.StatusReason).HasMaxLength(Limits.DetailMaxLength);
         b.Property(i => i.UserData).HasMaxLength(Limits.UserDataMaxBytes);

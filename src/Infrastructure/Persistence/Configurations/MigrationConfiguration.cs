@@ -17,6 +17,7 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.TimeoutSecondsPerGiB).HasColumnName("timeout_seconds_per_gib");
         b.Property(m => m.DiskCopiedMiB).HasColumnName("disk_copied_mib");
         b.Property(m => m.DiskTotalMiB).HasColumnName("disk_total_mib");
+        b.Property(m => m.TransferredMiB).HasColumnName("transferred_mib");
         b.HasIndex(m => m.TargetPoolId);
         b.Ignore(m => m.Stage);
         b.Ignore(m => m.IsLive);

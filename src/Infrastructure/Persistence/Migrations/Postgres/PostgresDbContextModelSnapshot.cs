@@ -389,6 +389,22 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("flavor_id");
 
+                    b.Property<double?>("GuestDirtyRateMiBps")
+                        .HasColumnType("double precision")
+                        .HasColumnName("guest_dirty_rate_mibps");
+
+                    b.Property<DateTimeOffset?>("GuestMeasuredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("guest_measured_at");
+
+                    b.Property<double?>("GuestTouchedMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("guest_touched_mib");
+
+                    b.Property<double?>("GuestWorkingSetMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("guest_working_set_mib");
+
                     b.Property<Guid?>("HostId")
                         .HasColumnType("uuid")
                         .HasColumnName("host_id");
@@ -1070,6 +1086,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("boolean")
                         .HasColumnName("force_complete_requested");
 
+                    b.Property<double?>("HypervisorTotalMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("hypervisor_total_ms");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("uuid")
                         .HasColumnName("instance_id");
@@ -1144,6 +1164,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<double?>("TimeoutSecondsPerGiB")
                         .HasColumnType("double precision")
                         .HasColumnName("timeout_seconds_per_gib");
+
+                    b.Property<double?>("TransferredMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("transferred_mib");
 
                     b.Property<string>("Type")
                         .IsRequired()

@@ -383,6 +383,22 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("flavor_id");
 
+                    b.Property<double?>("GuestDirtyRateMiBps")
+                        .HasColumnType("REAL")
+                        .HasColumnName("guest_dirty_rate_mibps");
+
+                    b.Property<long?>("GuestMeasuredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("guest_measured_at");
+
+                    b.Property<double?>("GuestTouchedMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("guest_touched_mib");
+
+                    b.Property<double?>("GuestWorkingSetMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("guest_working_set_mib");
+
                     b.Property<Guid?>("HostId")
                         .HasColumnType("TEXT")
                         .HasColumnName("host_id");
@@ -1064,6 +1080,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("force_complete_requested");
 
+                    b.Property<double?>("HypervisorTotalMs")
+                        .HasColumnType("REAL")
+                        .HasColumnName("hypervisor_total_ms");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
@@ -1138,6 +1158,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<double?>("TimeoutSecondsPerGiB")
                         .HasColumnType("REAL")
                         .HasColumnName("timeout_seconds_per_gib");
+
+                    b.Property<double?>("TransferredMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("transferred_mib");
 
                     b.Property<string>("Type")
                         .IsRequired()

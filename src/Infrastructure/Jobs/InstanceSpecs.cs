@@ -1,0 +1,21 @@
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Infrastructure.Jobs;
+
+public static class InstanceSpecs
+{
+    /// <summary>What a driver needs of an instance: its resources, its image's name and where its disk lives (a shared pool's name, or local).</summary>
+    public static async Task<InstanceSpec> OfAsync(IaasDbContext db, Instance instance, CancellationToken ct)
+    {
+        var image = instance.ImageId is { } imageId
+            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
+            : null;
+        var pool = instance.StoragePoolId is { } poolId
+            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
+            : null;
+        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
+    }
+}
