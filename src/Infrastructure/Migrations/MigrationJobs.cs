@@ -430,8 +430,10 @@ public sealed class MigrationJobs(
     private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        // Committed: the paused source may go while the target resumes (a local call needs no database, so the two can overlap).
+        var release = hosts.IsLocal(source) ? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct) : null;
         await hosts.ActivateIncomingAsync(target, instance.Id, run: true, m.Id, ct);
-        await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
+        await (release ?? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct));
         instance.Note("activated", Actors.Worker, op.Id, Now(),
             $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; the source's copy is gone.");
         m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());

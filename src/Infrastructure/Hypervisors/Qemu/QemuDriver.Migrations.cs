@@ -409,7 +409,7 @@ public sealed partial class QemuDriver
             case "completed":
                 m.State = LiveMigrationState.Switched;
                 m.DowntimeMs = info["downtime"]?.GetValue<long>() ?? 0;
-                m.TotalTimeMs = info["total-time"]?.GetValue<long>() ?? 0;
+                m.TotalTimeMs = info["total-time"]?.GetValue<long>() is > 0 and var total ? total : null;   // not always reported
                 m.Outcome ??= PreCopyOutcome.Converged;
                 log.LogInformation("QEMU migrated VM {InstanceId}: total-time {TotalMs} ms, downtime {DowntimeMs} ms, {MiB:F1} MiB, {Rounds} round(s), disk {Disk:F1} MiB",
                     id, m.TotalTimeMs, m.DowntimeMs, m.TransferredMiB, m.Rounds.Count, m.DiskTotalMiB);
