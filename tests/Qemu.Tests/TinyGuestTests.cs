@@ -33,6 +33,7 @@ public sealed class TinyGuestTests(QemuLab lab, ITestOutputHelper output)
         Assert.Equal("inmigrate", await target.StatusAsync());
 
         var nonZero = GuestMemoryScan.NonZeroMiB(source.Pid, 128);               // what the model says round 1 must send
+        var sampled = GuestMemoryScan.NonZeroMiB(source.Pid, 128, fullScanMiB: 0);   // as a large guest is measured
         var uri = $"tcp:127.0.0.1:{QemuProcess.FreeLoopbackPort()}";
         await source.Qmp.ExecuteAsync("migrate-set-parameters", new JsonObject { ["downtime-limit"] = 300 });
         await target.Qmp.ExecuteAsync("migrate-incoming", new { uri });
@@ -48,9 +49,10 @@ public sealed class TinyGuestTests(QemuLab lab, ITestOutputHelper output)
         Assert.InRange(downtime, 0, 2000);
         // QEMU sent in full the pages that were not zero (ram.normal): the scan of the guest's memory knew how many.
         var sentWhole = done["ram"]!["normal"]!.GetValue<long>() * 4096 / (1024.0 * 1024);
-        output.WriteLine($"non-zero memory scanned before: {nonZero:F1} MiB; QEMU sent {sentWhole:F1} MiB of whole pages");
+        output.WriteLine($"non-zero memory scanned before: {nonZero:F1} MiB (sampled: {sampled:F1} MiB); QEMU sent {sentWhole:F1} MiB of whole pages");
         Assert.NotNull(nonZero);
         Assert.InRange(nonZero!.Value, sentWhole * 0.85, sentWhole * 1.15);
+        Assert.InRange(sampled!.Value, nonZero.Value - 128 * 0.03, nonZero.Value + 128 * 0.03);   // 16,384 pages: within 3 % of the memory
 
         Assert.Equal("postmigrate", await source.StatusAsync());
         var deadline = DateTime.UtcNow.AddSeconds(10);

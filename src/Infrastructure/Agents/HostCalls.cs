@@ -19,6 +19,10 @@ public sealed class ServedQueues(IReadOnlyList<string> queues)
     public IReadOnlyList<string> All => queues;
 
     public bool Contains(string queue) => queues.Contains(queue);
+
+    /// <summary>Whether this process is <paramref name="host"/>'s agent: its driver runs on the machine (qemu), is here, and the host's queue is served here.</summary>
+    public bool IsAgentOf(HostRef host, HypervisorDrivers drivers) =>
+        HypervisorDrivers.RunsOnHost(host.Hypervisor) && drivers.Kinds.Contains(host.Hypervisor) && Contains(JobDispatcher.HostQueue(host.Name));
 }
 
 /// <summary>

@@ -46,8 +46,7 @@ public sealed class GuestStatsService(IServiceScopeFactory scopes, ServedQueues 
             var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
             var drivers = scope.ServiceProvider.GetRequiredService<HypervisorDrivers>();
             var hosts = (await db.Hosts.AsNoTracking().Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).ToListAsync(ct))
-                .Where(h => HypervisorDrivers.RunsOnHost(h.Hypervisor) && drivers.Kinds.Contains(h.Hypervisor) && served.Contains(JobDispatcher.HostQueue(h.Name)))
-                .ToDictionary(h => h.Id);
+                .Where(h => served.IsAgentOf(h, drivers)).ToDictionary(h => h.Id);
             var ids = hosts.Keys.ToList();
             guests = (await db.Instances.AsNoTracking().Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status == InstanceStatus.Running)
                     .Select(i => new { i.Id, HostId = i.HostId!.Value }).ToListAsync(ct))

@@ -140,8 +140,7 @@ public sealed class HostReconcilerService(IServiceScopeFactory scopes, ServedQue
                 var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
                 var drivers = scope.ServiceProvider.GetRequiredService<HypervisorDrivers>();
                 var hosts = (await db.Hosts.AsNoTracking().Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).ToListAsync(stoppingToken))
-                    .Where(h => HypervisorDrivers.RunsOnHost(h.Hypervisor) && drivers.Kinds.Contains(h.Hypervisor)
-                                && served.Contains(JobDispatcher.HostQueue(h.Name)));
+                    .Where(h => served.IsAgentOf(h, drivers));
                 foreach (var host in hosts)
                 {
                     try
