@@ -183,6 +183,7 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
         await admin.WaitForStatusAsync(vm, "deleted", timeoutMs: 30000);
         Assert.False(Directory.Exists(Path.Combine(State("qemu-b"), vm.ToString())));
         Assert.Equal(0, (await admin.GetJson($"/v1/storage-pools/{pool.Id()}"))["allocatedGiB"]!.GetValue<int>());
+        Assert.False(File.Exists(pooledDisk));                                    // its disk on the pool went with it
         Assert.Null(agentA.ExitCode);
         Assert.Null(agentB2.ExitCode);
     }

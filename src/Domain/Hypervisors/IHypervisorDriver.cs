@@ -42,6 +42,13 @@ public interface IHypervisorDriver
 
     Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct);
     Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// The instance is gone for good: the disk that outlives any host (on the shared pool <see cref="InstanceSpec.Pool"/>)
+    /// is deleted. Destroy leaves it, because fencing destroys stale copies whose VM may already run elsewhere on that
+    /// very file. Idempotent.
+    /// </summary>
+    Task DeletePooledDiskAsync(HostRef host, InstanceSpec spec, CancellationToken ct);
     Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct);
     Task<VmPowerState> GetPowerStateAsync(HostRef host, Guid instanceId, CancellationToken ct);
     /// <summary>Every VM the host runs, stale copies included (what fencing compares with the control plane's records).</summary>

@@ -182,6 +182,11 @@ public sealed class InstanceJobs(
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
         if (instance.HostId is not null
             && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
+        if (instance.HostId is not null && instance.StoragePoolId is not null)
+        {
+            var spec = await SpecAsync(instance, ct);
+            if (!await CallDriverAsync(op, instance, (driver, host) => driver.DeletePooledDiskAsync(host, spec, ct), ct)) return;
+        }
         // Its snapshots go with it.
         foreach (var taken in await db.Snapshots.Where(s => s.InstanceId == instance.Id && s.Status != Domain.Snapshots.SnapshotStatus.Deleted).ToListAsync(ct))
         {

@@ -372,6 +372,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
 
     public Task DestroyAsync(HostRef host, Guid instanceId, CancellationToken ct) => model.DestroyAsync(host, instanceId, ct);
 
+    /// <summary>The fake's pools hold no files: a destroyed VM's disk is gone with its record.</summary>
+    public Task DeletePooledDiskAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => Task.CompletedTask;
+
     public Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct) =>
         model.SetPowerAsync(host, instanceId, action, ct);
 

@@ -89,6 +89,15 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
         await RemoveAsync(host, instanceId, VmDirectory(host, instanceId));
     }
 
+    public async Task DeletePooledDiskAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
+    {
+        if (spec.Pool is not { } pool) return;
+        using var _ = await LockAsync(spec.InstanceId, ct);
+        if (IsRunning(host, spec.InstanceId)) throw new HypervisorException($"VM {spec.InstanceId} still runs on host '{host.Name}'; its disk stays.", false);
+        var disk = PoolDisk(pool, spec.InstanceId);
+        if (File.Exists(disk)) File.Delete(disk);
+    }
+
     public async Task SetPowerAsync(HostRef host, Guid instanceId, PowerAction action, CancellationToken ct)
     {
         using var _ = await LockAsync(instanceId, ct);
