@@ -1,5 +1,6 @@
 using IaasApi.Api.Features;
 using IaasApi.Api.Features.AuditEvents;
+using IaasApi.Api.Features.Overview;
 using IaasApi.Api.Features.Flavors;
 using IaasApi.Api.Features.Migrations;
 using IaasApi.Api.Features.Health;
@@ -81,6 +82,7 @@ v1.MapPlacement();
 v1.MapReservations();
 v1.MapMigrations();
 v1.MapOperations();
+v1.MapOverview();
 v1.MapAuditEvents();
 v1.MapSimulation();
 

@@ -117,6 +117,11 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
     [InlineData("instances?status=sleeping")]
     [InlineData("images?visibility=shared")]
     [InlineData("images?sourceInstanceId=not-a-guid")]
+    [InlineData("instances?order=sideways")]
+    [InlineData("instances?slaPlanId=not-a-guid")]
+    [InlineData("queue?limit=0")]
+    [InlineData("queue?limit=501")]
+    [InlineData("queue?zoneId=not-a-guid")]
     public async Task List_Returns400_ForBadPagingOrFilterParameters(string query)
     {
         var (_, key) = await api.NewTenantAsync();

@@ -102,6 +102,8 @@ public sealed class Migration : Entity
     /// <summary>Live: the hypervisor's own figures at the switch-over — its total migration time (QEMU's <c>total-time</c>) and the memory it sent.</summary>
     public double? HypervisorTotalMs { get; private set; }
     public double? TransferredMiB { get; private set; }
+    /// <summary>Live, during pre-copy: what is still to send as of the last look (with <see cref="TransferredMiB"/>, the progress within pre-copy).</summary>
+    public double? RemainingMiB { get; private set; }
     /// <summary>Cold migration of a VM that was running: it is started again on the target once moved.</summary>
     public bool RestartOnTarget { get; private set; }
     /// <summary>The disk copy so far (cold migration): MiB copied of the total.</summary>
@@ -175,11 +177,20 @@ public sealed class Migration : Entity
         Rounds.Add(round);
     }
 
+    /// <summary>Pre-copy under way: memory sent so far and still to send (what the hypervisor's counters say now).</summary>
+    public void RecordTransfer(double transferredMiB, double remainingMiB)
+    {
+        if (Stage is not MigrationStage.PreCopy) throw new InvalidStateException("The transfer is recorded during pre-copy.");
+        TransferredMiB = transferredMiB;
+        RemainingMiB = remainingMiB;
+    }
+
     /// <summary>Pre-copy ended (stop-and-copy, post-copy or force-complete): what the switch-over cost.</summary>
     public void RecordSwitchover(PreCopyOutcome outcome, double downtimeMs, double? hypervisorTotalMs = null, double? transferredMiB = null)
     {
         HypervisorTotalMs = hypervisorTotalMs;
-        TransferredMiB = transferredMiB;
+        TransferredMiB = transferredMiB ?? TransferredMiB;
+        RemainingMiB = 0;
         if (Stage is not (MigrationStage.PreCopy or MigrationStage.StopAndCopy))
             throw new InvalidStateException("The switch-over is recorded at the end of pre-copy.");
         PreCopyOutcome = outcome;
@@ -244,7 +255,9 @@ public sealed class Migration : Entity
         if (Stage is not { } stage) return 0;
         var order = Order[Type];
         var within = 0.0;
-        if (stage == MigrationStage.PreCopy && Rounds.Count > 0)
+        if (stage == MigrationStage.PreCopy && TransferredMiB is { } sentNow && RemainingMiB is { } left && sentNow + left > 0)
+            within = sentNow / (sentNow + left);
+        else if (stage == MigrationStage.PreCopy && Rounds.Count > 0)
         {
             var sent = Rounds.Sum(r => r.SentMiB);
             within = sent + Rounds[^1].RemainingMiB > 0 ? sent / (sent + Rounds[^1].RemainingMiB) : 0;

@@ -185,6 +185,7 @@ public sealed class MigrationJobs(
             var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
             foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
             if (status.DiskTotalMiB > 0) m.RecordDiskCopy(status.DiskCopiedMiB, status.DiskTotalMiB);
+            if (status.State == LiveMigrationState.Active) m.RecordTransfer(status.TransferredMiB, status.RemainingMiB);
             switch (status.State)
             {
                 case LiveMigrationState.Switched:

@@ -26,7 +26,7 @@ public static class InstanceQueries
     /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>
     public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? status,
                                                     Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, Guid? reservationId,
-                                                    string? scheme, CancellationToken ct)
+                                                    string? scheme, Guid? slaPlanId, string? order, CancellationToken ct)
     {
         var query = db.Instances.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(i => i.TenantId == own)
@@ -37,8 +37,9 @@ public static class InstanceQueries
         if (flavorId is not null) query = query.Where(i => i.FlavorId == flavorId);
         if (name is not null) query = query.Where(i => i.Name == name);
         if (reservationId is not null) query = query.Where(i => i.ReservationId == reservationId);
+        if (slaPlanId is not null) query = query.Where(i => i.SlaPlanId == slaPlanId);
         if (QueryValues.Enum<ProvisioningScheme>(scheme, "scheme") is { } sc) query = query.Where(i => i.Scheme == sc);
-        return Paging.PageAsync(query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct);
+        return Paging.PageAsync(query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct, order);
     }
 
     /// <summary>The audit trail: every transition with time, actor, from → to and detail, oldest first.</summary>

@@ -54,7 +54,7 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
                                        string? PreCopyOutcome, string? Reason, bool CancelRequested, bool ForceCompleteRequested, Guid? OperationId,
                                        DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
                                        bool RestartOnTarget, double? DiskCopiedMiB, double? DiskTotalMiB, Guid? SourcePoolId, Guid? TargetPoolId,
-                                       double? HypervisorTotalMs, double? TransferredMiB)
+                                       double? HypervisorTotalMs, double? TransferredMiB, double? RemainingMiB)
 {
     public static MigrationResponse From(Migration m) =>
         new(m.Id, m.InstanceId, m.TenantId, EnumWords.ToWord(m.Type), EnumWords.ToWord(m.Status), m.Stage is { } s ? EnumWords.ToWord(s) : null,
@@ -64,7 +64,8 @@ public sealed record MigrationResponse(Guid Id, Guid InstanceId, Guid TenantId, 
             m.PreCopyOutcome is { } o ? EnumWords.ToWord(o) : null, m.Reason.Length > 0 ? m.Reason : null, m.CancelRequested,
             m.ForceCompleteRequested, m.OperationId, m.StartedAt, m.EndedAt, m.CreatedAt, m.UpdatedAt, m.RestartOnTarget,
             m.DiskCopiedMiB is { } c ? Math.Round(c, 1) : null, m.DiskTotalMiB is { } total ? Math.Round(total, 1) : null, m.SourcePoolId, m.TargetPoolId,
-            m.HypervisorTotalMs is { } h ? Math.Round(h, 1) : null, m.TransferredMiB is { } t ? Math.Round(t, 1) : null);
+            m.HypervisorTotalMs is { } h ? Math.Round(h, 1) : null, m.TransferredMiB is { } t ? Math.Round(t, 1) : null,
+            m.RemainingMiB is { } r ? Math.Round(r, 1) : null);
 }
 
 public sealed record ConsolidationRequest(Guid? ZoneId);
@@ -237,13 +238,13 @@ public static class MigrationsEndpoints
         moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList();
 
     private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
-                                                           string? status, CancellationToken ct)
+                                                           string? status, string? order, CancellationToken ct)
     {
         var query = db.Migrations.AsNoTracking();
         if (instanceId is not null) query = query.Where(m => m.InstanceId == instanceId);
         if (hostId is not null) query = query.Where(m => m.SourceHostId == hostId || m.TargetHostId == hostId);
         if (QueryValues.Enum<MigrationStatus>(status, "status") is { } s) query = query.Where(m => m.Status == s);
-        var page = await Paging.PageAsync(query, limit, pageToken, m => m, ct);
+        var page = await Paging.PageAsync(query, limit, pageToken, m => m, ct, order);
         return new Page<MigrationResponse>(page.Items.Select(MigrationResponse.From).ToList(), page.NextPageToken);
     }
 

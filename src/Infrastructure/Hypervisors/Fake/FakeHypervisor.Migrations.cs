@@ -91,7 +91,7 @@ public sealed partial class FakeHypervisor
                 return new LiveMigrationStatus(LiveMigrationState.Failed, [], 0, 0, 0, 0, null, null,
                     $"No live migration of VM {instanceId} is known on its source host (lost with a restart?).");
             Advance(m);
-            return StatusOf(m);
+            return StatusOf(m, DueMs(m));
         }
     }
 
@@ -208,11 +208,14 @@ public sealed partial class FakeHypervisor
     /// <summary>Whether a target prepared for (or received) the VM and has not discarded or activated it.</summary>
     public bool IsIncoming(Guid hostId, Guid instanceId) { lock (_gate) return _incoming.TryGetValue(instanceId, out var i) && i.Request.Target.Id == hostId; }
 
+    /// <summary>The simulated time of the migration now: the real clock since its start, × the speed-up.</summary>
+    private double DueMs(FakeMigration m) => _clock.GetElapsedTime(m.StartedAt).TotalMilliseconds * Math.Max(0.001, _options.MigrationSpeedup);
+
     /// <summary>Plays the rounds whose simulated end has passed on the real clock (× the speed-up).</summary>
     private void Advance(FakeMigration m)
     {
         if (m.State != LiveMigrationState.Active) return;
-        var due = _clock.GetElapsedTime(m.StartedAt).TotalMilliseconds * Math.Max(0.001, _options.MigrationSpeedup);
+        var due = DueMs(m);
         var sim = m.Simulation;
         while (!sim.Finished && sim.ElapsedMs + sim.RemainingMiB / m.Request.BandwidthMiBps * 1000 <= due)
         {
@@ -234,10 +237,12 @@ public sealed partial class FakeHypervisor
         if (!result.Switched) m.Error = result.Detail;
     }
 
-    private static LiveMigrationStatus StatusOf(FakeMigration m)
+    /// <summary>Where it stands; within a round, the part of it sent by now (as QEMU's counters move while it sends).</summary>
+    private static LiveMigrationStatus StatusOf(FakeMigration m, double dueMs = 0)
     {
         var sim = m.Simulation;
-        return new LiveMigrationStatus(m.State, sim.Rounds.ToList(), sim.TransferredMiB, sim.RemainingMiB, sim.Throttle, sim.ExpectedDowntimeMs,
-            sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error, TotalMs: sim.Result?.TotalMs);
+        var inRound = m.State == LiveMigrationState.Active ? Math.Clamp((dueMs - sim.ElapsedMs) / 1000 * m.Request.BandwidthMiBps, 0, sim.RemainingMiB) : 0;
+        return new LiveMigrationStatus(m.State, sim.Rounds.ToList(), sim.TransferredMiB + inRound, sim.RemainingMiB - inRound, sim.Throttle,
+            sim.ExpectedDowntimeMs, sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error, TotalMs: sim.Result?.TotalMs);
     }
 }

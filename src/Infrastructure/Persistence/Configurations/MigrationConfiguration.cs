@@ -18,6 +18,7 @@ internal sealed class MigrationConfiguration : IEntityTypeConfiguration<Migratio
         b.Property(m => m.DiskCopiedMiB).HasColumnName("disk_copied_mib");
         b.Property(m => m.DiskTotalMiB).HasColumnName("disk_total_mib");
         b.Property(m => m.TransferredMiB).HasColumnName("transferred_mib");
+        b.Property(m => m.RemainingMiB).HasColumnName("remaining_mib");
         b.HasIndex(m => m.TargetPoolId);
         b.Ignore(m => m.Stage);
         b.Ignore(m => m.IsLive);

@@ -1113,6 +1113,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("reason");
 
+                    b.Property<double?>("RemainingMiB")
+                        .HasColumnType("double precision")
+                        .HasColumnName("remaining_mib");
+
                     b.Property<bool>("RestartOnTarget")
                         .HasColumnType("boolean")
                         .HasColumnName("restart_on_target");

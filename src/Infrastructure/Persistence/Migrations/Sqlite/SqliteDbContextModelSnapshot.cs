@@ -1107,6 +1107,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("reason");
 
+                    b.Property<double?>("RemainingMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("remaining_mib");
+
                     b.Property<bool>("RestartOnTarget")
                         .HasColumnType("INTEGER")
                         .HasColumnName("restart_on_target");
