@@ -1,9 +1,18 @@
 # One build, two images: `--target api` (REST + migrate verb) and `--target workers` (Hangfire server / host agent).
+# The dashboard (TypeScript, Vite) is built with Node; the .NET build then only copies it beside the Api.
+FROM node:20-bookworm-slim AS dashboard
+WORKDIR /src/src/Api/Dashboard
+COPY src/Api/Dashboard/package.json src/Api/Dashboard/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY src/Api/Dashboard/ ./
+RUN npm run build --silent
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props IaasApi.sln ./
 COPY src/ src/
-RUN dotnet publish src/Api -c Release -o /out/api \
+COPY --from=dashboard /src/src/Api/wwwroot/dashboard/ src/Api/wwwroot/dashboard/
+RUN dotnet publish src/Api -c Release -p:SkipDashboard=true -o /out/api \
  && dotnet publish src/Workers -c Release -o /out/workers
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

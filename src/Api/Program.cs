@@ -1,5 +1,6 @@
 using IaasApi.Api.Features;
 using IaasApi.Api.Features.AuditEvents;
+using IaasApi.Api.Features.Dashboard;
 using IaasApi.Api.Features.Overview;
 using IaasApi.Api.Features.Flavors;
 using IaasApi.Api.Features.Migrations;
@@ -54,6 +55,7 @@ app.UseMiddleware<AuditMiddleware>();          // outermost: records the final s
 app.UseExceptionHandler();
 app.UseStatusCodePages();                      // empty 404/405/... become problem+json
 app.UseMiddleware<RequestLimitsMiddleware>();
+app.UseDashboard();                            // /dashboard/: static files, before routing and authentication
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
