@@ -152,8 +152,8 @@ public sealed class ColdMigrationTests(ApiFactory api)
     [Fact]
     public async Task Cold_WorkerKilledMidCopy_LeavesTheVmOnItsSource_AndTheReconcilerFinishesIt()
     {
-        var (_, vm, source, target) = await VmAsync();
-        api.Jobs.DropNext(1);                                                     // the enqueue is lost: this test runs the job itself
+        var (cloud, vm, source, target) = await VmAsync();
+        api.Jobs.DropNext(1, cloud.TenantId);                                     // the enqueue is lost: this test runs the job itself
         var started = await MigrateAsync(vm, new { type = "cold", bandwidthMbps = 1000 });
         var operationId = started["operationId"]!.GetValue<Guid>();
         using var kill = new CancellationTokenSource();

@@ -38,7 +38,7 @@ public sealed class HostReconcilerTests(ApiFactory api)
         var stranger = Guid.NewGuid();
         await api.WithScopeAsync(sp => sp.GetRequiredService<IaasApi.Infrastructure.Hypervisors.HypervisorDrivers>().For("fake")
             .SpawnAsync(where, new InstanceSpec(stranger, "stranger", new Resources(1, 512, 1, 0), null, null, null), CancellationToken.None));
-        api.Jobs.DropNext(1);
+        api.Jobs.DropNext(1, cloud.TenantId);
         (await tenant.PostAsync($"/v1/instances/{busy}/actions/stop", null)).EnsureSuccessStatusCode();
         api.Fake.SetPowerOutOfBand(busy, VmPowerState.Shutoff);
 

@@ -152,8 +152,8 @@ public sealed class LiveMigrationTests(ApiFactory api)
     [Fact]
     public async Task AWorkerKilledMidPreCopy_LeavesTheVmOnTheSource_AndTheReconcilerFinishesTheMigration()
     {
-        var (_, vm, source, target) = await RunningVmAsync();
-        api.Jobs.DropNext(1);                                                     // the enqueue is lost: this test runs the job itself
+        var (cloud, vm, source, target) = await RunningVmAsync();
+        api.Jobs.DropNext(1, cloud.TenantId);                                     // the enqueue is lost: this test runs the job itself
         var started = await MigrateAsync(vm);
         var operationId = started["operationId"]!.GetValue<Guid>();
         using var kill = new CancellationTokenSource();
@@ -174,9 +174,9 @@ public sealed class LiveMigrationTests(ApiFactory api)
     [Fact]
     public async Task AMigrationWhoseJobKeepsGettingLost_IsGivenUp_WithTheVmOnTheSourceAndTheTargetClaimReleased()
     {
-        var (_, vm, source, target) = await RunningVmAsync(8192);
+        var (cloud, vm, source, target) = await RunningVmAsync(8192);
         api.Fake.SetGuestMemory(vm, new GuestMemory(8192, 8192, 8192, 800));
-        api.Jobs.DropNext(1);
+        api.Jobs.DropNext(1, cloud.TenantId);
         var started = await MigrateAsync(vm);
         var operationId = started["operationId"]!.GetValue<Guid>();
         using var kill = new CancellationTokenSource();
@@ -189,7 +189,7 @@ public sealed class LiveMigrationTests(ApiFactory api)
 
         try
         {
-            api.Jobs.DropNext(100);                                               // every re-drive is lost too
+            api.Jobs.DropNext(100, cloud.TenantId);                               // every re-drive is lost too
             for (var i = 0; i < 3; i++)
             {
                 api.Clock.Advance(TimeSpan.FromMinutes(2));

@@ -14,7 +14,7 @@ public sealed class ReconcilerTests(ApiFactory api)
     {
         var cloud = await api.SeedAsync(hosts: 1);
         var tenant = api.Client(cloud.TenantKey);
-        api.Jobs.DropNext(1);
+        api.Jobs.DropNext(1, cloud.TenantId);
 
         var id = (await tenant.CreateInstanceAsync(cloud)).Id();
         await Task.Delay(500);
@@ -32,7 +32,7 @@ public sealed class ReconcilerTests(ApiFactory api)
         var tenant = api.Client(cloud.TenantKey);
         var id = (await tenant.CreateInstanceAsync(cloud)).Id();
         await tenant.WaitForStatusAsync(id, "running");
-        api.Jobs.DropNext(1);
+        api.Jobs.DropNext(1, cloud.TenantId);
 
         (await tenant.PostAsync($"/v1/instances/{id}/actions/stop", null)).EnsureSuccessStatusCode();
         await Task.Delay(300);
@@ -61,7 +61,7 @@ public sealed class ReconcilerTests(ApiFactory api)
     {
         var cloud = await api.SeedAsync(hosts: 1);
         var tenant = api.Client(cloud.TenantKey);
-        api.Jobs.DropNext(100);
+        api.Jobs.DropNext(100, cloud.TenantId);
         var created = await tenant.CreateInstanceAsync(cloud);
 
         for (var i = 0; i < 3; i++) await ReconcileAfterAsync(TimeSpan.FromMinutes(2));   // MaxRedrives = 2, then give up
@@ -81,7 +81,7 @@ public sealed class ReconcilerTests(ApiFactory api)
     {
         var cloud = await api.SeedAsync(hosts: 1);
         var tenant = api.Client(cloud.TenantKey);
-        api.Jobs.DropNext(2);
+        api.Jobs.DropNext(2, cloud.TenantId);
         var dead = (await tenant.CreateInstanceAsync(cloud)).Id();
         var alive = (await tenant.CreateInstanceAsync(cloud)).Id();
         var liveServer = JobStorage.Current.GetMonitoringApi().Servers().First().Name;
@@ -126,7 +126,7 @@ public sealed class ReconcilerTests(ApiFactory api)
     {
         var cloud = await api.SeedAsync(hosts: 1);
         var tenant = api.Client(cloud.TenantKey);
-        api.Jobs.DropNext(1);
+        api.Jobs.DropNext(1, cloud.TenantId);
         var id = (await tenant.CreateInstanceAsync(cloud)).Id();
         api.Clock.Advance(TimeSpan.FromMinutes(2));
 

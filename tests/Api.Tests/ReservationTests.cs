@@ -268,7 +268,7 @@ public sealed class ReservationTests(ApiFactory api)
 
         // The start commits, then the process dies before its jobs run (they are lost), and two ticks race for it.
         api.Clock.Advance(Minute);
-        api.Jobs.DropNext(2);
+        api.Jobs.DropNext(2, cloud.TenantId);
         var starts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => StartAsync(lease.Id())));
         Assert.Equal(1, starts.Count(s => s));
         Assert.Equal(4, await api.AllocatedVcpusAsync(cloud.HostIds[0]));

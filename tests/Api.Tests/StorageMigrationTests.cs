@@ -137,8 +137,8 @@ public sealed class StorageMigrationTests(ApiFactory api)
     [Fact]
     public async Task Storage_WorkerKilledMidCopy_KeepsTheDiskWhereItWas_AndTheReconcilerFinishesIt()
     {
-        var (_, vm, host, pool) = await PooledCloudAsync();
-        api.Jobs.DropNext(1);
+        var (cloud, vm, host, pool) = await PooledCloudAsync();
+        api.Jobs.DropNext(1, cloud.TenantId);
         var started = await MigrateAsync(vm, new { type = "storage", targetPoolId = pool, bandwidthMbps = 1000 });
         var operationId = started["operationId"]!.GetValue<Guid>();
         using var kill = new CancellationTokenSource();

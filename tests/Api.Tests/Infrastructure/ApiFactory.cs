@@ -72,7 +72,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             s.AddSingleton<TimeProvider>(Clock);
             var original = s.Single(d => d.ServiceType == typeof(IBackgroundJobClient));
             s.Remove(original);
-            s.AddSingleton(sp => new DroppingJobClient((IBackgroundJobClient)original.ImplementationFactory!(sp)));
+            s.AddSingleton(sp => new DroppingJobClient((IBackgroundJobClient)original.ImplementationFactory!(sp), sp));
             s.AddSingleton<IBackgroundJobClient>(sp => sp.GetRequiredService<DroppingJobClient>());
         });
     }
