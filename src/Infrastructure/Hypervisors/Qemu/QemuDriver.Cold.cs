@@ -41,7 +41,7 @@ public sealed partial class QemuDriver
             throw new HypervisorException($"VM {id}'s disk is already being copied to another host.", false);
         }
         var sourceDir = VmDirectory(r.Source, id);
-        if (!File.Exists(Path.Combine(sourceDir, "vm.json"))) throw new HypervisorException($"No VM {id} exists on host '{r.Source.Name}'.", false);
+        RequireDefined(r.Source, id, sourceDir);
         if (IsRunning(r.Source, id)) throw new HypervisorException($"VM {id} is running; its disk is copied cold, shut off.", false);
         if (r.Incoming.DiskUri is not { } target)
         {
@@ -51,11 +51,8 @@ public sealed partial class QemuDriver
         var record = Read(sourceDir);
         var info = JsonNode.Parse(await QemuImgAsync(["info", "--output=json", record.Disk], ct));
         var total = Math.Max(1, (info?["actual-size"]?.GetValue<long>() ?? 0) / MiB);
-        var start = new ProcessStartInfo(options.ImgBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "convert", "-p", "-n", "--target-is-zero", "-f", "qcow2", "-O", "raw",
-                                  "-r", Bytes((long)Math.Max(MiB, r.BandwidthMiBps * MiB)), record.Disk, target })
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start) ?? throw new HypervisorException($"{options.ImgBinary} could not be started.", false);
+        var process = StartTool(options.ImgBinary, ["convert", "-p", "-n", "--target-is-zero", "-f", "qcow2", "-O", "raw",
+                                                    "-r", Bytes((long)Math.Max(MiB, r.BandwidthMiBps * MiB)), record.Disk, target]);
         var copy = new QemuColdCopy(r, process, total) { Errors = process.StandardError.ReadToEndAsync(CancellationToken.None) };
         _ = FollowProgressAsync(process, copy);
         _copies[id] = copy;
@@ -108,22 +105,10 @@ public sealed partial class QemuDriver
     /// <summary>Stops the directory's <c>qemu-nbd</c> (by its pid file), waiting until it has flushed and closed the disk.</summary>
     private static void StopDiskServer(string dir)
     {
-        var pidFile = Path.Combine(dir, "nbd.pid");
-        if (!File.Exists(pidFile)) return;
-        if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-        {
-            try
-            {
-                using var server = Process.GetProcessById(pid);
-                // SIGTERM: qemu-nbd flushes the qcow2's metadata and closes it (a SIGKILL could leave it inconsistent).
-                if (server.ProcessName.StartsWith("qemu-nbd", StringComparison.Ordinal)) QemuProcess.Terminate(server, TimeSpan.FromSeconds(10));
-            }
-            catch (ArgumentException)
-            {
-                // Gone already.
-            }
-        }
-        File.Delete(pidFile);
+        using (var server = QemuProcess.LiveQemuOf(dir, "nbd.pid"))
+            // SIGTERM: qemu-nbd flushes the qcow2's metadata and closes it (a SIGKILL could leave it inconsistent).
+            if (server?.ProcessName.StartsWith("qemu-nbd", StringComparison.Ordinal) == true) QemuProcess.Terminate(server, TimeSpan.FromSeconds(10));
+        File.Delete(Path.Combine(dir, "nbd.pid"));
     }
 
     /// <summary>Reads qemu-img's <c>-p</c> progress (<c>(12.34/100%)</c>, carriage-return separated) as it comes.</summary>

@@ -318,11 +318,8 @@ public sealed partial class QemuDriver
         using var held = await LockAsync(instanceId, ct);
         _outgoing.TryRemove(instanceId, out _);
         _copies.TryRemove(instanceId, out _);
-        var dir = VmDirectory(source, instanceId);
-        if (_running.TryRemove((source.Name, instanceId), out var vm)) await vm.DisposeAsync(keepDirectory: true);
-        else KillOrphan(dir);
         // Its disk went with it: the local copy goes; a pool's file is the target's now and stays.
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        await RemoveAsync(source, instanceId, VmDirectory(source, instanceId));
     }
 
     /// <summary>
@@ -385,12 +382,10 @@ public sealed partial class QemuDriver
         var source = RunningOn(m.Request.Source, id);
         if (m.Mirroring)
         {
-            var job = ((await source.Qmp.ExecuteAsync("query-block-jobs", null, ct))?.AsArray() ?? [])
-                .FirstOrDefault(j => j?["device"]?.GetValue<string>() == MirrorJob);
+            var (job, endedWith) = await BlockJobAsync(source, MirrorJob, ct);
             if (job is null)
             {
-                var ended = source.Qmp.Events("BLOCK_JOB_COMPLETED").LastOrDefault(e => e.Data?["device"]?.GetValue<string>() == MirrorJob);
-                await FailAsync(m, source, $"The disk's mirror to the target ended: {ended?.Data?["error"]?.GetValue<string>() ?? "no reason given"}", ct);
+                await FailAsync(m, source, $"The disk's mirror to the target ended: {endedWith ?? "no reason given"}", ct);
                 return;
             }
             m.DiskCopiedMiB = (job["offset"]?.GetValue<long>() ?? 0) / MiB;
@@ -480,8 +475,7 @@ public sealed partial class QemuDriver
                    && DateTime.UtcNow < deadline)
                 await Task.Delay(20, ct);
         }
-        var jobs = (await vm.Qmp.ExecuteAsync("query-block-jobs", null, ct))?.AsArray() ?? [];
-        if (jobs.Any(j => j?["device"]?.GetValue<string>() == MirrorJob))
+        if ((await BlockJobAsync(vm, MirrorJob, ct)).Job is not null)
         {
             var since = DateTimeOffset.UtcNow;
             await vm.Qmp.ExecuteAsync("block-job-cancel", new JsonObject { ["device"] = MirrorJob, ["force"] = true }, ct);
@@ -494,8 +488,7 @@ public sealed partial class QemuDriver
                 // Ended another way (completed meanwhile): the node below goes either way.
             }
         }
-        try { await vm.Qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = NbdNode }, ct); }
-        catch (QmpException) { }                                                 // no NBD client (shared storage, or gone)
+        await TryDeleteNodeAsync(vm, NbdNode, ct);                               // no NBD client (shared storage, or gone): nothing
         if (await vm.StatusAsync(ct) is "postmigrate" or "paused" or "finish-migrate") await vm.Qmp.ExecuteAsync("cont", null, ct);
     }
 

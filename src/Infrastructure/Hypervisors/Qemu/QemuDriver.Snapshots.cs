@@ -58,7 +58,7 @@ public sealed partial class QemuDriver
         if (!File.Exists(Path.Combine(target, "vm.json")))
         {
             var dir = VmDirectory(host, instanceId);
-            if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+            RequireDefined(host, instanceId, dir);
             await AdoptAsync(host, instanceId, ct);
             if (withMemory && !IsRunning(host, instanceId)) throw new HypervisorException($"VM {instanceId} is shut off: it has no memory to save.", false);
             await SaveAsync(host, instanceId, dir, target, withMemory, ct, copyPooledDisk: true);
@@ -72,7 +72,7 @@ public sealed partial class QemuDriver
         var saved = SavedDirectory(spec.InstanceId, snapshotId.ToString());
         if (!File.Exists(Path.Combine(saved, "vm.json"))) throw new HypervisorException($"VM {spec.InstanceId} has no snapshot {snapshotId}.", false);
         var dir = VmDirectory(host, spec.InstanceId);
-        if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {spec.InstanceId} exists on host '{host.Name}'.", false);
+        RequireDefined(host, spec.InstanceId, dir);
         await AdoptAsync(host, spec.InstanceId, ct);
         if (_running.TryRemove((host.Name, spec.InstanceId), out var vm)) await vm.DisposeAsync(keepDirectory: true);
         await RestoreAsync(host, spec, saved, ct);
@@ -90,7 +90,7 @@ public sealed partial class QemuDriver
     {
         using var held = await LockAsync(instanceId, ct);
         var dir = VmDirectory(host, instanceId);
-        if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+        RequireDefined(host, instanceId, dir);
         var template = Path.Combine(options.ImageDirectory, imageName);
         var disk = Path.Combine(template, "disk.qcow2");
         if (!File.Exists(disk))
@@ -168,8 +168,7 @@ public sealed partial class QemuDriver
     /// </summary>
     private async Task RestoreAsync(HostRef host, InstanceSpec spec, string saved, CancellationToken ct)
     {
-        var record = JsonSerializer.Deserialize<QemuVmRecord>(await File.ReadAllTextAsync(Path.Combine(saved, "vm.json"), ct))
-                     ?? throw new HypervisorException($"{saved}/vm.json is unreadable.", false);
+        var record = Read(saved);
         var dir = VmDirectory(host, spec.InstanceId);
         Directory.CreateDirectory(dir);
         var disk = spec.Pool is { } pool ? PoolDisk(pool, spec.InstanceId) : Path.Combine(dir, "disk.qcow2");
@@ -212,14 +211,8 @@ public sealed partial class QemuDriver
             await QemuImgAsync(["convert", "-q", "-O", "qcow2", record.Disk, copy], ct);
             return;
         }
-        var size = JsonNode.Parse(await QemuImgAsync(["info", "-U", "--output=json", record.Disk], ct))?["virtual-size"]?.GetValue<long>()
-                   ?? throw new HypervisorException("The disk's size is unknown.", false);
-        await QemuImgAsync(["create", "-q", "-f", "qcow2", copy, Bytes(size)], ct);
         const string node = "capture0";
-        await vm.Qmp.ExecuteAsync("blockdev-add", new JsonObject
-        {
-            ["driver"] = "qcow2", ["node-name"] = node, ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = copy },
-        }, ct);
+        await AddBlankCopyNodeAsync(vm, record.Disk, copy, node, ct);
         try
         {
             var since = DateTimeOffset.UtcNow;
@@ -232,8 +225,7 @@ public sealed partial class QemuDriver
         }
         finally
         {
-            try { await vm.Qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = node }, CancellationToken.None); }
-            catch (QmpException) { }
+            await TryDeleteNodeAsync(vm, node, CancellationToken.None);
         }
     }
 }

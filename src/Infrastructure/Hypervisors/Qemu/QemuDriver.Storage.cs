@@ -32,25 +32,18 @@ public sealed partial class QemuDriver
         var pool = Path.Combine(options.PoolDirectory, r.TargetPool);
         Directory.CreateDirectory(pool);
         var target = Path.GetFullPath(Path.Combine(pool, $"{id}.qcow2"));
-        var info = JsonNode.Parse(await QemuImgAsync(["info", "-U", "--output=json", record.Disk], ct));
-        var size = info?["virtual-size"]?.GetValue<long>() ?? throw new HypervisorException("The disk's size is unknown.", false);
-        await QemuImgAsync(["create", "-q", "-f", "qcow2", target, size.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
         try
         {
-            await vm.Qmp.ExecuteAsync("blockdev-add", new JsonObject
-            {
-                ["driver"] = "qcow2", ["node-name"] = "mirror0",
-                ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = target },
-            }, ct);
+            await AddBlankCopyNodeAsync(vm, record.Disk, target, "mirror0", ct);
             await vm.Qmp.ExecuteAsync("blockdev-mirror", new JsonObject
             {
                 ["job-id"] = "mirror0", ["device"] = "disk0", ["target"] = "mirror0", ["sync"] = "full",
-                ["speed"] = (long)Math.Max(1, r.BandwidthMiBps * 1024 * 1024),
+                ["speed"] = (long)Math.Max(1, r.BandwidthMiBps * MiB),
             }, ct);
         }
         catch (QmpException ex)
         {
-            try { await vm.Qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = "mirror0" }, ct); } catch (QmpException) { }
+            await TryDeleteNodeAsync(vm, "mirror0", ct);
             File.Delete(target);
             throw new HypervisorException($"The mirror of VM {id}'s disk could not start: {ex.Message}", false, ex);
         }
@@ -62,15 +55,10 @@ public sealed partial class QemuDriver
         if (!_mirrors.TryGetValue(instanceId, out _))
             return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, $"No storage mirror of VM {instanceId} is known on its host (lost with an agent restart?).");
         var vm = RunningOn(host, instanceId);
-        var jobs = (await vm.Qmp.ExecuteAsync("query-block-jobs", null, ct))?.AsArray() ?? [];
-        var job = jobs.FirstOrDefault(j => j?["device"]?.GetValue<string>() == "mirror0");
-        if (job is null)
-        {
-            var ended = vm.Qmp.Events("BLOCK_JOB_COMPLETED").LastOrDefault(e => e.Data?["device"]?.GetValue<string>() == "mirror0");
-            return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, ended?.Data?["error"]?.GetValue<string>() ?? "The mirror job ended.");
-        }
-        var copied = (job["offset"]?.GetValue<long>() ?? 0) / (1024.0 * 1024);
-        var total = (job["len"]?.GetValue<long>() ?? 0) / (1024.0 * 1024);
+        var (job, endedWith) = await BlockJobAsync(vm, "mirror0", ct);
+        if (job is null) return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, endedWith ?? "The mirror job ended.");
+        var copied = (job["offset"]?.GetValue<long>() ?? 0) / MiB;
+        var total = (job["len"]?.GetValue<long>() ?? 0) / MiB;
         return new DiskCopyStatus(job["ready"]?.GetValue<bool>() == true ? DiskCopyState.Synced : DiskCopyState.Copying, copied, total, null);
     }
 
@@ -110,7 +98,7 @@ public sealed partial class QemuDriver
         {
             // The job had ended already.
         }
-        try { await vm.Qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = "mirror0" }, ct); } catch (QmpException) { }
+        await TryDeleteNodeAsync(vm, "mirror0", ct);
         if (File.Exists(mirror.TargetDisk)) File.Delete(mirror.TargetDisk);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IaasApi.Domain.Hypervisors;
 using Microsoft.Extensions.Logging;
 
@@ -102,7 +103,7 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     {
         using var _ = await LockAsync(instanceId, ct);
         var dir = VmDirectory(host, instanceId);
-        if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+        RequireDefined(host, instanceId, dir);
         await AdoptAsync(host, instanceId, ct);
         switch (action)
         {
@@ -287,14 +288,20 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
 
     private static async Task<string> RunToolAsync(string binary, IReadOnlyList<string> args, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new HypervisorException($"{binary} could not be started.", false);
+        using var process = StartTool(binary, args);
         var output = process.StandardOutput.ReadToEndAsync(ct);
         var error = await process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         if (process.ExitCode != 0) throw new HypervisorException($"{Path.GetFileName(binary)} {args[0]} failed: {error.Trim()}", false);
         return await output;
+    }
+
+    /// <summary>Starts a tool with its output and errors redirected (the caller reads both and disposes it).</summary>
+    private static Process StartTool(string binary, IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return Process.Start(start) ?? throw new HypervisorException($"{binary} could not be started.", false);
     }
 
     private async Task<IDisposable> LockAsync(Guid instanceId, CancellationToken ct)
@@ -307,6 +314,43 @@ public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> 
     private string HostDirectory(HostRef host) => Path.Combine(options.StateDirectory, host.Name);
     private string VmDirectory(HostRef host, Guid instanceId) => Path.GetFullPath(Path.Combine(HostDirectory(host), instanceId.ToString()));
     private string PoolDisk(string pool, Guid instanceId) => Path.GetFullPath(Path.Combine(options.PoolDirectory, pool, $"{instanceId}.qcow2"));
+
+    /// <summary>Throws unless a VM is defined in <paramref name="dir"/> (its <c>vm.json</c>).</summary>
+    private static void RequireDefined(HostRef host, Guid instanceId, string dir)
+    {
+        if (!File.Exists(Path.Combine(dir, "vm.json"))) throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
+    }
+
+    /// <summary>
+    /// A blank qcow2 of <paramref name="disk"/>'s virtual size at <paramref name="file"/>, added to the running VM as block
+    /// node <paramref name="node"/> (the target of a mirror or a backup).
+    /// </summary>
+    private async Task AddBlankCopyNodeAsync(QemuProcess vm, string disk, string file, string node, CancellationToken ct)
+    {
+        var size = JsonNode.Parse(await QemuImgAsync(["info", "-U", "--output=json", disk], ct))?["virtual-size"]?.GetValue<long>()
+                   ?? throw new HypervisorException("The disk's size is unknown.", false);
+        await QemuImgAsync(["create", "-q", "-f", "qcow2", file, Bytes(size)], ct);
+        await vm.Qmp.ExecuteAsync("blockdev-add", new JsonObject
+        {
+            ["driver"] = "qcow2", ["node-name"] = node, ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = file },
+        }, ct);
+    }
+
+    /// <summary>Removes a block node, if it is there.</summary>
+    private static async Task TryDeleteNodeAsync(QemuProcess vm, string node, CancellationToken ct)
+    {
+        try { await vm.Qmp.ExecuteAsync("blockdev-del", new JsonObject { ["node-name"] = node }, ct); }
+        catch (QmpException) { }
+    }
+
+    /// <summary>The VM's block job on <paramref name="device"/>, or (it is gone) the error it ended with, if any.</summary>
+    private static async Task<(JsonNode? Job, string? EndedWith)> BlockJobAsync(QemuProcess vm, string device, CancellationToken ct)
+    {
+        var job = ((await vm.Qmp.ExecuteAsync("query-block-jobs", null, ct))?.AsArray() ?? []).FirstOrDefault(j => j?["device"]?.GetValue<string>() == device);
+        if (job is not null) return (job, null);
+        var ended = vm.Qmp.Events("BLOCK_JOB_COMPLETED").LastOrDefault(e => e.Data?["device"]?.GetValue<string>() == device);
+        return (null, ended?.Data?["error"]?.GetValue<string>());
+    }
 
     private static QemuVmRecord Read(string dir) =>
         JsonSerializer.Deserialize<QemuVmRecord>(File.ReadAllText(Path.Combine(dir, "vm.json"))) ?? throw new HypervisorException($"{dir}/vm.json is unreadable.", false);
