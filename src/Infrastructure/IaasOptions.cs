@@ -34,6 +34,9 @@ public sealed class JobOptions
 {
     /// <summary>Driver calls per operation before a transient failure counts as permanent.</summary>
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Whether a driver failure is retried (by Hangfire): transient, and the operation has attempts left.</summary>
+    public bool Retries(Domain.Operations.Operation op, Domain.Hypervisors.HypervisorException ex) => ex.IsTransient && op.Attempts < Math.Max(1, MaxAttempts);
     /// <summary>Delays between Hangfire retries of a transiently failed job.</summary>
     public int[] RetryDelaysSeconds { get; set; } = [2, 5, 15, 30, 60];
     public int QueuePollIntervalMilliseconds { get; set; } = 200;

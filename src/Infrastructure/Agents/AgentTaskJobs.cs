@@ -58,7 +58,7 @@ public sealed class AgentTaskJobs(IaasDbContext db, HypervisorDrivers drivers, I
     private async Task<bool> FinishAsync(Guid taskId, string status, string? result, string? error, bool transient, CancellationToken ct)
     {
         var now = db.Clock.GetUtcNow();
-        if (error is { Length: > Domain.Common.Limits.DetailMaxLength }) error = error[..Domain.Common.Limits.DetailMaxLength];
+        error = Domain.Common.Text.Cap(error);
         return await db.AgentTasks.Where(t => t.Id == taskId && t.Status == AgentTaskStatus.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, status).SetProperty(t => t.Result, result).SetProperty(t => t.Error, error)
                                       .SetProperty(t => t.Transient, transient).SetProperty(t => t.UpdatedAt, now), CancellationToken.None) > 0;

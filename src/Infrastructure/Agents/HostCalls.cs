@@ -23,6 +23,16 @@ public sealed class ServedQueues(IReadOnlyList<string> queues)
     /// <summary>Whether this process is <paramref name="host"/>'s agent: its driver runs on the machine (qemu), is here, and the host's queue is served here.</summary>
     public bool IsAgentOf(HostRef host, HypervisorDrivers drivers) =>
         HypervisorDrivers.RunsOnHost(host.Hypervisor) && drivers.Kinds.Contains(host.Hypervisor) && Contains(JobDispatcher.HostQueue(host.Name));
+
+    /// <summary>The hosts this process is the agent of: none (and no query) in a process that serves no host's queue.</summary>
+    public async Task<List<HostRef>> AgentHostsAsync(IaasDbContext db, HypervisorDrivers drivers, CancellationToken ct)
+    {
+        var names = queues.Where(q => q.StartsWith(JobDispatcher.HostQueuePrefix, StringComparison.Ordinal))
+            .Select(q => q[JobDispatcher.HostQueuePrefix.Length..]).ToList();
+        if (names.Count == 0) return [];
+        var hosts = await db.Hosts.AsNoTracking().Where(h => names.Contains(h.Name)).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).ToListAsync(ct);
+        return hosts.Where(h => IsAgentOf(h, drivers)).ToList();
+    }
 }
 
 /// <summary>
@@ -66,9 +76,6 @@ public sealed class HostCalls(IaasDbContext db, HypervisorDrivers drivers, IBack
     /// <summary>Starts the VM unless it runs; whether it had to be started.</summary>
     public async Task<bool> EnsureRunningAsync(HostRef host, Guid instanceId, Guid migrationId, CancellationToken ct) =>
         HostCall.Result<bool>(await CallAsync(new HostCall(HostCall.EnsureRunning, host, instanceId), migrationId, wait: true, ct));
-
-    public Task ReleaseOutgoingAsync(HostRef source, Guid instanceId, Guid migrationId, CancellationToken ct) =>
-        CallAsync(new HostCall(HostCall.ReleaseOutgoing, source, instanceId), migrationId, wait: true, ct);
 
     /// <summary>
     /// A clean-up (discard, cancel, release, abort): runs now if it can, else when the host's agent gets to it; waited

@@ -45,8 +45,8 @@ public sealed class GuestStatsService(IServiceScopeFactory scopes, ServedQueues 
         {
             var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
             var drivers = scope.ServiceProvider.GetRequiredService<HypervisorDrivers>();
-            var hosts = (await db.Hosts.AsNoTracking().Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).ToListAsync(ct))
-                .Where(h => served.IsAgentOf(h, drivers)).ToDictionary(h => h.Id);
+            var hosts = (await served.AgentHostsAsync(db, drivers, ct)).ToDictionary(h => h.Id);
+            if (hosts.Count == 0) return;                                        // no host's agent here
             var ids = hosts.Keys.ToList();
             guests = (await db.Instances.AsNoTracking().Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status == InstanceStatus.Running)
                     .Select(i => new { i.Id, HostId = i.HostId!.Value }).ToListAsync(ct))

@@ -139,9 +139,7 @@ public sealed class HostReconcilerService(IServiceScopeFactory scopes, ServedQue
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
                 var drivers = scope.ServiceProvider.GetRequiredService<HypervisorDrivers>();
-                var hosts = (await db.Hosts.AsNoTracking().Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).ToListAsync(stoppingToken))
-                    .Where(h => served.IsAgentOf(h, drivers));
-                foreach (var host in hosts)
+                foreach (var host in await served.AgentHostsAsync(db, drivers, stoppingToken))
                 {
                     try
                     {

@@ -255,7 +255,7 @@ public sealed class InstanceJobs(
             await call(drivers.For(host.Hypervisor), host);
             return true;
         }
-        catch (HypervisorException ex) when (ex.IsTransient && op.Attempts < MaxAttempts)
+        catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))
         {
             log.LogWarning("Transient driver failure on {Kind} {OperationId} (attempt {Attempt}/{Max}): {Message}",
                 op.Kind, op.Id, op.Attempts, MaxAttempts, ex.Message);
@@ -336,8 +336,7 @@ public sealed class InstanceJobs(
     }
 
     private async Task<HostRef> HostRefAsync(Instance instance, CancellationToken ct) =>
-        await db.Hosts.AsNoTracking().Where(h => h.Id == instance.HostId)
-            .Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct)
+        await HostRefs.FindAsync(db, instance.HostId, ct)
         ?? throw new HypervisorException($"Instance {instance.Id} is on no known host.", isTransient: false);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();

@@ -19,3 +19,10 @@ public static class InstanceSpecs
         return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
     }
 }
+
+public static class HostRefs
+{
+    /// <summary>The host as drivers address it, or null when no such host exists (any more).</summary>
+    public static Task<HostRef?> FindAsync(IaasDbContext db, Guid? id, CancellationToken ct) =>
+        db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct);
+}

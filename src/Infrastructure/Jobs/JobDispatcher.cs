@@ -20,7 +20,9 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
     public static string QueueFor(string hypervisor, string hostName) =>
         HypervisorDrivers.RunsOnHost(hypervisor) ? HostQueue(hostName) : ControlQueue;
 
-    public static string HostQueue(string hostName) => "h-" + hostName;
+    public const string HostQueuePrefix = "h-";
+
+    public static string HostQueue(string hostName) => HostQueuePrefix + hostName;
 
     public async Task DispatchAsync(Operation op, CancellationToken ct)
     {

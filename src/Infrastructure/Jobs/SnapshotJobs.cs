@@ -50,7 +50,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
         {
             size = await drivers.For(host.Hypervisor).SaveSnapshotAsync(host, instance.Id, snapshot.Id, snapshot.IncludesMemory, ct);
         }
-        catch (HypervisorException ex) when (ex.IsTransient && op.Attempts < Math.Max(1, options.Value.Jobs.MaxAttempts))
+        catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))
         {
             op.RecordTransientError(ex.Message);
             await db.SaveChangesAsync(ct);
@@ -97,7 +97,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
             {
                 await drivers.For(host.Hypervisor).DeleteSnapshotAsync(host, snapshot.InstanceId, snapshot.Id, ct);
             }
-            catch (HypervisorException ex) when (ex.IsTransient && op.Attempts < Math.Max(1, options.Value.Jobs.MaxAttempts))
+            catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))
             {
                 op.RecordTransientError(ex.Message);
                 await db.SaveChangesAsync(ct);
@@ -135,7 +135,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
     }
 
     private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
-        await db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct)
+        await HostRefs.FindAsync(db, id, ct)
         ?? throw new HypervisorException($"Host {id} no longer exists.", isTransient: false);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();

@@ -72,7 +72,7 @@ public sealed class MigrationJobs(
         {
             await EndOnSourceAsync(operationId, migration.Id, stay.Message, stay.Cancelled, onSourceAgent: true, ct);
         }
-        catch (HypervisorException ex) when (!ex.IsTransient || op.Attempts >= Math.Max(1, options.Value.Jobs.MaxAttempts))
+        catch (HypervisorException ex) when (!options.Value.Jobs.Retries(op, ex))
         {
             db.ChangeTracker.Clear();
             var current = await db.Migrations.AsNoTracking().SingleAsync(m => m.Id == migration.Id, ct);
@@ -110,10 +110,11 @@ public sealed class MigrationJobs(
             return;
         }
         if (m.Stage == MigrationStage.PreMigration) await ReserveTargetAsync(op, m, instance, ct);
-        if (m.Stage == MigrationStage.Reservation) await PrepareTargetAsync(m, instance, ct);
+        // Prepared as soon as the target is reserved (for cold: before the VM is stopped); a re-run asks again where it needs it.
+        var endpoint = m.Stage == MigrationStage.Reservation ? await PrepareTargetAsync(m, instance, ct) : null;
         if (m.Type == MigrationType.Cold)
         {
-            await DriveColdAsync(op, m, instance, ct);
+            await DriveColdAsync(op, m, instance, endpoint, ct);
             return;
         }
         if (m.Stage == MigrationStage.Reservation)
@@ -121,7 +122,7 @@ public sealed class MigrationJobs(
             m.Enter(MigrationStage.PreCopy, Now());
             await SaveProgressAsync(op, m, ct);
         }
-        if (m.Stage == MigrationStage.PreCopy) await PreCopyAsync(op, m, instance, ct);
+        if (m.Stage == MigrationStage.PreCopy) await PreCopyAsync(op, m, instance, endpoint, ct);
         if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
         if (m.Stage == MigrationStage.Activation) await ActivateAsync(op, m, instance, ct);
     }
@@ -162,11 +163,14 @@ public sealed class MigrationJobs(
     private async Task<IncomingEndpoint> PrepareTargetAsync(Migration m, Instance instance, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        return await hosts.PrepareIncomingAsync(new IncomingRequest(target, source, await SpecAsync(instance, ct), m.Type), m.Id, ct);
+        return await PrepareTargetAsync(m, source, target, await SpecAsync(instance, ct), ct);
     }
 
+    private Task<IncomingEndpoint> PrepareTargetAsync(Migration m, HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) =>
+        hosts.PrepareIncomingAsync(new IncomingRequest(target, source, spec, m.Type), m.Id, ct);
+
     /// <summary>Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends.</summary>
-    private async Task PreCopyAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    private async Task PreCopyAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
         var driver = drivers.For(source.Hypervisor);
@@ -174,8 +178,9 @@ public sealed class MigrationJobs(
         var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
             .MinAsync(h => h.Capacity.NetworkMbps, ct);
         if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
-        var endpoint = await PrepareTargetAsync(m, instance, ct);
-        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, await SpecAsync(instance, ct), endpoint,
+        var spec = await SpecAsync(instance, ct);
+        endpoint ??= await PrepareTargetAsync(m, source, target, spec, ct);
+        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, endpoint,
             planner.LinkFor(mbps).BandwidthMiBps, m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds,
             m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
 
@@ -252,7 +257,7 @@ public sealed class MigrationJobs(
     /// (one transaction, as for live) → activation (the source's copy removed; started on the target if it was running).
     /// Before commitment a failure or cancel discards the target's copy and starts the VM on the source again if it ran.
     /// </summary>
-    private async Task DriveColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
+    private async Task DriveColdAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
         var driver = drivers.For(source.Hypervisor);
@@ -273,8 +278,9 @@ public sealed class MigrationJobs(
         {
             var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
                 .MinAsync(h => h.Capacity.NetworkMbps, ct);
-            var endpoint = await PrepareTargetAsync(m, instance, ct);
-            await driver.StartDiskCopyAsync(new DiskCopyRequest(source, target, await SpecAsync(instance, ct), endpoint, planner.LinkFor(mbps).BandwidthMiBps), ct);
+            var spec = await SpecAsync(instance, ct);
+            endpoint ??= await PrepareTargetAsync(m, source, target, spec, ct);
+            await driver.StartDiskCopyAsync(new DiskCopyRequest(source, target, spec, endpoint, planner.LinkFor(mbps).BandwidthMiBps), ct);
             while (true)
             {
                 var status = await driver.GetDiskCopyAsync(source, instance.Id, ct);
@@ -541,8 +547,7 @@ public sealed class MigrationJobs(
     private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
         await FindHostAsync(id, ct) ?? throw new StayOnSource($"Host {id} no longer exists.");
 
-    private Task<HostRef?> FindHostAsync(Guid id, CancellationToken ct) =>
-        db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct);
+    private Task<HostRef?> FindHostAsync(Guid id, CancellationToken ct) => HostRefs.FindAsync(db, id, ct);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();
 

@@ -55,9 +55,11 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
         db.Migrations.Add(migration);
         await db.SaveChangesAsync(ct);                                    // 409 if the instance changed concurrently
         await dispatcher.DispatchAsync(op, CancellationToken.None);
-        // The target's agent readies the arrival while the source's agent picks the job up (the job reuses its answer).
-        await hosts.PrepareEarlyAsync(new Domain.Hypervisors.IncomingRequest(new Domain.Hypervisors.HostRef(target.Id, target.Name, target.Hypervisor),
-            new Domain.Hypervisors.HostRef(source.Id, source.Name, source.Hypervisor), await InstanceSpecs.OfAsync(db, instance, ct), type), migration.Id);
+        // A remote target's agent readies the arrival while the source's agent picks the job up (the job reuses its answer).
+        var arrival = new Domain.Hypervisors.HostRef(target.Id, target.Name, target.Hypervisor);
+        if (!hosts.IsLocal(arrival))
+            await hosts.PrepareEarlyAsync(new Domain.Hypervisors.IncomingRequest(arrival, new Domain.Hypervisors.HostRef(source.Id, source.Name, source.Hypervisor),
+                await InstanceSpecs.OfAsync(db, instance, CancellationToken.None), type), migration.Id);
         return migration;
     }
 
