@@ -1,4 +1,5 @@
 import { api, Me } from "./api";
+import { shortId } from "./format";
 
 // Names for the ids the lists carry (flavors, plans, zones; for admins tenants and hosts), read once a minute.
 
@@ -28,14 +29,19 @@ export interface Lookups {
   plans: Map<string, string>;
 }
 
-export async function lookups(me: Me): Promise<Lookups> {
+export type NameList = "flavors" | "plans" | "zones" | "tenants" | "hosts";
+
+/** The name lists a view shows (every one unless it says which): a list not asked for is not fetched; its ids show short. */
+export async function lookups(me: Me, need: NameList[] = ["flavors", "plans", "zones", "tenants", "hosts"]): Promise<Lookups> {
   const admin = me.role === "admin";
   const who = me.keyId;
+  const none = Promise.resolve(new Map<string, string>());
+  const list = (which: NameList, path: string) => (need.includes(which) ? names(who, path) : none);
   const [flavors, plans, zones, tenants, hosts] = await Promise.all([
-    names(who, "/flavors"), names(who, "/sla-plans"), names(who, "/zones"),
-    admin ? names(who, "/tenants") : Promise.resolve(new Map<string, string>(me.tenant ? [[me.tenant.id, me.tenant.name]] : [])),
-    admin ? names(who, "/hosts") : Promise.resolve(new Map<string, string>()),
+    list("flavors", "/flavors"), list("plans", "/sla-plans"), list("zones", "/zones"),
+    admin ? list("tenants", "/tenants") : Promise.resolve(new Map<string, string>(me.tenant ? [[me.tenant.id, me.tenant.name]] : [])),
+    admin ? list("hosts", "/hosts") : none,
   ]);
-  const name = (map: Map<string, string>) => (id?: string | null) => (id ? map.get(id) ?? id.slice(-8) : "–");
+  const name = (map: Map<string, string>) => (id?: string | null) => (id ? map.get(id) ?? shortId(id) : "–");
   return { flavor: name(flavors), plan: name(plans), zone: name(zones), tenant: name(tenants), host: name(hosts), zones, flavors, plans };
 }

@@ -1,7 +1,7 @@
 import "./styles.css";
 import { api, ApiError, Me, session } from "./api";
 import { current, href } from "./router";
-import { esc, html, raw } from "./format";
+import { html, raw } from "./format";
 import { View, ViewContext } from "./view";
 import { overview } from "./views/overview";
 import { hosts, hostDetail } from "./views/hosts";
@@ -146,7 +146,7 @@ function showError(e: unknown) {
     box.setAttribute("role", "alert");
     main.prepend(box);
   }
-  box.textContent = `Could not load: ${esc(message)}`;
+  box.textContent = `Could not load: ${message}`;
 }
 
 // The skip link must not touch the fragment (the router owns it): it moves the focus instead.

@@ -36,7 +36,7 @@ const columns: Array<{ key: string; label: string; num?: boolean; value: (h: Hos
 export const hosts: View = {
   name: "hosts",
   async mount(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["zones"]);
     const zoneId = ctx.route.query.get("zoneId") ?? "";
     ctx.main.innerHTML = html`
       <h1>Hosts</h1>
@@ -53,11 +53,9 @@ export const hosts: View = {
     bindFilters(ctx.main.querySelector("#host-filters")!);
   },
   async refresh(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["zones"]);
     const q = current().query;
-    const all = await api.all<Host>("/hosts", { zoneId: q.get("zoneId") ?? undefined });
-    const state = q.get("state");
-    const list = state ? all.filter(h => h.state === state) : all;
+    const list = await api.all<Host>("/hosts", { zoneId: q.get("zoneId") ?? undefined, state: q.get("state") || undefined });
     const sort = q.get("sort") ?? "name";
     const dir = q.get("dir") === "desc" ? -1 : 1;
     const column = columns.find(c => c.key === sort) ?? columns[0];
@@ -118,7 +116,7 @@ export const hostDetail: View = {
   },
   async refresh(ctx) {
     const id = ctx.route.path[1];
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["zones", "tenants", "flavors"]);
     const [h, vms, audit] = await Promise.all([
       api.get<Host>(`/hosts/${id}`),
       api.get<{ items: InstanceRow[] }>("/instances", { hostId: id, limit: 200 }),

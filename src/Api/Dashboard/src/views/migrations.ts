@@ -1,6 +1,6 @@
 import { api, Page } from "../api";
 import { draw, palette } from "../charts";
-import { html, raw, statusBadge, time } from "../format";
+import { html, raw, shortId, statusBadge, time } from "../format";
 import { lookups } from "../lookups";
 import { bindFilters, current, href } from "../router";
 import { View } from "../view";
@@ -31,13 +31,13 @@ export const migrations: View = {
     bindFilters(ctx.main.querySelector("#migration-filters")!);
   },
   async refresh(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["hosts"]);
     const status = current().query.get("status") ?? undefined;
     const page = await api.get<Page<Migration>>("/migrations", { status, order: "desc", limit: 100 });
     ctx.main.querySelector("#migration-table")!.innerHTML = page.items.length === 0 ? `<p class="muted">No migrations.</p>` :
       html`<table><thead><tr><th scope="col">Migration</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Stage</th>
         <th scope="col">Progress</th><th scope="col">From → to</th><th scope="col" class="num">Downtime</th><th scope="col">Started</th></tr></thead>
-        <tbody>${raw(page.items.map(m => html`<tr data-migration="${m.id}"><td><a href="${href(`migrations/${m.id}`)}">${m.id.slice(-8)}</a></td><td>${m.type}</td>
+        <tbody>${raw(page.items.map(m => html`<tr data-migration="${m.id}"><td><a href="${href(`migrations/${m.id}`)}">${shortId(m.id)}</a></td><td>${m.type}</td>
           <td>${statusBadge(m.status)}</td><td>${m.stage ?? "–"}</td><td>${progressBar(m.progress)}</td>
           <td>${names.host(m.sourceHostId)} → ${names.host(m.targetHostId)}</td>
           <td class="num">${m.downtimeMs !== null && m.downtimeMs !== undefined ? `${m.downtimeMs} ms` : "–"}</td><td>${time(m.startedAt ?? m.createdAt)}</td></tr>`).join(""))}</tbody></table>`;
@@ -56,9 +56,9 @@ export const migrationDetail: View = {
       </div><h2>Stage timeline</h2><div id="stages-table"></div><h2>Rounds</h2><div id="rounds-table"></div>`;
   },
   async refresh(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["hosts"]);
     const m = await api.get<Migration>(`/migrations/${ctx.route.path[1]}`);
-    ctx.main.querySelector("#migration")!.innerHTML = html`<h1>Migration ${m.id.slice(-8)} ${statusBadge(m.status)}</h1>
+    ctx.main.querySelector("#migration")!.innerHTML = html`<h1>Migration ${shortId(m.id)} ${statusBadge(m.status)}</h1>
       <p>${progressBar(m.progress)}</p>
       <dl class="facts"><dt>Instance</dt><dd><a href="${href(`instances/${m.instanceId}`)}">${m.instanceId}</a></dd><dt>Type</dt><dd>${m.type}</dd>
         <dt>From → to</dt><dd>${names.host(m.sourceHostId)} → ${names.host(m.targetHostId)}</dd><dt>Stage</dt><dd>${m.stage ?? "–"}</dd>

@@ -17,7 +17,7 @@ interface QueueEntry { position: number; instanceId: string; name: string; tenan
 export const reservations: View = {
   name: "reservations",
   async mount(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["zones", "tenants"]);
     let zoneId = ctx.route.query.get("zoneId");
     if (!zoneId && names.zones.size > 0) zoneId = [...names.zones.keys()][0];
     ctx.main.innerHTML = html`<h1>Reservations</h1>
@@ -32,7 +32,7 @@ export const reservations: View = {
     bindFilters(ctx.main.querySelector("#reservation-filters")!);
   },
   async refresh(ctx) {
-    const names = await lookups(ctx.me!);
+    const names = await lookups(ctx.me!, ["zones", "tenants"]);
     const q = current().query;
     const zoneId = q.get("zoneId") ?? [...names.zones.keys()][0];
     const days = Number(q.get("days") ?? "3");
