@@ -18,7 +18,7 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Chromium = "/usr/bin/chromium";
     private readonly string _workDir = Directory.CreateTempSubdirectory("iaas-dashboard-").FullName;
-    private readonly string _shots = Environment.GetEnvironmentVariable("IAAS_DASHBOARD_SCREENSHOTS") ?? Path.Combine(RepoRoot(), "artifacts", "dashboard");
+    private readonly string _shots = Environment.GetEnvironmentVariable("IAAS_DASHBOARD_SCREENSHOTS") ?? Path.Combine(ChildProcess.RepoRoot() ?? Path.GetTempPath(), "artifacts", "dashboard");
     private ChildProcess? _api;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -168,7 +168,7 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Instances of the demo tenant (one stopped), another tenant's, a reservation, a guest slow to migrate.</summary>
-    private static async Task<(List<Guid> Mine, Guid Stopped, Guid Migrating, Guid Secret)> SeedAsync(HttpClient admin, HttpClient tenant)
+    private async Task<(List<Guid> Mine, Guid Stopped, Guid Migrating, Guid Secret)> SeedAsync(HttpClient admin, HttpClient tenant)
     {
         async Task<Guid> IdOf(HttpClient c, string path) => (await c.GetJson(path))["items"]!.AsArray()[0]!.Id();
         var small = await IdOf(tenant, "/v1/flavors?name=small");
@@ -185,8 +185,7 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
 
         var other = await admin.PostOk("/v1/tenants", new { name = "other-tenant" });
         var otherKey = (await admin.PostOk($"/v1/tenants/{other.Id()}/api-keys", new { name = "k" }))["key"]!.GetValue<string>();
-        using var otherClient = new HttpClient { BaseAddress = admin.BaseAddress };
-        otherClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", otherKey);
+        using var otherClient = _api!.Client(otherKey);
         var secret = (await (await otherClient.PostAsJsonAsync("/v1/instances", new { name = "secret-vm", flavorId = small, imageId = debian, slaPlanId = silver }))
             .ExpectAsync(HttpStatusCode.Accepted)).Id();
         await otherClient.WaitForStatusAsync(secret, "running");
@@ -223,13 +222,6 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
     {
         Directory.CreateDirectory(_shots);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_shots, $"{name}.png"), FullPage = true });
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "IaasApi.sln"))) return dir.FullName;
-        return Path.GetTempPath();
     }
 
     public async ValueTask DisposeAsync()

@@ -189,14 +189,7 @@ public sealed class RealQemuTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>The guest's heartbeats on a serial log so far (<c>HB n</c> lines), and the last n.</summary>
-    private static (int Count, int Last) Heartbeats(string serialLog)
-    {
-        var beats = File.Exists(serialLog)
-            ? File.ReadAllText(serialLog).Split('\n').Where(l => l.StartsWith("HB ", StringComparison.Ordinal))
-                .Select(l => int.TryParse(l.Split(' ')[1], out var n) ? n : 0).ToList()
-            : [];
-        return (beats.Count, beats.Count == 0 ? 0 : beats[^1]);
-    }
+    private static (int Count, int Last) Heartbeats(string serialLog) => IaasApi.Infrastructure.Hypervisors.Qemu.QemuProcess.HeartbeatsIn(serialLog);
 
     private static double Duration(System.Text.Json.Nodes.JsonObject migration) =>
         (migration["endedAt"]!.GetValue<DateTimeOffset>() - migration["startedAt"]!.GetValue<DateTimeOffset>()).TotalMilliseconds;

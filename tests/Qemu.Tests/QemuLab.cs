@@ -68,13 +68,7 @@ public sealed class QemuLab : IAsyncLifetime
     }
 
     /// <summary>The guest's heartbeats on a serial log so far (<c>HB n</c> lines), and the last n.</summary>
-    public static (int Count, int Last) Heartbeats(string serialLog)
-    {
-        if (!File.Exists(serialLog)) return (0, 0);
-        var beats = File.ReadAllText(serialLog).Split('\n').Where(l => l.StartsWith("HB ", StringComparison.Ordinal))
-            .Select(l => int.TryParse(l.Split(' ')[1], out var n) ? n : 0).ToList();
-        return (beats.Count, beats.Count == 0 ? 0 : beats[^1]);
-    }
+    public static (int Count, int Last) Heartbeats(string serialLog) => QemuProcess.HeartbeatsIn(serialLog);
 
     /// <summary>Runs a QEMU tool (qemu-io, qemu-img) and returns what it printed.</summary>
     public static string Run(string binary, params string[] args)

@@ -20,6 +20,10 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
     public static string QueueFor(string hypervisor, string hostName) =>
         HypervisorDrivers.RunsOnHost(hypervisor) ? HostQueue(hostName) : ControlQueue;
 
+    /// <summary>The queue for work on an instance on <paramref name="hostId"/> (<c>control</c> when it is on none).</summary>
+    public static async Task<string> QueueForHostAsync(IaasDbContext db, Guid? hostId, CancellationToken ct) =>
+        hostId is not null && await HostRefs.FindAsync(db, hostId, ct) is { } host ? QueueFor(host.Hypervisor, host.Name) : ControlQueue;
+
     public const string HostQueuePrefix = "h-";
 
     public static string HostQueue(string hostName) => HostQueuePrefix + hostName;

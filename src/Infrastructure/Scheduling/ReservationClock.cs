@@ -290,12 +290,9 @@ public sealed class ReservationClock(
     private async Task<Operation> BeginAsync(Instance instance, string kind, InstanceStatus? transitional, string verb, string why,
                                              DateTimeOffset now, CancellationToken ct)
     {
-        var host = instance.HostId is { } hostId
-            ? await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => new { h.Name, h.Hypervisor }).SingleOrDefaultAsync(ct)
-            : null;
         var op = new Operation(kind, "instance", instance.Id, instance.TenantId, null, now)
         {
-            Queue = host is null ? JobDispatcher.ControlQueue : JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+            Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct),
         };
         db.Operations.Add(op);
         if (transitional is { } next) instance.Begin(next, verb, Actors.Scheduler, op.Id, now);

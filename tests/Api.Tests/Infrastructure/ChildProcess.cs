@@ -130,12 +130,18 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>The program built alongside these tests (same configuration).</summary>
+    /// <summary>The repository's root (where IaasApi.sln is), above the test's binaries; null if they live elsewhere.</summary>
+    public static string? RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "IaasApi.sln"))) return dir.FullName;
+        return null;
+    }
+
     private static string Dll(string project)
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);            // tests/Api.Tests/bin/<Configuration>/<tfm>/
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "IaasApi.sln"))) root = root.Parent;
-        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Repository root not found."),
+        var dll = Path.Combine(RepoRoot() ?? throw new InvalidOperationException("Repository root not found."),
             "src", project, "bin", here.Parent!.Name, here.Name, $"IaasApi.{project}.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/{project} first.", dll);
     }

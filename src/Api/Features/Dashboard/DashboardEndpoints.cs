@@ -1,5 +1,4 @@
 using IaasApi.Api.Http;
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
 namespace IaasApi.Api.Features.Dashboard;
@@ -46,7 +45,6 @@ public static class DashboardEndpoints
         {
             FileProvider = files,
             RequestPath = "/dashboard",
-            ContentTypeProvider = new FileExtensionContentTypeProvider(),
             // Hashed asset names never change; index.html always revalidates (a new build is seen at once).
             OnPrepareResponse = f => f.Context.Response.Headers.CacheControl =
                 f.File.Name == "index.html" ? "no-cache" : "public, max-age=31536000, immutable",

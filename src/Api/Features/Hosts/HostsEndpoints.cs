@@ -48,7 +48,6 @@ public sealed record HostResponse(
             ? new ReportedInventoryDto(h.ReportedVcpus, h.ReportedMemoryMiB, h.ReportedDiskGiB, h.UnmanagedVms, h.ReconciledAt) : null);
 }
 
-/// <summary>The hardware the host's agent reports with its heartbeat (qemu hosts); absent for fake hosts.</summary>
 /// <summary>
 /// What the host's agent reports: its hardware, and — from its last comparison with the database (<c>reconciledAt</c>)
 /// — the VMs it runs that the control plane does not know there (<c>unmanagedVms</c>, instance ids; an operator decides).

@@ -103,12 +103,9 @@ public static class InstanceActions
     {
         var instance = loaded ?? await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, instance.Version);
-        var host = instance.HostId is { } hostId
-            ? await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => new { h.Name, h.Hypervisor }).SingleOrDefaultAsync(ct)
-            : null;
         var op = new Operation(spec.Kind, "instance", instance.Id, instance.TenantId, null, db.Clock.GetUtcNow())
         {
-            Queue = host is null ? JobDispatcher.ControlQueue : JobDispatcher.QueueFor(host.Hypervisor, host.Name),
+            Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct),
         };
         instance.Begin(spec.Transitional, spec.Verb, caller.Actor, op.Id, db.Clock.GetUtcNow());   // 409 invalid-state if not allowed
         db.Operations.Add(op);

@@ -83,7 +83,7 @@ public static class OverviewEndpoints
     private static async Task<QueueResponse> Queue(Caller caller, IaasDbContext db, Guid? zoneId, int? limit, CancellationToken ct)
     {
         var take = limit ?? 100;
-        if (take is < 1 or > 500) throw new FieldValidationException("limit", "'limit' must be between 1 and 500.");
+        if (take is < 1 or > Paging.MaxLimit) throw new FieldValidationException("limit", $"'limit' must be between 1 and {Paging.MaxLimit}.");
         var ordered = await BestEffortQueue.Queued(db).AsNoTracking().Where(i => zoneId == null || i.ZoneId == zoneId)
             .Select(i => new { i.Id, i.Name, i.TenantId, i.Status, i.Priority, i.QueuedAt, i.FlavorId, i.ZoneId, i.StatusReason })
             .ToListAsync(ct);

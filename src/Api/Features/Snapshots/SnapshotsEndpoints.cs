@@ -151,16 +151,8 @@ public static class SnapshotsEndpoints
 
     /// <summary>An operation run by the agent of the instance's host (where the driver reaches the VM).</summary>
     private static async Task<Operation> OperationOnHostAsync(IaasDbContext db, string kind, Instance instance, string resourceType, Guid resourceId,
-                                                              DateTimeOffset now, CancellationToken ct)
-    {
-        var host = instance.HostId is { } hostId
-            ? await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => new { h.Name, h.Hypervisor }).SingleOrDefaultAsync(ct)
-            : null;
-        return new Operation(kind, resourceType, resourceId, instance.TenantId, null, now)
-        {
-            Queue = host is null ? JobDispatcher.ControlQueue : JobDispatcher.QueueFor(host.Hypervisor, host.Name),
-        };
-    }
+                                                              DateTimeOffset now, CancellationToken ct) =>
+        new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct) };
 
     private static async Task<Snapshot> FindVisibleAsync(IaasDbContext db, Caller caller, Guid id, CancellationToken ct)
     {

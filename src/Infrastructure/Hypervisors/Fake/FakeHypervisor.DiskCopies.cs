@@ -45,7 +45,7 @@ public sealed partial class FakeHypervisor
             if (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id || incoming.Endpoint.DiskUri != r.Incoming.DiskUri)
                 throw new HypervisorException($"The target has not prepared for VM {id}'s disk ({r.Incoming.DiskUri ?? "no address"}).", false);
             // A disk on a shared pool is reachable from the target as it is: nothing to copy.
-            var copy = new FakeDiskCopy(r, vm.Pool is null ? Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0) : 0, _clock.GetTimestamp());
+            var copy = new FakeDiskCopy(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, _clock.GetTimestamp());
             if (vm.Pool is not null) copy.State = DiskCopyState.Synced;
             _diskCopies[id] = copy;
         }

@@ -42,7 +42,7 @@ public sealed partial class FakeHypervisor
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; a live storage migration mirrors a running VM's disk.", false);
             if (vm.Pool == r.TargetPool) throw new HypervisorException($"VM {id}'s disk already lives on pool '{r.TargetPool}'.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The mirror needs a positive bandwidth.", false);
-            _mirrors[id] = new FakeMirror(r, Math.Max(1, vm.Resources.DiskGiB * 1024 / 4.0), _clock.GetTimestamp());
+            _mirrors[id] = new FakeMirror(r, WrittenDiskMiB(vm), _clock.GetTimestamp());
         }
     }
 

@@ -31,7 +31,7 @@ public sealed partial class FakeHypervisor
             var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on host '{host.Name}'.", false);
             if (withMemory && vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {instanceId} is {EnumWords.ToWord(vm.Power)}: it has no memory to save.", false);
-            var size = Math.Max(1, vm.Resources.DiskGiB * 1024 / 4) + (withMemory ? vm.Resources.MemoryMiB : 0);
+            var size = WrittenDiskMiB(vm) + (withMemory ? vm.Resources.MemoryMiB : 0);
             _instanceSnapshots[(instanceId, snapshotId)] = new FakeInstanceSnapshot(instanceId, snapshotId, withMemory, size, _clock.GetUtcNow());
             return size;
         }

@@ -44,6 +44,9 @@ public sealed record FakeSnapshot(string ImageName, Guid InstanceId, int SizeMiB
 /// </summary>
 public sealed partial class FakeHypervisor
 {
+    /// <summary>The VM's disk as written so far: the model takes a quarter of the flavor's disk (at least 1 MiB).</summary>
+    private static int WrittenDiskMiB(FakeVm vm) => Math.Max(1, vm.Resources.DiskGiB * 1024 / 4);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, FakeVm> _vms = [];          // by instance id: a VM lives on exactly one host
     private readonly List<FakeFault> _faults = [];
@@ -282,8 +285,7 @@ public sealed partial class FakeHypervisor
             var vm = VmOn(host, instanceId) ?? throw new HypervisorException($"No VM {instanceId} exists on its host.", false);
             var existing = _snapshots.FirstOrDefault(x => x.InstanceId == instanceId && x.ImageName == imageName);
             if (existing is not null) return existing.SizeMiB;
-            // The disk as written so far: model it as a quarter of the flavor's disk.
-            var size = Math.Max(1, vm.Resources.DiskGiB * 1024 / 4);
+            var size = WrittenDiskMiB(vm);
             _snapshots.Add(new FakeSnapshot(imageName, instanceId, size, _clock.GetUtcNow()));
             return size;
         }

@@ -163,12 +163,16 @@ public sealed class QemuProcess : IAsyncDisposable
     public string Serial() => File.Exists(SerialLog) ? File.ReadAllText(SerialLog) : "";
 
     /// <summary>The last heartbeat the guest printed (<c>HB n</c>), 0 before the first.</summary>
-    public int LastHeartbeat()
+    public int LastHeartbeat() => HeartbeatsIn(SerialLog).Last;
+
+    /// <summary>The heartbeats (<c>HB n</c> lines) in a guest's serial log: how many, and the last one's number (0 before the first).</summary>
+    public static (int Count, int Last) HeartbeatsIn(string serialLog)
     {
-        var last = 0;
-        foreach (var line in Serial().Split('\n'))
-            if (line.StartsWith("HB ", StringComparison.Ordinal) && line.Split(' ') is [_, var n, ..] && int.TryParse(n, out var beat)) last = beat;
-        return last;
+        var (count, last) = (0, 0);
+        if (!File.Exists(serialLog)) return (count, last);
+        foreach (var line in File.ReadAllText(serialLog).Split('\n'))
+            if (line.StartsWith("HB ", StringComparison.Ordinal) && line.Split(' ') is [_, var n, ..] && int.TryParse(n, out var beat)) (count, last) = (count + 1, beat);
+        return (count, last);
     }
 
     /// <summary>Waits until the guest has printed heartbeat <paramref name="atLeast"/> or later.</summary>
