@@ -29,12 +29,20 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly Lock _mutate = new();
     private volatile Table _table = Table.Empty;
+    // Hosts whose entry carries claims this process made that no read of the row has confirmed yet (guarded by _mutate).
+    // Their row version is the one read before the claim, so a version comparison cannot tell them from the row: a
+    // re-read of such a host always replaces its entry, except the incremental refresh while the row has not moved
+    // (the claim's transaction may still be open; replacing it then would only invite a lost claim).
+    private readonly HashSet<Guid> _unconfirmed = [];
     private DateTimeOffset _watermark = DateTimeOffset.MinValue;
     private long _lastRefreshTicks;
     private long _lastRefreshStartTicks;
     private long _lastFullTicks;
 
     public int Count => _table.Hosts.Length;
+
+    /// <summary>The hosts as this process sees them now, without refreshing (what the next decision would rank).</summary>
+    public IReadOnlyList<HostCandidate> Current => _table.Hosts;
 
     /// <summary>Hosts ordered by id. The array is shared: never modify it; read each slot once (copy the references).</summary>
     /// <param name="fresh">Wait for a refresh that starts after this call (a refusal must not rest on a stale view);
@@ -67,7 +75,8 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
 
     /// <summary>
     /// Adds a claim this process just made, so the next decision sees it at once instead of racing for the same host.
-    /// (A claim that then does not commit is not subtracted: the caller reloads the host's committed row instead.)
+    /// (A claim that then does not commit is not subtracted: the caller reloads the host's committed row instead, which
+    /// replaces the entry; a full refresh replaces it too.)
     /// </summary>
     public void Adjust(Guid hostId, Resources delta, int instances, ClaimKind kind)
     {
@@ -79,6 +88,7 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
             // A slot claim moves capacity from idle reserved (already counted as taken here) to allocated.
             table.Hosts[i] = current.WithAllocation(kind == ClaimKind.InSlot ? current.Allocated : current.Allocated + delta,
                 current.InstanceCount + instances, kind == ClaimKind.Persistent ? current.Committed + delta : current.Committed);
+            _unconfirmed.Add(hostId);
         }
     }
 
@@ -91,7 +101,13 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
     {
         if (hostIds.Count == 0) return;
         var rows = await Rows(db.Hosts.Where(h => hostIds.Contains(h.Id))).ToListAsync(ct);
-        Merge(rows, removed: hostIds.Except(rows.Select(r => r.Id)).ToList());
+        Merge(rows, removed: hostIds.Except(rows.Select(r => r.Id)).ToList(), replaceUnconfirmed: true);
+    }
+
+    /// <summary>Whether the entry of <paramref name="hostId"/> holds claims of this process that no read of its row has confirmed.</summary>
+    public bool IsUnconfirmed(Guid hostId)
+    {
+        lock (_mutate) return _unconfirmed.Contains(hostId);
     }
 
     private async Task LoadAllAsync(IaasDbContext db, CancellationToken ct)
@@ -102,8 +118,10 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
         lock (_mutate)
         {
             var old = _table;
-            // Reuse the candidates that did not change (same row version): no FrozenSets rebuilt for them.
-            _table = Table.Of(rows.Select(r => old.Index.TryGetValue(r.Id, out var i) && old.Hosts[i].RowVersion == r.Version ? old.Hosts[i] : Build(r)));
+            // Reuse the candidates that did not change (same row version, no unconfirmed claim of ours): no FrozenSets rebuilt for them.
+            _table = Table.Of(rows.Select(r => old.Index.TryGetValue(r.Id, out var i) && old.Hosts[i].RowVersion == r.Version && !_unconfirmed.Contains(r.Id)
+                ? old.Hosts[i] : Build(r)));
+            _unconfirmed.Clear();
         }
         _watermark = started - SkewMargin;
         _lastRefreshTicks = _lastFullTicks = clock.GetTimestamp();
@@ -121,7 +139,9 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
         _lastRefreshTicks = clock.GetTimestamp();
     }
 
-    private void Merge(IReadOnlyList<HostRow> rows, IReadOnlyList<Guid> removed)
+    /// <param name="replaceUnconfirmed">Replace entries holding unconfirmed claims even when the row did not move (the
+    /// caller knows those claims did not commit).</param>
+    private void Merge(IReadOnlyList<HostRow> rows, IReadOnlyList<Guid> removed, bool replaceUnconfirmed = false)
     {
         lock (_mutate)
         {
@@ -130,8 +150,13 @@ public sealed class HostSnapshot(HypervisorDrivers drivers, TimeProvider clock, 
             foreach (var row in rows)
             {
                 if (!table.Index.TryGetValue(row.Id, out var i)) added.Add(Build(row));
-                else if (table.Hosts[i].RowVersion != row.Version) table.Hosts[i] = Build(row);
+                else if (table.Hosts[i].RowVersion != row.Version || (replaceUnconfirmed && _unconfirmed.Contains(row.Id)))
+                {
+                    table.Hosts[i] = Build(row);
+                    _unconfirmed.Remove(row.Id);
+                }
             }
+            foreach (var id in removed) _unconfirmed.Remove(id);
             if (added.Count > 0 || removed.Count > 0)
                 _table = Table.Of(table.Hosts.Where(h => !removed.Contains(h.Id)).Concat(added));   // structure changed: a new table
         }
