@@ -201,6 +201,71 @@ public sealed class HostFailureTests(ApiFactory api)
         await api.AdvanceAsync(Beat);
     }
 
+    [Fact]
+    public async Task EvacuatedInstance_IsOnNoHost_SoItsServerGroupDoesNotKeepItFromRestarting()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 8, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        var group = (await tenant.PostOk("/v1/server-groups", new { name = TestCloud.Unique("web"), policy = "anti-affinity" })).Id();
+        async Task<Guid> MemberAsync() => (await (await tenant.PostAsJsonAsync("/v1/instances", new
+        {
+            name = TestCloud.Unique("web"), flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = cloud.PlanId, zoneId = cloud.ZoneId,
+            serverGroupId = group,
+        })).ExpectAsync(HttpStatusCode.Accepted)).Id();
+        var first = await MemberAsync();
+        var second = await MemberAsync();
+        foreach (var vm in new[] { first, second }) await tenant.WaitForStatusAsync(vm, "running");
+        var onA = (await admin.GetJson($"/v1/instances/{first}"))["hostId"]!.GetValue<Guid>() == a ? first : second;
+        await api.TickAsync();
+
+        // A fails: its member cannot restart on B (the other member is there), so it waits — on no host.
+        await Silence(a, true);
+        for (var i = 0; i < 5; i++) await api.AdvanceAsync(Beat);
+        Assert.Equal("down", (await admin.GetJson($"/v1/hosts/{a}")).Str("state"));
+        var waiting = await admin.WaitForStatusAsync(onA, "suspended");
+        Assert.Null(waiting["hostId"]);
+        Assert.Equal(a, waiting["lastHostId"]!.GetValue<Guid>());
+        Assert.Null((await tenant.GetJson($"/v1/instances/{onA}"))["lastHostId"]);          // operator knowledge, as hostId is
+
+        // A returns (fenced, enabled, empty): the member it held before restarts there; nothing counts it there any more.
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        await api.TickAsync();
+        var back = await admin.WaitForStatusAsync(onA, "running");
+        Assert.Equal(a, back["hostId"]!.GetValue<Guid>());
+        Assert.Equal(2, await api.AllocatedVcpusAsync(a));
+    }
+
+    [Fact]
+    public async Task AffinityGroup_EvacuatedTogether_RestartsTogetherOnAnotherHost()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 8, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var group = (await tenant.PostOk("/v1/server-groups", new { name = TestCloud.Unique("db"), policy = "affinity" })).Id();
+        var members = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+            members.Add((await (await tenant.PostAsJsonAsync("/v1/instances", new
+            {
+                name = TestCloud.Unique("db"), flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = cloud.PlanId, zoneId = cloud.ZoneId,
+                serverGroupId = group,
+            })).ExpectAsync(HttpStatusCode.Accepted)).Id());
+        foreach (var vm in members) await tenant.WaitForStatusAsync(vm, "running");
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        await api.TickAsync();
+
+        // Their host fails: the group has no member on any host any more, so the first to restart may go anywhere, the next joins it.
+        await Silence(a, true);
+        for (var i = 0; i < 5; i++) await api.AdvanceAsync(Beat);
+        foreach (var vm in members) Assert.Equal(b, (await admin.WaitForStatusAsync(vm, "running"))["hostId"]!.GetValue<Guid>());
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+    }
+
     private async Task Silence(Guid hostId, bool silent) =>
         Assert.Equal(silent, (await (await api.Admin().PutAsJsonAsync($"/v1/simulation/hosts/{hostId}/silence", new { silent }))
             .ExpectAsync(HttpStatusCode.OK))["silent"]!.GetValue<bool>());

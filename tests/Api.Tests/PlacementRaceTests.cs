@@ -125,7 +125,7 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
     {
         var db = sp.GetRequiredService<IaasDbContext>();
         var hosts = await db.Hosts.AsNoTracking().Where(h => cloud.HostIds.Contains(h.Id)).ToListAsync();
-        var claimed = await db.Instances.AsNoTracking().Where(i => i.HostId != null && cloud.HostIds.Contains(i.HostId.Value) && i.ResourcesClaimed)
+        var claimed = await db.Instances.AsNoTracking().Where(i => i.HostId != null && cloud.HostIds.Contains(i.HostId.Value))
             .GroupBy(i => i.HostId!.Value)
             .Select(g => new { Host = g.Key, Vcpus = g.Sum(i => i.Resources.Vcpus), Memory = g.Sum(i => i.Resources.MemoryMiB), Disk = g.Sum(i => i.Resources.DiskGiB), Count = g.Count() })
             .ToDictionaryAsync(g => g.Host);

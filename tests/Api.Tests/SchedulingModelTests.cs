@@ -177,7 +177,7 @@ public sealed class SchedulingModelTests(ApiFactory api, ITestOutputHelper outpu
                 var now = db.Clock.GetUtcNow();
                 var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == _cloud.ZoneId).ToListAsync();
                 var hostIds = hosts.Select(h => h.Id).ToList();
-                var claimed = await db.Instances.AsNoTracking().Where(i => i.HostId != null && hostIds.Contains(i.HostId.Value) && i.ResourcesClaimed).ToListAsync();
+                var claimed = await db.Instances.AsNoTracking().Where(i => i.HostId != null && hostIds.Contains(i.HostId.Value)).ToListAsync();
                 var slots = await db.ReservationSlots.AsNoTracking().Where(s => hostIds.Contains(s.HostId)).ToListAsync();
                 var leaseIds = slots.Select(s => s.ReservationId).Distinct().ToList();
                 var active = (await db.Reservations.AsNoTracking().Where(r => leaseIds.Contains(r.Id) && r.Status == ReservationStatus.Active)

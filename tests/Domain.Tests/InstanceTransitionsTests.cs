@@ -59,7 +59,7 @@ public sealed class InstanceTransitionsTests
     {
         var instance = NewBuilding();
         Assert.Equal(Building, instance.Status);
-        Assert.True(instance.ResourcesClaimed);
+        Assert.NotNull(instance.HostId);
         var action = Assert.Single(instance.Actions);
         Assert.Equal((null, Building, "create"), (action.FromStatus, action.ToStatus, action.Action));
     }

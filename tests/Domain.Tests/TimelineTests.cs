@@ -152,12 +152,13 @@ public sealed class TimelineTests
         var instance = Instance.Place("vm", Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Unit, null, Guid.NewGuid(),
             Guid.NewGuid(), "key:test", Guid.NewGuid(), T0);
         instance.MoveTo(InstanceStatus.Running, "spawned", "worker", null, T0);
+        var first = instance.HostId;
         instance.ReleaseResources();
         instance.Suspend("scheduler", Guid.NewGuid(), H(1), "preempted for a lease");
-        Assert.Equal((InstanceStatus.Suspended, H(1)), (instance.Status, instance.QueuedAt));
+        Assert.Equal((InstanceStatus.Suspended, H(1), (Guid?)null, first), (instance.Status, instance.QueuedAt, instance.HostId, instance.LastHostId));
         var elsewhere = Guid.NewGuid();
         instance.Resume(elsewhere, Guid.NewGuid(), "scheduler", Guid.NewGuid(), H(2));
-        Assert.Equal((InstanceStatus.Starting, elsewhere, true, (DateTimeOffset?)null), (instance.Status, instance.HostId, instance.ResourcesClaimed, instance.QueuedAt));
+        Assert.Equal((InstanceStatus.Starting, elsewhere, (DateTimeOffset?)null), (instance.Status, instance.HostId, instance.QueuedAt));
         Assert.Equal(["preempted", "resume"], instance.Actions.Skip(2).Select(a => a.Action));
     }
 }

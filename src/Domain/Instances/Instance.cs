@@ -32,7 +32,16 @@ public sealed class Instance : Entity
     public Guid? ImageId { get; private set; }
     public Guid? SlaPlanId { get; private set; }
     public Guid? ZoneId { get; private set; }
+    /// <summary>
+    /// The host it is on: the one holding its capacity (<see cref="Resources"/> counted in that host's allocation). Null
+    /// while it holds capacity nowhere — waiting for a host, evacuated off a failed one, preempted, shelved, deleted — so
+    /// nothing placement counts (server groups, per-host caps, planners) sees it on a host it has left.
+    /// </summary>
     public Guid? HostId { get; private set; }
+    /// <summary>The host it was last on, once it left it (kept when <see cref="HostId"/> is cleared): history, and where a VM it left behind is.</summary>
+    public Guid? LastHostId { get; private set; }
+    /// <summary>Where its VM is, or what is left of it: its host, else the host it was last on (a preempted VM still being saved there).</summary>
+    public Guid? VmHostId => HostId ?? LastHostId;
     public Guid? ServerGroupId { get; private set; }
     /// <summary>How this instance got (or waits for) its capacity.</summary>
     public Catalog.ProvisioningScheme Scheme { get; private set; }
@@ -71,8 +80,6 @@ public sealed class Instance : Entity
     public int PooledDiskGiB { get; private set; }
     /// <summary>The disk's size wherever it lives.</summary>
     public int DiskGiB => StoragePoolId is null ? Resources.DiskGiB : PooledDiskGiB;
-    /// <summary>True while <see cref="Resources"/> is counted in the host's allocation.</summary>
-    public bool ResourcesClaimed { get; private set; }
     public string? UserData { get; private set; }
     /// <summary>The operation currently (or last) acting on this instance.</summary>
     public Guid? OperationId { get; private set; }
@@ -91,7 +98,6 @@ public sealed class Instance : Entity
             HostId = hostId,
             ServerGroupId = serverGroupId,
             ZoneId = zoneId,
-            ResourcesClaimed = true,
             QuotaClaimed = true,
             OperationId = operationId,
             Status = Building,
@@ -146,7 +152,6 @@ public sealed class Instance : Entity
         MoveTo(Building, "dequeue", actor, operationId, now, detail);
         HostId = hostId;
         ZoneId = zoneId;
-        ResourcesClaimed = true;
         ClaimKind = kind;
         QueuedAt = null;
         ExpiresAt = null;
@@ -221,7 +226,6 @@ public sealed class Instance : Entity
         OperationId = operationId;
         HostId = hostId;
         ZoneId = zoneId;
-        ResourcesClaimed = true;
         ClaimKind = OwnKind;
         QueuedAt = null;
         StatusReason = null;
@@ -252,6 +256,7 @@ public sealed class Instance : Entity
         if (Status != Migrating) throw new InvalidStateException($"Instance '{Id}' is '{EnumWords.ToWord(Status)}', not migrating.");
         if (after == Migrating) Note("migrated", actor, operationId, now, detail);     // still to be started on the target (cold)
         else MoveTo(after, "migrated", actor, operationId, now, detail);
+        LastHostId = HostId;
         HostId = targetHostId;
     }
 
@@ -326,13 +331,21 @@ public sealed class Instance : Entity
         StatusReason = status == Error ? Text.Cap(reason) ?? "Reset to error by an operator." : null;
     }
 
-    /// <summary>Marks the claim as released; the caller releases it in the database in the same transaction.</summary>
-    public void ReleaseResources() => ResourcesClaimed = false;
-
-    /// <summary>Marks the claim as re-taken (after a reset-state); the caller claimed it in the same transaction.</summary>
-    public void ReclaimResources(ClaimKind kind)
+    /// <summary>
+    /// Its capacity on its host is released (the caller releases it in the database in the same transaction): it is on
+    /// no host any more, and remembers the one it left.
+    /// </summary>
+    public void ReleaseResources()
     {
-        ResourcesClaimed = true;
+        if (HostId is null) return;
+        LastHostId = HostId;
+        HostId = null;
+    }
+
+    /// <summary>Its capacity on <paramref name="hostId"/> is taken again (an operator's reset-state); the caller claimed it in the same transaction.</summary>
+    public void ReclaimResources(Guid hostId, ClaimKind kind)
+    {
+        HostId = hostId;
         ClaimKind = kind;
     }
 

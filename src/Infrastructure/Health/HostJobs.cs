@@ -50,7 +50,7 @@ public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDis
         var vms = await driver.ListAsync(where, ct);
         var ids = vms.Select(v => v.InstanceId).ToList();
         var placedHere = (await db.Instances.AsNoTracking()
-                .Where(i => ids.Contains(i.Id) && i.HostId == hostId && i.ResourcesClaimed && i.Status != InstanceStatus.Deleted)
+                .Where(i => ids.Contains(i.Id) && i.HostId == hostId && i.Status != InstanceStatus.Deleted)
                 .Select(i => i.Id).ToListAsync(ct)).ToHashSet();
         var stale = vms.Where(v => !placedHere.Contains(v.InstanceId)).ToList();
         foreach (var vm in stale) await driver.DestroyAsync(where, vm.InstanceId, ct);

@@ -53,7 +53,7 @@ public sealed class HostReconciler(IaasDbContext db, HypervisorDrivers drivers, 
             .Where(id => !busy.Contains(id) && !records.Any(r => r.Id == id && r.HostId == host.Id && r.Status != InstanceStatus.Deleted))
             .Order().ToList();
 
-        var expected = await db.Instances.Where(i => i.HostId == host.Id && i.ResourcesClaimed
+        var expected = await db.Instances.Where(i => i.HostId == host.Id
                                                      && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped)).ToListAsync(ct);
         int foundStopped = 0, poweredOff = 0, vanished = 0;
         foreach (var instance in expected.Where(i => !busy.Contains(i.Id)))

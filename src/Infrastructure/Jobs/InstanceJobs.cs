@@ -177,12 +177,12 @@ public sealed class InstanceJobs(
             return;
         }
         await BeginAttemptAsync(op, 10, ct);
-        if (instance.HostId is not null && await SnapshotNameAsync(instance, ct) is { } snapshot
+        if (instance.VmHostId is not null && await SnapshotNameAsync(instance, ct) is { } snapshot
             && !await CallDriverAsync(op, instance, async (driver, host) =>
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
-        if (instance.HostId is not null
+        if (instance.VmHostId is not null
             && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
-        if (instance.HostId is not null && instance.StoragePoolId is not null)
+        if (instance.VmHostId is not null && instance.StoragePoolId is not null)
         {
             var spec = await SpecAsync(instance, ct);
             if (!await CallDriverAsync(op, instance, (driver, host) => driver.DeletePooledDiskAsync(host, spec, ct), ct)) return;
@@ -190,7 +190,7 @@ public sealed class InstanceJobs(
         // Its snapshots go with it.
         foreach (var taken in await db.Snapshots.Where(s => s.InstanceId == instance.Id && s.Status != Domain.Snapshots.SnapshotStatus.Deleted).ToListAsync(ct))
         {
-            if (instance.HostId is not null
+            if (instance.VmHostId is not null
                 && !await CallDriverAsync(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
             taken.MarkDeleted();
         }
@@ -336,7 +336,7 @@ public sealed class InstanceJobs(
     }
 
     private async Task<HostRef> HostRefAsync(Instance instance, CancellationToken ct) =>
-        await HostRefs.FindAsync(db, instance.HostId, ct)
+        await HostRefs.FindAsync(db, instance.VmHostId, ct)
         ?? throw new HypervisorException($"Instance {instance.Id} is on no known host.", isTransient: false);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();

@@ -132,7 +132,7 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
     /// </summary>
     public async Task ReleaseHostClaimAsync(Instance instance, CancellationToken ct)
     {
-        if (!instance.ResourcesClaimed || instance.HostId is not { } hostId) return;
+        if (instance.HostId is not { } hostId) return;
         var backToSlot = false;
         if (instance.ClaimKind == ClaimKind.InSlot && instance.ReservationId is { } reservationId)
         {

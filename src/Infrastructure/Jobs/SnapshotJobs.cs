@@ -87,7 +87,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
             await db.SaveChangesAsync(ct);
             return;
         }
-        var hostId = await db.Instances.AsNoTracking().Where(i => i.Id == snapshot.InstanceId).Select(i => i.HostId).SingleAsync(ct);
+        var hostId = await db.Instances.AsNoTracking().Where(i => i.Id == snapshot.InstanceId).Select(i => i.HostId ?? i.LastHostId).SingleAsync(ct);
         op.StartAttempt();
         await db.SaveChangesAsync(ct);
         if (hostId is { } id)

@@ -49,9 +49,9 @@ public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, Migrat
             }
 
             var since = op.CreatedAt;
-            // What holds capacity on the host (a suspended or shelved instance only remembers it) or is being changed there.
+            // What is on the host: holding capacity there (migrating out included, until its commitment moves it).
             var onHost = await db.Instances.AsNoTracking()
-                .Where(i => i.HostId == hostId && i.Status != InstanceStatus.Deleted && (i.ResourcesClaimed || i.Status == InstanceStatus.Migrating))
+                .Where(i => i.HostId == hostId && i.Status != InstanceStatus.Deleted)
                 .ToListAsync(ct);
             var planIds = onHost.Where(i => i.SlaPlanId != null).Select(i => i.SlaPlanId!.Value).Distinct().ToList();
             var allowCold = (await db.SlaPlans.AsNoTracking().Where(p => planIds.Contains(p.Id) && p.MigrationAllowCold).Select(p => p.Id).ToListAsync(ct))

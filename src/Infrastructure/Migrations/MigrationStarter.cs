@@ -31,9 +31,9 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
             throw new FieldValidationException("targetPoolId", "A storage migration names the pool the disk moves to ('targetPoolId').");
         if (type == MigrationType.Live && instance.Status != InstanceStatus.Running)
             throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; only a running instance migrates live (a stopped one migrates cold).");
-        if (type == MigrationType.Cold && (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || !instance.ResourcesClaimed))
+        if (type == MigrationType.Cold && (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null))
             throw new InvalidStateException(
-                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'{(instance.ResourcesClaimed ? "" : " off any host")}; a cold migration moves a running or stopped instance from its host.");
+                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'{(instance.HostId is not null ? "" : " off any host")}; a cold migration moves a running or stopped instance from its host.");
         if (instance.ReservationId is not null)
             throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host.");
         if (targetHostId is { } named && !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == named, ct)) throw new NotFoundException("host", named);
@@ -73,7 +73,7 @@ public sealed class MigrationStarter(IaasDbContext db, MigrationPlanner planner,
                        ?? throw new NotFoundException("instance", instanceId);
         var pool = await db.StoragePools.AsNoTracking().SingleOrDefaultAsync(p => p.Id == targetPoolId, ct)
                    ?? throw new NotFoundException("storage-pool", targetPoolId);
-        if (instance.Status != InstanceStatus.Running || instance.HostId is not { } hostId || !instance.ResourcesClaimed)
+        if (instance.Status != InstanceStatus.Running || instance.HostId is not { } hostId)
             throw new InvalidStateException($"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; a live storage migration moves a running instance's disk.");
         if (instance.ReservationId is not null)
             throw new InvalidStateException($"Instance '{instance.Name}' runs in a reservation's slot, which is bound to its host's disk.");

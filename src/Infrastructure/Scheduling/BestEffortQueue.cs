@@ -75,7 +75,7 @@ public sealed class BestEffortQueue(
     public static IQueryable<Instance> Queued(IaasDbContext db) =>
         db.Instances
             .Where(i => (i.Status == InstanceStatus.Pending && i.ReservationId == null)
-                        || (i.Status == InstanceStatus.Suspended && !i.ResourcesClaimed
+                        || (i.Status == InstanceStatus.Suspended && i.HostId == null
                             && !db.Operations.Any(o => o.Id == i.OperationId && o.Status == OperationStatus.Running)))
             .OrderByDescending(i => i.Priority).ThenBy(i => i.QueuedAt).ThenBy(i => i.Id);
 
@@ -85,13 +85,13 @@ public sealed class BestEffortQueue(
         if (!IsQueued(instance) || instance.QueuedAt is not { } at) return null;
         var (p, id) = (instance.Priority, instance.Id);
         var ahead = await db.Instances.AsNoTracking()
-            .Where(i => (i.Status == InstanceStatus.Pending && i.ReservationId == null) || (i.Status == InstanceStatus.Suspended && !i.ResourcesClaimed))
+            .Where(i => (i.Status == InstanceStatus.Pending && i.ReservationId == null) || (i.Status == InstanceStatus.Suspended && i.HostId == null))
             .CountAsync(i => i.Priority > p || (i.Priority == p && (i.QueuedAt < at || (i.QueuedAt == at && i.Id.CompareTo(id) < 0))), ct);
         return ahead + 1;
     }
 
     public static bool IsQueued(Instance i) =>
-        (i.Status == InstanceStatus.Pending && i.ReservationId is null) || (i.Status == InstanceStatus.Suspended && !i.ResourcesClaimed);
+        (i.Status == InstanceStatus.Pending && i.ReservationId is null) || (i.Status == InstanceStatus.Suspended && i.HostId == null);
 
     /// <summary>Why a best-effort instance waits, from the refusal that sent it to the queue.</summary>
     public static string WaitReason(NoValidHostException refused) =>

@@ -282,7 +282,7 @@ public sealed class ReservationClock(
 
     private async Task ReleaseSlotClaimAsync(Instance instance, CancellationToken ct)
     {
-        if (!instance.ResourcesClaimed || instance.HostId is not { } hostId) return;
+        if (instance.HostId is not { } hostId) return;
         await claims.ReleaseHostAsync(hostId, instance.Resources, instance.ClaimKind, ct);
         instance.ReleaseResources();
     }
@@ -292,7 +292,7 @@ public sealed class ReservationClock(
     {
         var op = new Operation(kind, "instance", instance.Id, instance.TenantId, null, now)
         {
-            Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct),
+            Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct),
         };
         db.Operations.Add(op);
         if (transitional is { } next) instance.Begin(next, verb, Actors.Scheduler, op.Id, now);

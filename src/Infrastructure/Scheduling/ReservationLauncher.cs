@@ -116,12 +116,12 @@ public sealed class ReservationLauncher(IaasDbContext db, CapacityClaims claims)
     /// until the commit, but its tracked entity says otherwise (its claim release already reached the host row).
     /// </remarks>
     private async Task<List<Instance>> BorrowersAsync(Guid hostId, CancellationToken ct) =>
-        (await db.Instances.Where(i => i.HostId == hostId && i.ResourcesClaimed && i.ClaimKind == ClaimKind.Preemptible
+        (await db.Instances.Where(i => i.HostId == hostId && i.ClaimKind == ClaimKind.Preemptible
                                        && (i.Status == InstanceStatus.Running || i.Status == InstanceStatus.Stopped
                                            || i.Status == InstanceStatus.Building || i.Status == InstanceStatus.Starting
                                            || i.Status == InstanceStatus.Stopping || i.Status == InstanceStatus.Rebooting))
             .ToListAsync(ct))
-        .Where(i => i.ResourcesClaimed && i.Status != InstanceStatus.Suspended).ToList();
+        .Where(i => i.HostId == hostId && i.Status != InstanceStatus.Suspended).ToList();
 
     private static Borrower AsBorrower(Instance i) => new(i.Id, i.Priority, i.CreatedAt, i.Resources);
 

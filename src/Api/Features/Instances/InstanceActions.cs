@@ -52,7 +52,7 @@ public static class InstanceActions
             ETags.Set(http, instance.Version);
             return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
         }
-        if (action == "start" && instance.Status == Stopped && !instance.ResourcesClaimed)
+        if (action == "start" && instance.Status == Stopped && instance.HostId is null)
         {
             // Stopped and saved off its host (its reservation ended): placed again like a new instance, then restored.
             ETags.CheckIfMatch(http, instance.Version);
@@ -105,7 +105,7 @@ public static class InstanceActions
         ETags.CheckIfMatch(http, instance.Version);
         var op = new Operation(spec.Kind, "instance", instance.Id, instance.TenantId, null, db.Clock.GetUtcNow())
         {
-            Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct),
+            Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct),
         };
         instance.Begin(spec.Transitional, spec.Verb, caller.Actor, op.Id, db.Clock.GetUtcNow());   // 409 invalid-state if not allowed
         db.Operations.Add(op);
@@ -127,14 +127,14 @@ public static class InstanceActions
         var target = req.Status!.Value;
         var now = db.Clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (target is Running or Stopped && !instance.ResourcesClaimed && instance.Status != Deleted)
+        if (target is Running or Stopped && instance.HostId is null && instance.Status != Deleted)
         {
-            if (instance.HostId is not { } hostId)
+            if (instance.LastHostId is not { } hostId)
                 throw new ConflictException("The instance was never placed on a host; it cannot be running or stopped.");
             // Outside any slot (a released slot may have been taken again): under the instance's own plan terms.
             if (!await claims.TryReclaimHostAsync(hostId, instance.Resources, instance.OwnKind, ct))
                 throw new ConflictException("The instance's host no longer has room for it; it cannot be reset to running or stopped.");
-            instance.ReclaimResources(instance.OwnKind);
+            instance.ReclaimResources(hostId, instance.OwnKind);
         }
         if (instance.OperationId is { } opId && await db.Operations.SingleOrDefaultAsync(o => o.Id == opId, ct) is { IsFinished: false } op)
             op.Cancel($"Superseded by an operator's reset-state to '{EnumWords.ToWord(target)}'.", now);

@@ -66,9 +66,9 @@ public static class SnapshotsEndpoints
                                               CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, req.InstanceId!.Value, ct);
-        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || !instance.ResourcesClaimed || instance.HostId is null)
+        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null)
             throw new InvalidStateException(
-                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'{(instance.ResourcesClaimed ? "" : " off any host")}; " +
+                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'{(instance.HostId is not null ? "" : " off any host")}; " +
                 "a snapshot is taken of a running or stopped instance on its host.");
         var withMemory = req.IncludeMemory ?? instance.Status == InstanceStatus.Running;
         if (withMemory && instance.Status != InstanceStatus.Running)
@@ -132,7 +132,7 @@ public static class SnapshotsEndpoints
         ETags.CheckIfMatch(http, instance.Version);
         var snapshot = await db.Snapshots.SingleOrDefaultAsync(s => s.Id == req.SnapshotId && s.InstanceId == id, ct)
                        ?? throw new NotFoundException(Resource, req.SnapshotId!.Value);
-        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || !instance.ResourcesClaimed)
+        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null)
             throw new InvalidStateException(
                 $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; a running or stopped instance on its host is restored.");
         var now = db.Clock.GetUtcNow();
@@ -152,7 +152,7 @@ public static class SnapshotsEndpoints
     /// <summary>An operation run by the agent of the instance's host (where the driver reaches the VM).</summary>
     private static async Task<Operation> OperationOnHostAsync(IaasDbContext db, string kind, Instance instance, string resourceType, Guid resourceId,
                                                               DateTimeOffset now, CancellationToken ct) =>
-        new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForHostAsync(db, instance.HostId, ct) };
+        new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct) };
 
     private static async Task<Snapshot> FindVisibleAsync(IaasDbContext db, Caller caller, Guid id, CancellationToken ct)
     {

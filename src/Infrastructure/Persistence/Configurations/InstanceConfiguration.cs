@@ -36,6 +36,8 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         b.HasOne<SlaPlan>().WithMany().HasForeignKey(i => i.SlaPlanId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Zone>().WithMany().HasForeignKey(i => i.ZoneId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Host>().WithMany().HasForeignKey(i => i.HostId).OnDelete(DeleteBehavior.SetNull);
+        b.HasOne<Host>().WithMany().HasForeignKey(i => i.LastHostId).OnDelete(DeleteBehavior.SetNull);
+        b.Ignore(i => i.VmHostId);
         b.HasOne<ServerGroup>().WithMany().HasForeignKey(i => i.ServerGroupId).OnDelete(DeleteBehavior.SetNull);
         b.HasIndex(i => new { i.ServerGroupId, i.Status });
 

@@ -413,6 +413,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("image_id");
 
+                    b.Property<Guid?>("LastHostId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_host_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -446,10 +450,6 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<Guid?>("ReservationId")
                         .HasColumnType("uuid")
                         .HasColumnName("reservation_id");
-
-                    b.Property<bool>("ResourcesClaimed")
-                        .HasColumnType("boolean")
-                        .HasColumnName("resources_claimed");
 
                     b.Property<string>("Scheme")
                         .IsRequired()
@@ -531,6 +531,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_instances_image_id");
+
+                    b.HasIndex("LastHostId")
+                        .HasDatabaseName("ix_instances_last_host_id");
 
                     b.HasIndex("ReservationId")
                         .HasDatabaseName("ix_instances_reservation_id");
@@ -1955,6 +1958,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
+
+                    b.HasOne("IaasApi.Domain.Inventory.Host", null)
+                        .WithMany()
+                        .HasForeignKey("LastHostId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_hosts_last_host_id");
 
                     b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
                         .WithMany()

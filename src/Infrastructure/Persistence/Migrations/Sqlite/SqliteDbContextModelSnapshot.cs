@@ -407,6 +407,10 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("image_id");
 
+                    b.Property<Guid?>("LastHostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_host_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -440,10 +444,6 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<Guid?>("ReservationId")
                         .HasColumnType("TEXT")
                         .HasColumnName("reservation_id");
-
-                    b.Property<bool>("ResourcesClaimed")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("resources_claimed");
 
                     b.Property<string>("Scheme")
                         .IsRequired()
@@ -525,6 +525,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_instances_image_id");
+
+                    b.HasIndex("LastHostId")
+                        .HasDatabaseName("ix_instances_last_host_id");
 
                     b.HasIndex("ReservationId")
                         .HasDatabaseName("ix_instances_reservation_id");
@@ -1949,6 +1952,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
+
+                    b.HasOne("IaasApi.Domain.Inventory.Host", null)
+                        .WithMany()
+                        .HasForeignKey("LastHostId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_hosts_last_host_id");
 
                     b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
                         .WithMany()
