@@ -110,6 +110,7 @@ public sealed class MaintenanceTests(ApiFactory api, ITestOutputHelper output)
         Assert.Contains("Moved 2 instance(s)", detail);
         Assert.Contains($"Could not move 1: {strict}: ", detail);
         Assert.Contains("live migration impossible", detail);
+        Assert.Equal(detail, failed.Str("statusReason"));                       // one account of the end, not the last progress line
 
         Assert.Equal(("running", a), (await tenant.StatusAsync(strict), (await admin.GetJson($"/v1/instances/{strict}"))["hostId"]!.GetValue<Guid>()));
         Assert.Equal(("running", b), (await tenant.StatusAsync(flexible), (await admin.GetJson($"/v1/instances/{flexible}"))["hostId"]!.GetValue<Guid>()));

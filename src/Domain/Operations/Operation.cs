@@ -48,7 +48,10 @@ public sealed class Operation : Entity
     private string? _queue;
     /// <summary>True while its instance waits for capacity (the best-effort queue, a reservation's start): no job yet.</summary>
     public bool Waiting { get; private set; }
-    /// <summary>Why it waits, in words (what is missing), while <see cref="Waiting"/>.</summary>
+    /// <summary>
+    /// Where it stands in words: why it waits (what is missing) while <see cref="Waiting"/>, long work's progress, and once
+    /// it failed or was cancelled, its error's detail.
+    /// </summary>
     public string? StatusReason { get; private set; }
     /// <summary>How many times a worker has started this work (retries and re-drives included).</summary>
     public int Attempts { get; private set; }
@@ -104,6 +107,8 @@ public sealed class Operation : Entity
         Status = status;
         Waiting = false;
         Error = error is null ? null : error with { Detail = Truncate(error.Detail) };
+        // One account of how it ended: a failed or cancelled operation's status line is its error's, never an earlier progress line.
+        if (Error is not null) StatusReason = Error.Detail ?? Error.Title;
         Progress = 100;
         CompletedAt = now;
     }
