@@ -118,4 +118,67 @@ public sealed class PlannerExecutionTests(ApiFactory api)
         var after = await (await admin.PostAsJsonAsync("/v1/planners/rebalance", new { zoneId = cloud.ZoneId })).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal((0.0, 0), (after["imbalanceBefore"]!.GetValue<double>(), after["migrations"]!.GetValue<int>()));
     }
+
+    [Fact]
+    public async Task Consolidation_KeepsAntiAffinityMembersApart_AndFreesOnlyWhatPlacementAllows()
+    {
+        var cloud = await api.SeedAsync(hosts: 3, hostVcpus: 8, flavorVcpus: 2, flavorMemoryMiB: 1024);     // spread: one per host
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var group = (await tenant.PostOk("/v1/server-groups", new { name = TestCloud.Unique("web"), policy = "anti-affinity" })).Id();
+        var vms = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+            vms.Add((await (await tenant.PostAsJsonAsync("/v1/instances", new
+            {
+                name = TestCloud.Unique("web"), flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = cloud.PlanId, zoneId = cloud.ZoneId,
+                serverGroupId = group,
+            })).ExpectAsync(HttpStatusCode.Accepted)).Id());
+        vms.Add((await tenant.CreateOkAsync(cloud)).Id());
+        foreach (var vm in vms) await tenant.WaitForStatusAsync(vm, "running");
+        Assert.All((await VmsPerHostAsync(cloud, vms)).Values, c => Assert.Equal(1, c));
+
+        // Capacity alone would put all three on one host (two freed); the group keeps its two members apart: one freed.
+        var dry = await (await admin.PostAsJsonAsync("/v1/planners/consolidation", new { zoneId = cloud.ZoneId })).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal((1, 1), (dry["hostsFreed"]!.GetValue<int>(), dry["migrations"]!.GetValue<int>()));
+        Assert.Equal(vms[2], dry["moves"]!.AsArray().Single()!["instanceId"]!.GetValue<Guid>());
+
+        var started = await (await admin.PostAsJsonAsync("/v1/planners/consolidation/execute", new { zoneId = cloud.ZoneId }))
+            .ExpectAsync(HttpStatusCode.Accepted);
+        var done = await RunAsync(started["operationId"]!.GetValue<Guid>());
+        Assert.Equal("succeeded", done.Str("status"));
+        Assert.Contains("1 of 1 migration(s) completed", done.Str("statusReason"));
+        Assert.Contains("1 of 1 freed host(s) powered off", done.Str("statusReason"));
+        var perHost = await VmsPerHostAsync(cloud, vms);
+        Assert.Equal([0, 1, 2], perHost.Values.Order());
+        var members = new HashSet<Guid>();
+        foreach (var vm in vms.Take(2)) members.Add((await admin.GetJson($"/v1/instances/{vm}"))["hostId"]!.GetValue<Guid>());
+        Assert.Equal(2, members.Count);
+    }
+
+    [Fact]
+    public async Task PlanExecution_ThatDoesOnlyPartOfItsPlan_FailsAsPartiallyCompleted_WithTheReason()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 16, flavorVcpus: 2, strategy: "pack");
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var vms = new List<Guid>();
+        for (var i = 0; i < 4; i++) vms.Add((await tenant.CreateOkAsync(cloud)).Id());
+        foreach (var vm in vms) await tenant.WaitForStatusAsync(vm, "running");
+        var packed = (await VmsPerHostAsync(cloud, vms)).Single(p => p.Value == 4).Key;
+
+        var started = await (await admin.PostAsJsonAsync("/v1/planners/rebalance/execute", new { zoneId = cloud.ZoneId, targetImbalance = 0.05 }))
+            .ExpectAsync(HttpStatusCode.Accepted);
+        var moves = started["plan"]!["moves"]!.AsArray().Select(m => m!["instanceId"]!.GetValue<Guid>()).ToList();
+        Assert.Equal(2, moves.Count);
+        // The fake plays migrations on the test clock, which has not moved: the fault lands before the first round ends.
+        api.Fake.InjectFault(IaasApi.Infrastructure.Hypervisors.Fake.FakeOperation.Migrate, packed, moves[0], transient: false, count: 1, "link down");
+        var done = await RunAsync(started["operationId"]!.GetValue<Guid>());
+
+        Assert.Equal("failed", done.Str("status"));
+        Assert.EndsWith("/partially-completed", done["error"]!.Str("type"));
+        var detail = done["error"]!.Str("detail");
+        Assert.Contains("1 of 2 migration(s) completed", detail);
+        Assert.Contains($"Failed: {moves[0]}", detail);
+        Assert.Equal(detail, done.Str("statusReason"));
+    }
 }

@@ -37,6 +37,8 @@ public static class ProblemTypes
     public const string MigrationFailed = "migration-failed";
     /// <summary>The instance's host stopped answering: the work on it ended, and the instance was evacuated.</summary>
     public const string HostFailed = "host-failed";
+    /// <summary>Long work (a planner's execution) did part of what its plan said, not all of it: the detail says which part.</summary>
+    public const string PartiallyCompleted = "partially-completed";
 
     public static string Uri(string slug) => BaseUri + slug;
 }

@@ -4,11 +4,15 @@ namespace IaasApi.Domain.Migrations;
 
 /// <summary>
 /// A host as the planners see it: what it may hand out, the instances on it that may move, and what it holds that may
-/// not (<paramref name="Pinned"/>: instances in reservation slots or changing state).
+/// not (<paramref name="Pinned"/>: instances in reservation slots, changing state, or in an affinity group), with the
+/// server group (or null) of each of those staying instances (<paramref name="Staying"/>: they count for the rules).
 /// </summary>
-public sealed record PlannerHost(Guid Id, Resources Usable, IReadOnlyList<PlannerInstance> Instances, Resources Pinned = default);
+public sealed record PlannerHost(Guid Id, Resources Usable, IReadOnlyList<PlannerInstance> Instances, Resources Pinned = default,
+                                 IReadOnlyList<Guid?>? Staying = null);
 
-public sealed record PlannerInstance(Guid Id, Resources Demand, double MigrationMs);
+/// <summary>An instance that may move: its demand, its predicted migration time, its hard anti-affinity group (if any) and
+/// the hosts its own placement filters accept (null: any).</summary>
+public sealed record PlannerInstance(Guid Id, Resources Demand, double MigrationMs, Guid? GroupId = null, IReadOnlySet<Guid>? Targets = null);
 
 public sealed record PlannedMove(Guid InstanceId, Guid From, Guid To, double MigrationMs);
 
@@ -20,12 +24,14 @@ public sealed record ConsolidationPlan(IReadOnlyList<PlannedMove> Moves, IReadOn
 /// can. The bins are the hosts themselves, the fullest first, so the hosts that stay on are those that already hold
 /// most; each instance, largest first (by its dominant share), goes to its own host if that host stays on and it
 /// fits, else to the first host that does. A host nothing is assigned to is freed. Every move is checked against
-/// the capacity left on its target in every resource.
+/// the capacity left on its target in every resource and against <see cref="MoveRules"/> (the instance's own filters,
+/// anti-affinity, the per-host cap), so the plan holds only moves placement will accept.
 /// </summary>
 public static class ConsolidationPlanner
 {
-    public static ConsolidationPlan Plan(IReadOnlyList<PlannerHost> hosts, int parallelMigrations)
+    public static ConsolidationPlan Plan(IReadOnlyList<PlannerHost> hosts, int parallelMigrations, MoveRules? rules = null)
     {
+        rules ??= MoveRules.None;
         var bins = hosts.OrderByDescending(h => Load(h)).ThenBy(h => h.Id).ToList();
         var homeOf = hosts.SelectMany(h => h.Instances.Select(i => (i.Id, h.Id))).ToDictionary(p => p.Item1, p => p.Item2);
         var instances = hosts.SelectMany(h => h.Instances).OrderByDescending(i => Share(i.Demand, hosts)).ThenBy(i => i.Id).ToList();
@@ -37,7 +43,8 @@ public static class ConsolidationPlanner
         {
             // Staying home moves fewer; plain first fit packs at least as tight: whichever fits n hosts first.
             var prefix = bins.Take(n).ToList();
-            assignment = Assign(prefix, instances, homeOf, preferHome: true) ?? Assign(prefix, instances, homeOf, preferHome: false);
+            assignment = Assign(prefix, instances, homeOf, preferHome: true, Staying(hosts, rules))
+                         ?? Assign(prefix, instances, homeOf, preferHome: false, Staying(hosts, rules));
             kept = n;
         }
         assignment ??= instances.ToDictionary(i => i.Id, i => homeOf[i.Id]);
@@ -60,19 +67,33 @@ public static class ConsolidationPlanner
         return used.Count(u => !u);
     }
 
-    /// <summary>Instance → host over <paramref name="on"/>, staying home where possible; null when something does not fit.</summary>
-    private static Dictionary<Guid, Guid>? Assign(List<PlannerHost> on, List<PlannerInstance> instances, Dictionary<Guid, Guid> homeOf,
-                                                  bool preferHome)
+    /// <summary>The rules with only the instances that stay counted (an assignment of the movable ones starts from there).</summary>
+    private static MoveRules Staying(IReadOnlyList<PlannerHost> hosts, MoveRules rules)
     {
-        var free = on.ToDictionary(h => h.Id, h => h.Usable);
+        var start = rules.Empty();
+        foreach (var h in hosts)
+            foreach (var group in h.Staying ?? [])
+                start.Place(group, h.Id);
+        return start;
+    }
+
+    /// <summary>
+    /// Instance → host over <paramref name="on"/>, staying home where possible; null when something does not fit or no
+    /// host the rules allow has room.
+    /// </summary>
+    private static Dictionary<Guid, Guid>? Assign(List<PlannerHost> on, List<PlannerInstance> instances, Dictionary<Guid, Guid> homeOf,
+                                                  bool preferHome, MoveRules rules)
+    {
+        var free = on.ToDictionary(h => h.Id, h => h.Usable - h.Pinned);
         var result = new Dictionary<Guid, Guid>(instances.Count);
         foreach (var i in instances)
         {
             var home = homeOf[i.Id];
-            Guid? to = preferHome && free.TryGetValue(home, out var left) && Fits(i.Demand, left) ? home : null;
-            to ??= on.Select(h => (Guid?)h.Id).FirstOrDefault(id => Fits(i.Demand, free[id!.Value]));
+            Guid? to = preferHome && free.TryGetValue(home, out var left) && Fits(i.Demand, left) && rules.Allows(i, home) ? home : null;
+            to ??= on.Select(h => (Guid?)h.Id).FirstOrDefault(id => Fits(i.Demand, free[id!.Value]) && rules.Allows(i, id.Value));
             if (to is not { } target) return null;
             free[target] -= i.Demand;
+            rules.Place(i.GroupId, target);
             result[i.Id] = target;
         }
         return result;

@@ -11,13 +11,21 @@ public sealed record RebalancePlan(IReadOnlyList<PlannedMove> Moves, double Imba
 /// and disk. The imbalance is the standard deviation of the hosts' loads (DRS's "current host load standard
 /// deviation"). Greedy, like DRS's: while the imbalance is above the target, take the move — any movable instance to
 /// any other host it fits on — that lowers the imbalance most (ties: the shorter migration); stop when the target is
-/// met, no move helps, or the move budget is spent. Each instance moves at most once. A candidate is scored in O(1)
-/// from the running sum and sum of squares of the loads.
+/// met, no move helps, or the move budget is spent. Each instance moves at most once, and only where
+/// <see cref="MoveRules"/> allow (its own filters, anti-affinity, the per-host cap), counted as the moves so far leave
+/// the hosts. A candidate is scored in O(1) from the running sum and sum of squares of the loads.
 /// </summary>
 public static class RebalancePlanner
 {
-    public static RebalancePlan Plan(IReadOnlyList<PlannerHost> hosts, double targetImbalance, int maxMoves, int parallelMigrations)
+    public static RebalancePlan Plan(IReadOnlyList<PlannerHost> hosts, double targetImbalance, int maxMoves, int parallelMigrations,
+                                     MoveRules? rules = null)
     {
+        rules ??= MoveRules.None;
+        foreach (var h in hosts)
+        {
+            foreach (var i in h.Instances) rules.Place(i.GroupId, h.Id);
+            foreach (var group in h.Staying ?? []) rules.Place(group, h.Id);
+        }
         var n = hosts.Count;
         var used = hosts.Select(h => h.Instances.Aggregate(h.Pinned, (sum, i) => sum + i.Demand)).ToArray();
         var load = hosts.Select((h, k) => Load(used[k], h.Usable)).ToArray();
@@ -41,6 +49,7 @@ public static class RebalancePlanner
                     for (var to = 0; to < n; to++)
                     {
                         if (to == from || !Fits(used[to] + instance.Demand, hosts[to].Usable)) continue;
+                        if (!rules.AllowsMove(instance, hosts[from].Id, hosts[to].Id)) continue;
                         var toLoad = Load(used[to] + instance.Demand, hosts[to].Usable);
                         var s1 = sum - load[from] - load[to] + fromLoad + toLoad;
                         var s2 = squares - load[from] * load[from] - load[to] * load[to] + fromLoad * fromLoad + toLoad * toLoad;
@@ -62,6 +71,8 @@ public static class RebalancePlanner
             load[chosen.To] = Load(used[chosen.To], hosts[chosen.To].Usable);
             sum += load[src] + load[chosen.To];
             squares += load[src] * load[src] + load[chosen.To] * load[chosen.To];
+            rules.Remove(chosen.Instance.GroupId, hosts[src].Id);
+            rules.Place(chosen.Instance.GroupId, hosts[chosen.To].Id);
             moved.Add(chosen.Instance.Id);
             moves.Add(new PlannedMove(chosen.Instance.Id, hosts[src].Id, hosts[chosen.To].Id, chosen.Instance.MigrationMs));
             current = StdDev(load);

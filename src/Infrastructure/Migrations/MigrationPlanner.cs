@@ -4,6 +4,7 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Placement;
+using IaasApi.Domain.ServerGroups;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
@@ -25,7 +26,7 @@ public sealed record MigrationPreview(Guid InstanceId, HostCandidate Source, Hos
 /// migration with the pre-copy model from the guest's memory behaviour as its driver reports it.
 /// </summary>
 public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler scheduler, HostSnapshot snapshot, HypervisorDrivers drivers,
-                                     CatalogCache catalog, IOptions<IaasOptions> options)
+                                     CatalogCache catalog, PlacementPipeline pipeline, IOptions<IaasOptions> options)
 {
     /// <summary>Mbps (10⁶ bit/s, as host capacities are declared) per MiB/s.</summary>
     public const double MbpsPerMiBps = 8 * 1.048576;
@@ -181,54 +182,93 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
 
     /// <summary>
     /// A consolidation dry run for a zone: which running instances would move where so that as many hosts as possible
-    /// end up empty. Only hosts whose instances are all running outside reservation slots take part (the others cannot
-    /// be emptied by live migration, and are left as they are); nothing is claimed or moved.
+    /// end up empty. Only hosts whose instances may all move live take part (running, outside reservation slots, not
+    /// held together by a hard affinity group: the others cannot be emptied by live migration and are left as they are);
+    /// every move respects the placement rules (<see cref="MoveRules"/>); nothing is claimed or moved.
     /// </summary>
     public async Task<(ConsolidationPlan Plan, int Hosts, int FirstFitDecreasingFreed)> ConsolidationAsync(Guid zoneId, CancellationToken ct)
     {
-        if (!await db.Zones.AsNoTracking().AnyAsync(z => z.Id == zoneId, ct)) throw new NotFoundException("zone", zoneId);
-        var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == HostState.Enabled
-                                                             && h.Power == HostPower.On).ToListAsync(ct);
-        var ids = hosts.Select(h => h.Id).ToList();
-        var instances = await db.Instances.AsNoTracking()
-            .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status != InstanceStatus.Deleted).ToListAsync(ct);
-        var pinned = instances.Where(i => i.Status != InstanceStatus.Running || i.ReservationId != null).Select(i => i.HostId!.Value).ToHashSet();
+        var (hosts, instances) = await ZoneAsync(zoneId, ct);
+        var rules = await RulesAsync(hosts, instances, ct);
+        var pinned = instances.Where(i => !rules.Movable.ContainsKey(i.Id)).Select(i => i.HostId!.Value).ToHashSet();
         var planners = new List<PlannerHost>();
         foreach (var h in hosts.Where(h => !pinned.Contains(h.Id)))
         {
             var on = new List<PlannerInstance>();
             foreach (var i in instances.Where(i => i.HostId == h.Id))
-                on.Add(new PlannerInstance(i.Id, i.Resources, await EstimateMsAsync(h, i, ct)));
+                on.Add(rules.Movable[i.Id] with { MigrationMs = await EstimateMsAsync(h, i, ct) });
             planners.Add(new PlannerHost(h.Id, h.UsableUnits, on));
         }
         var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
-        return (ConsolidationPlanner.Plan(planners, parallel), planners.Count, ConsolidationPlanner.FirstFitDecreasingFreed(planners));
+        return (ConsolidationPlanner.Plan(planners, parallel, rules.Rules), planners.Count, ConsolidationPlanner.FirstFitDecreasingFreed(planners));
     }
 
     /// <summary>
-    /// The rebalancing dry run on a zone's enabled, powered-on hosts: running instances outside reservation slots may
-    /// move (live); everything else holding capacity counts as the host's pinned load.
+    /// The rebalancing dry run on a zone's enabled, powered-on hosts: running instances outside reservation slots and
+    /// hard affinity groups may move (live), where the placement rules allow; everything else holding capacity counts as
+    /// the host's pinned load (and for the rules).
     /// </summary>
     public async Task<(RebalancePlan Plan, int Hosts)> RebalanceAsync(Guid zoneId, double targetImbalance, int maxMoves, CancellationToken ct)
+    {
+        var (hosts, instances) = await ZoneAsync(zoneId, ct);
+        var rules = await RulesAsync(hosts, instances, ct);
+        var planners = new List<PlannerHost>();
+        foreach (var h in hosts)
+        {
+            var on = instances.Where(i => i.HostId == h.Id).ToList();
+            var staying = on.Where(i => !rules.Movable.ContainsKey(i.Id)).ToList();
+            var pinned = staying.Aggregate(Resources.Zero, (sum, i) => sum + i.Resources) + h.IdleReserved;
+            var candidates = new List<PlannerInstance>();
+            foreach (var i in on.Where(i => rules.Movable.ContainsKey(i.Id)))
+                candidates.Add(rules.Movable[i.Id] with { MigrationMs = await EstimateMsAsync(h, i, ct) });
+            planners.Add(new PlannerHost(h.Id, h.UsableUnits, candidates, pinned, staying.Select(i => i.ServerGroupId).ToList()));
+        }
+        var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
+        return (RebalancePlanner.Plan(planners, targetImbalance, maxMoves, parallel, rules.Rules), planners.Count);
+    }
+
+    /// <summary>The zone's enabled, powered-on hosts (by id) and the instances on them.</summary>
+    private async Task<(List<Host> Hosts, List<Instance> Instances)> ZoneAsync(Guid zoneId, CancellationToken ct)
     {
         if (!await db.Zones.AsNoTracking().AnyAsync(z => z.Id == zoneId, ct)) throw new NotFoundException("zone", zoneId);
         var hosts = await db.Hosts.AsNoTracking().Where(h => h.ZoneId == zoneId && h.State == HostState.Enabled
                                                              && h.Power == HostPower.On).OrderBy(h => h.Id).ToListAsync(ct);
         var ids = hosts.Select(h => h.Id).ToList();
         var instances = await db.Instances.AsNoTracking()
-            .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.ResourcesClaimed && i.Status != InstanceStatus.Deleted).ToListAsync(ct);
-        var planners = new List<PlannerHost>();
-        foreach (var h in hosts)
-        {
-            var on = instances.Where(i => i.HostId == h.Id).ToList();
-            var movable = on.Where(i => i.Status == InstanceStatus.Running && i.ReservationId == null).ToList();
-            var pinned = on.Except(movable).Aggregate(Resources.Zero, (sum, i) => sum + i.Resources) + h.IdleReserved;
-            var candidates = new List<PlannerInstance>();
-            foreach (var i in movable) candidates.Add(new PlannerInstance(i.Id, i.Resources, await EstimateMsAsync(h, i, ct)));
-            planners.Add(new PlannerHost(h.Id, h.UsableUnits, candidates, pinned));
-        }
-        var parallel = Math.Max(1, options.Value.Maintenance.MaxParallelPerZone);
-        return (RebalancePlanner.Plan(planners, targetImbalance, maxMoves, parallel), planners.Count);
+            .Where(i => i.HostId != null && ids.Contains(i.HostId.Value) && i.Status != InstanceStatus.Deleted).OrderBy(i => i.Id).ToListAsync(ct);
+        return (hosts, instances);
     }
 
+    /// <summary>
+    /// The placement rules the planners keep, from the same filters placement applies to a live migration: for each
+    /// instance that may move (running, outside reservation slots, not in a hard affinity group, its catalog entries
+    /// still there) the hosts among <paramref name="hosts"/> its own filters accept (capacity aside: the planners count
+    /// it); hard anti-affinity groups; the cloud-wide cap on instances per host.
+    /// </summary>
+    private async Task<(MoveRules Rules, Dictionary<Guid, PlannerInstance> Movable)> RulesAsync(List<Host> hosts, List<Instance> instances,
+                                                                                               CancellationToken ct)
+    {
+        var groupIds = instances.Where(i => i.ServerGroupId != null).Select(i => i.ServerGroupId!.Value).Distinct().ToList();
+        var groups = await db.ServerGroups.AsNoTracking().Where(g => groupIds.Contains(g.Id)).ToDictionaryAsync(g => g.Id, ct);
+        var antiAffinity = groups.Values.Where(g => g.Policy == ServerGroupPolicy.AntiAffinity).ToDictionary(g => g.Id, g => g.MaxPerHost ?? 1);
+        var ids = hosts.Select(h => h.Id).ToHashSet();
+        var candidates = (await snapshot.GetAsync(db, ct, fresh: true)).Where(h => ids.Contains(h.Id)).ToArray();
+        var movable = new Dictionary<Guid, PlannerInstance>();
+        foreach (var i in instances.Where(i => i.Status == InstanceStatus.Running && i.ReservationId == null))
+        {
+            if (i.ServerGroupId is { } g && groups.TryGetValue(g, out var group) && group.Policy == ServerGroupPolicy.Affinity) continue;
+            if (i.FlavorId is not { } flavorId || i.ImageId is not { } imageId || i.SlaPlanId is not { } planId) continue;
+            if (candidates.FirstOrDefault(h => h.Id == i.HostId) is not { } source) continue;
+            var request = scheduler.MigrationRequest(i, source, await catalog.FlavorAsync(db, flavorId, ct), await catalog.ImageAsync(db, imageId, ct),
+                await catalog.PlanAsync(db, planId, ct), group: null) with
+            {
+                Demand = Resources.Zero, MaxInstancesPerHost = 0, ExcludedHosts = new HashSet<Guid>(),
+            };
+            var targets = pipeline.Rank(request, candidates).Ranked.Select(r => r.Host.Id).Append(source.Id).ToHashSet();
+            movable[i.Id] = new PlannerInstance(i.Id, i.Resources, 0,
+                i.ServerGroupId is { } anti && antiAffinity.ContainsKey(anti) ? anti : null, targets);
+        }
+        var rules = new MoveRules(antiAffinity.Select(g => new PlannerGroup(g.Key, g.Value)), options.Value.Placement.MaxInstancesPerHost);
+        return (rules, movable);
+    }
 }

@@ -36,10 +36,14 @@ public interface IPlanJobs
 
 /// <summary>
 /// Executes a stored plan: each move a live migration to its planned host (a child <c>instance.migrate</c> of the
-/// plan's operation), longest first, at most <c>Iaas:Maintenance:MaxParallelPerZone</c> in the zone at a time; a move
-/// that can no longer be made (the instance changed, the target filled) is skipped and named. Re-entrant: what was
-/// tried is the operation's children. Consolidation then powers off the freed hosts that are empty. The operation's
-/// report: migrations completed / failed / skipped, hosts powered off, and the time taken against the estimate.
+/// plan's operation), longest first, at most <c>Iaas:Maintenance:MaxParallelPerZone</c> in the zone at a time. A move
+/// the target refuses for now (placement's filters: an anti-affinity partner still there, room another move frees) is
+/// tried again while moves of the plan are in flight, and skipped once none is (nothing will change then); a move
+/// that can no longer be made (the instance changed or went) is skipped; both are named. Re-entrant: what was tried is
+/// the operation's children. Consolidation then powers off the freed hosts that are empty. The operation's report:
+/// migrations completed / failed / skipped, hosts powered off, and the time taken against the estimate. It succeeds
+/// only if it did everything the plan said; otherwise it fails — <c>partially-completed</c> when it did some of it —
+/// with the reason.
 /// </summary>
 public sealed class PlanJobs(IaasDbContext db, MigrationStarter starter, HostPowerManager power, IOptions<IaasOptions> options,
                              ILogger<PlanJobs> log) : IPlanJobs
@@ -76,9 +80,13 @@ public sealed class PlanJobs(IaasDbContext db, MigrationStarter starter, HostPow
                     + (failed.Count > 0 ? $" Failed: {string.Join("; ", failed.Take(10).Select(f => $"{f.InstanceId}: {f.Reason}"))}." : "")
                     + (skipped.Count > 0 ? $" Skipped: {string.Join("; ", skipped.Take(10).Select(s => $"{s.Key}: {s.Value}"))}." : "");
                 op.Report(Text.Cap(report)!);
-                if (completed == 0 && plan.Moves.Count > 0)
-                    op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "No migration of the plan completed.", Text.Cap(report)), Now());
-                else op.Succeed(Now());
+                var freedAll = plan.Kind != OperationKinds.ZoneConsolidate || poweredOff.Count == plan.FreedHosts.Count;
+                if (completed == plan.Moves.Count && freedAll) op.Succeed(Now());
+                else if (completed == 0 && (plan.Kind != OperationKinds.ZoneConsolidate || poweredOff.Count == 0))
+                    op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed),
+                        plan.Moves.Count > 0 ? "No migration of the plan completed." : "No host the plan freed could be powered off.", Text.Cap(report)), Now());
+                else
+                    op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.PartiallyCompleted), "The plan was carried out only in part.", Text.Cap(report)), Now());
                 await db.SaveChangesAsync(ct);
                 log.LogInformation("{Kind} of zone {Zone}: {Report}", plan.Kind, plan.ZoneId, report);
                 return;
@@ -86,19 +94,31 @@ public sealed class PlanJobs(IaasDbContext db, MigrationStarter starter, HostPow
 
             var zoneLive = await db.Migrations.AsNoTracking().CountAsync(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
                 && db.Hosts.Any(h => h.Id == m.SourceHostId && h.ZoneId == plan.ZoneId), ct);
-            foreach (var move in pending.Take(Math.Max(0, limit - zoneLive)))
+            var room = Math.Max(0, limit - zoneLive);
+            var started = 0;
+            var refused = new Dictionary<Guid, string>();
+            foreach (var move in pending)
             {
+                if (started >= room) break;
                 try
                 {
                     await starter.StartAsync(move.InstanceId, MigrationType.Live, move.To, null, null, Actors.Worker, ct, parentOperationId: operationId);
+                    started++;
                 }
-                catch (Exception ex) when (ex is NoValidHostException or InvalidStateException or NotFoundException or FieldValidationException
-                                               or DbUpdateConcurrencyException)
+                catch (NoValidHostException ex)
+                {
+                    refused[move.InstanceId] = ex.Message;                  // perhaps until another move leaves its target
+                    db.ChangeTracker.Clear();
+                }
+                catch (Exception ex) when (ex is InvalidStateException or NotFoundException or FieldValidationException or DbUpdateConcurrencyException)
                 {
                     skipped[move.InstanceId] = ex.Message;
                     db.ChangeTracker.Clear();
                 }
             }
+            // Nothing of the plan in flight and nothing started: what the targets refuse now they will refuse for good.
+            if (inFlight == 0 && started == 0 && room > 0)
+                foreach (var (id, why) in refused) skipped[id] = why;
             op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
             op.ReportProgress(plan.Moves.Count == 0 ? 99 : 100 * (completed + failed.Count + skipped.Count) / plan.Moves.Count);
             op.Report($"Executing: {completed} completed, {inFlight} migrating, {pending.Count} to start, {failed.Count} failed, {skipped.Count} skipped.");

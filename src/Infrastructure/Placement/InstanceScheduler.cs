@@ -385,7 +385,6 @@ public sealed class InstanceScheduler(
             $"No valid host was found: {lost} candidate host(s) filled up while this request was being placed.");
     }
 
-    /// <summary>Where the group's live members run (read inside the admission transaction, under the group lock).</summary>
     /// <summary>
     /// Where <paramref name="instance"/> could live-migrate from <paramref name="source"/>: the create's filters for its
     /// flavor, image and plan (its server group included), on hosts of the same hypervisor kind with live migration, whose
@@ -396,13 +395,26 @@ public sealed class InstanceScheduler(
                                                                  Guid? onlyHost, CancellationToken ct,
                                                                  Domain.Migrations.MigrationType type = Domain.Migrations.MigrationType.Live)
     {
+        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
+        var request = MigrationRequest(instance, source, flavor, image, plan, await GroupPlacementAsync(group, ct), type);
+        var candidates = onlyHost is { } id ? hosts.Where(h => h.Id == id).ToArray() : hosts;
+        return pipeline.Rank(request, candidates, top: 20, detailed: true);
+    }
+
+    /// <summary>
+    /// What a migration of <paramref name="instance"/> from <paramref name="source"/> asks of a target: the create's
+    /// requirements for its flavor, image and plan (its server group as <paramref name="group"/> places it), the source's
+    /// hypervisor kind with the migration's capability, for a live move every CPU feature the guest saw, never the source.
+    /// </summary>
+    public PlacementRequest MigrationRequest(Instance instance, HostCandidate source, Flavor flavor, Image image, SlaPlan plan, GroupPlacement? group,
+                                             Domain.Migrations.MigrationType type = Domain.Migrations.MigrationType.Live)
+    {
         // Live: the target's driver migrates live and its CPU offers every feature the guest saw on the source. Cold: the
         // guest boots again there, so only the flavor's and image's own CPU needs count.
         var live = type == Domain.Migrations.MigrationType.Live;
-        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
-        var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
-        var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, await GroupPlacementAsync(group, ct), options.Value.Placement.MaxInstancesPerHost);
-        request = request with
+        var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, group, options.Value.Placement.MaxInstancesPerHost);
+        return request with
         {
             Demand = instance.Resources,
             RequiredHypervisor = source.Hypervisor,
@@ -414,10 +426,9 @@ public sealed class InstanceScheduler(
                 : request.RequiredCpuFeatures,
             ExcludedHosts = new HashSet<Guid> { source.Id },
         };
-        var candidates = onlyHost is { } id ? hosts.Where(h => h.Id == id).ToArray() : hosts;
-        return pipeline.Rank(request, candidates, top: 20, detailed: true);
     }
 
+    /// <summary>Where the group's members are (read inside an admission's transaction, under the tenant's lock).</summary>
     private async Task<GroupPlacement?> GroupPlacementAsync(ServerGroup? group, CancellationToken ct)
     {
         if (group is null) return null;
