@@ -41,6 +41,12 @@ public enum LiveMigrationState
     Failed,
     /// <summary>Cancelled on request; the VM runs on the source.</summary>
     Cancelled,
+    /// <summary>
+    /// Switched over to post-copy: the target has the guest's state and the pages it still lacks are pulled from the
+    /// source (<see cref="LiveMigrationStatus.RemainingMiB"/>) until <see cref="Switched"/>. Neither side can be cancelled
+    /// now, and losing either loses the guest. QEMU: <c>postcopy-active</c>.
+    /// </summary>
+    PostCopy,
 }
 
 /// <summary>

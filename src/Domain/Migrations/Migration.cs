@@ -25,6 +25,29 @@ public enum MigrationStage
     Mirror,
     Commitment,
     Activation,
+    /// <summary>
+    /// Live, after a switch-over to post-copy: the guest runs on the target while the pages it still lacks are pulled
+    /// from the source (the push was pre-copy). Stored as a number with the stages, so it comes last here; its place in a
+    /// migration is after stop-and-copy (<see cref="Migration.StagesOf"/>), and only when post-copy was used.
+    /// </summary>
+    PostCopy,
+}
+
+/// <summary>What becomes of a migration when one of its hosts is declared down (<see cref="Migration.WhenHostDown"/>).</summary>
+public enum HostDownOutcome
+{
+    /// <summary>The host is neither end of it, or it has ended.</summary>
+    None,
+    /// <summary>Before the target held the whole guest: abandoned, the VM stays where it was (and goes with its host's evacuation).</summary>
+    EndOnSource,
+    /// <summary>The source died after the switch-over: the target holds the whole guest, paused and consistent — committed there.</summary>
+    CommitOnTarget,
+    /// <summary>Committed already: activation goes on where the VM now is; the source's copy goes when its host is fenced.</summary>
+    FinishOnTarget,
+    /// <summary>The target died after the commitment: the migration fails; the VM goes with its new host's evacuation.</summary>
+    TargetFailed,
+    /// <summary>During post-copy's pull the guest's memory is split between the hosts: with either gone, the guest is lost.</summary>
+    LostInPostCopy,
 }
 
 /// <summary>When one stage began and ended.</summary>
@@ -41,7 +64,7 @@ public sealed class Migration : Entity
     private static readonly IReadOnlyDictionary<MigrationType, MigrationStage[]> Order = new Dictionary<MigrationType, MigrationStage[]>
     {
         [MigrationType.Live] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.PreCopy, MigrationStage.StopAndCopy,
-                                MigrationStage.Commitment, MigrationStage.Activation],
+                                MigrationStage.PostCopy, MigrationStage.Commitment, MigrationStage.Activation],
         [MigrationType.Cold] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.Stop, MigrationStage.CopyDisks,
                                 MigrationStage.Register, MigrationStage.Commitment, MigrationStage.Activation],
         [MigrationType.Storage] = [MigrationStage.PreMigration, MigrationStage.Reservation, MigrationStage.Copy, MigrationStage.Mirror,
@@ -118,22 +141,63 @@ public sealed class Migration : Entity
     public DateTimeOffset? StartedAt { get; private set; }
     public DateTimeOffset? EndedAt { get; private set; }
 
+    /// <summary>The stages a migration of <paramref name="type"/> may pass, in order (post-copy only when a live one switches to it).</summary>
     public static IReadOnlyList<MigrationStage> StagesOf(MigrationType type) => Order[type];
+
+    /// <summary>Stages a migration passes only on some paths.</summary>
+    private static bool Optional(MigrationStage stage) => stage == MigrationStage.PostCopy;
 
     public bool IsLive => Status is MigrationStatus.Queued or MigrationStatus.Running;
 
     /// <summary>True until commitment has ended: the VM runs (or sits stopped) on the source, the target only holds a claim.</summary>
     public bool OnSource => !Stages.Any(s => s.Stage == MigrationStage.Commitment && s.EndedAt is not null);
 
-    /// <summary>Ends the current stage and begins <paramref name="stage"/>, which must be the next one for this type.</summary>
+    /// <summary>
+    /// The guest runs on the target but part of its memory is still on the source (post-copy's pull): from here on a
+    /// failure of either side loses the guest, and nothing can be cancelled.
+    /// </summary>
+    public bool InPostCopy => IsLive && Stage == MigrationStage.PostCopy;
+
+    /// <summary>
+    /// The target holds the whole guest, consistent and paused, and the source stopped sending (Clark's stop-and-copy is
+    /// over: live, the switch-over was recorded and no pull is pending; cold, the copy is registered on the target).
+    /// </summary>
+    public bool TargetHoldsCopy => Type switch
+    {
+        MigrationType.Live => Stage is MigrationStage.StopAndCopy or MigrationStage.Commitment,
+        MigrationType.Cold => Stage is MigrationStage.Commitment,
+        _ => false,
+    };
+
+    /// <summary>
+    /// What a down host means for this migration, by Clark's rule (the source is primary until the commitment): the
+    /// source lost before the target held the whole guest — abandoned, the VM goes with the source's evacuation; after —
+    /// committed on the target. The target lost before the commitment — abandoned, the VM keeps running on its source;
+    /// after — the migration fails. During post-copy's pull either loss loses the guest. A storage migration lives on
+    /// one host: abandoned with it.
+    /// </summary>
+    public HostDownOutcome WhenHostDown(Guid hostId)
+    {
+        if (!IsLive || (hostId != SourceHostId && hostId != TargetHostId)) return HostDownOutcome.None;
+        if (InPostCopy) return HostDownOutcome.LostInPostCopy;
+        if (hostId == SourceHostId)
+        {
+            if (!OnSource) return Type == MigrationType.Storage ? HostDownOutcome.None : HostDownOutcome.FinishOnTarget;
+            return TargetHoldsCopy ? HostDownOutcome.CommitOnTarget : HostDownOutcome.EndOnSource;
+        }
+        return OnSource ? HostDownOutcome.EndOnSource : HostDownOutcome.TargetFailed;
+    }
+
+    /// <summary>Ends the current stage and begins <paramref name="stage"/>, which must be the next one for this type (optional ones may be skipped).</summary>
     public void Enter(MigrationStage stage, DateTimeOffset now)
     {
         if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
         var order = Order[Type];
         var next = Stage is { } current ? Array.IndexOf(order, current) + 1 : 0;
+        while (next < order.Length && order[next] != stage && Optional(order[next])) next++;
         if (next >= order.Length || order[next] != stage)
             throw new InvalidStateException(
-                $"A {EnumWords.ToWord(Type)} migration goes {string.Join(" → ", order.Select(EnumWords.ToWord))}; " +
+                $"A {EnumWords.ToWord(Type)} migration goes {string.Join(" → ", order.Select(o => Optional(o) ? $"({EnumWords.ToWord(o)})" : EnumWords.ToWord(o)))}; " +
                 $"'{EnumWords.ToWord(stage)}' cannot follow {(Stage is { } c ? $"'{EnumWords.ToWord(c)}'" : "the start")}.");
         EndStage(now);
         Stages.Add(new MigrationStageRecord(stage, now, null));
@@ -152,12 +216,14 @@ public sealed class Migration : Entity
 
     public void MarkTargetClaimed(bool claimed) => TargetClaimed = claimed;
 
-    /// <summary>Asks the job to cancel (only before commitment: afterwards there is nothing to go back to).</summary>
+    /// <summary>Asks the job to cancel (only before commitment, and not during post-copy: afterwards there is nothing to go back to).</summary>
     public void RequestCancel()
     {
         if (!IsLive) throw new InvalidStateException($"The migration is {EnumWords.ToWord(Status)}.");
         if (Stages.Any(s => s.Stage == MigrationStage.Commitment))
             throw new InvalidStateException("The migration is committing; it can no longer be cancelled.");
+        if (InPostCopy)
+            throw new InvalidStateException("The guest runs on the target and pulls the rest of its memory (post-copy); it can no longer be cancelled.");
         CancelRequested = true;
     }
 
@@ -195,6 +261,27 @@ public sealed class Migration : Entity
             throw new InvalidStateException("The switch-over is recorded at the end of pre-copy.");
         PreCopyOutcome = outcome;
         DowntimeMs = downtimeMs;
+    }
+
+    /// <summary>
+    /// Post-copy's pull ended: every page is on the target. The hypervisor's own figures now cover the whole migration —
+    /// push and pull (<see cref="HypervisorTotalMs"/>) — and the downtime it measured, if it reports one then.
+    /// </summary>
+    public void RecordPulled(double? downtimeMs, double? hypervisorTotalMs, double transferredMiB)
+    {
+        if (Stage is not MigrationStage.PostCopy) throw new InvalidStateException("The pull is recorded at the end of post-copy.");
+        DowntimeMs = downtimeMs ?? DowntimeMs;
+        HypervisorTotalMs = hypervisorTotalMs;
+        TransferredMiB = transferredMiB;
+        RemainingMiB = 0;
+    }
+
+    /// <summary>Post-copy under way: memory pulled so far and still to pull.</summary>
+    public void RecordPull(double transferredMiB, double remainingMiB)
+    {
+        if (Stage is not MigrationStage.PostCopy) throw new InvalidStateException("The pull is recorded during post-copy.");
+        TransferredMiB = transferredMiB;
+        RemainingMiB = remainingMiB;
     }
 
     /// <summary>A storage migration: the disk of the instance on <see cref="SourceHostId"/> goes from one pool to another, the VM stays.</summary>
@@ -253,7 +340,8 @@ public sealed class Migration : Entity
     {
         if (Status == MigrationStatus.Completed) return 100;
         if (Stage is not { } stage) return 0;
-        var order = Order[Type];
+        // An optional stage counts only on the path that takes it.
+        var order = Order[Type].Where(o => !Optional(o) || Stages.Any(x => x.Stage == o)).ToArray();
         var within = 0.0;
         if (stage == MigrationStage.PreCopy && TransferredMiB is { } sentNow && RemainingMiB is { } left && sentNow + left > 0)
             within = sentNow / (sentNow + left);
@@ -262,6 +350,8 @@ public sealed class Migration : Entity
             var sent = Rounds.Sum(r => r.SentMiB);
             within = sent + Rounds[^1].RemainingMiB > 0 ? sent / (sent + Rounds[^1].RemainingMiB) : 0;
         }
+        if (stage == MigrationStage.PostCopy && TransferredMiB is { } pulledNow && RemainingMiB is { } toPull && pulledNow + toPull > 0)
+            within = pulledNow / (pulledNow + toPull);
         if (stage is MigrationStage.CopyDisks or MigrationStage.Copy && DiskTotalMiB > 0) within = Math.Clamp((DiskCopiedMiB ?? 0) / DiskTotalMiB.Value, 0, 1);
         return Math.Min(99, (int)Math.Floor((Array.IndexOf(order, stage) + within) * 100.0 / order.Length));
     }

@@ -63,6 +63,13 @@ public sealed record PreCopyResult(PreCopyOutcome Outcome, IReadOnlyList<PreCopy
                                    double TransferredMiB, double FinalThrottle, string Detail)
 {
     public bool Switched => Outcome != PreCopyOutcome.Aborted;
+
+    /// <summary>Post-copy: how long the pull after the switch-over takes (part of <see cref="TotalMs"/>), and what it pulls.</summary>
+    public double PullMs { get; init; }
+    public double PulledMiB { get; init; }
+
+    /// <summary>When the switch-over happens, from the start: the end of the push (pre-copy and the stop-and-copy).</summary>
+    public double SwitchedAtMs => TotalMs - PullMs;
 }
 
 /// <summary>
@@ -199,10 +206,12 @@ public sealed class PreCopySimulation
     /// <summary>The destination runs after the switch-over alone; the rest arrives at link speed while it runs.</summary>
     private void PostCopy(string detail)
     {
-        ElapsedMs += _link.SwitchoverMs + RemainingMiB / _link.BandwidthMiBps * 1000;
+        var pulled = RemainingMiB;
+        var pullMs = pulled / _link.BandwidthMiBps * 1000;
+        ElapsedMs += _link.SwitchoverMs + pullMs;
         TransferredMiB += RemainingMiB;
         RemainingMiB = 0;
-        Finish(PreCopyOutcome.PostCopy, _link.SwitchoverMs, detail);
+        Result = Finish(PreCopyOutcome.PostCopy, _link.SwitchoverMs, detail) with { PullMs = pullMs, PulledMiB = pulled };
     }
 
     private PreCopyResult Finish(PreCopyOutcome outcome, double downtimeMs, string detail) =>

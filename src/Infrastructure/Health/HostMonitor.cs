@@ -1,6 +1,7 @@
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Jobs;
@@ -53,7 +54,7 @@ public sealed class HostMonitorClock
 /// when none of them beat lately (its workers were overloaded: seen seeding 10,000 instances on 2 cores).
 /// </remarks>
 public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, JobDispatcher dispatcher, HostMonitorClock watching,
-                                IOptions<IaasOptions> options, ILogger<HostMonitor> log)
+                                Migrations.IMigrationJobs migrations, IOptions<IaasOptions> options, ILogger<HostMonitor> log)
 {
     public async Task<HostHealthReport> RunAsync(CancellationToken ct)
     {
@@ -81,6 +82,8 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
         var downHosts = await db.Hosts.AsNoTracking().Where(h => h.State == HostState.Down).ToListAsync(ct);
         foreach (var host in downHosts)
         {
+            // Migrations to or from it end first (by Clark's rule), so what stays on it is evacuated with the rest.
+            await EndMigrationsAsync(host, ct);
             evacuated += await EvacuateAsync(host, ct);
             if (host.LastHeartbeatAt > host.DownSince && await StartFenceAsync(host, ct)) fencing++;
         }
@@ -108,6 +111,31 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
     }
 
     /// <summary>
+    /// The migrations a down host takes part in, ended as <see cref="Domain.Migrations.Migration.WhenHostDown"/> says:
+    /// before the target holds the whole guest the VM stays with its source (and a down source is evacuated right after),
+    /// after it the move is committed on the target. One at a time; one that changed meanwhile is looked at next tick.
+    /// </summary>
+    private async Task EndMigrationsAsync(Host host, CancellationToken ct)
+    {
+        var live = await db.Migrations.AsNoTracking()
+            .Where(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
+                        && (m.SourceHostId == host.Id || m.TargetHostId == host.Id))
+            .OrderBy(m => m.Id).Select(m => m.Id).ToListAsync(ct);
+        foreach (var id in live)
+        {
+            try
+            {
+                await migrations.HostDownAsync(id, host.Id, ct);
+            }
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException || Placement.InstanceScheduler.IsTransientConflict(ex))
+            {
+                log.LogInformation("Migration {MigrationId} changed while host {Host} went down; the next tick looks again", id, host.Name);
+            }
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>
     /// Evacuates what still holds capacity on a down host, most important first, one transaction per instance; records
     /// a <c>host.evacuate</c> operation saying what became of each. Returns how many instances it dealt with.
     /// </summary>
@@ -115,7 +143,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
     {
         db.ChangeTracker.Clear();
         var ids = await db.Instances.AsNoTracking()
-            .Where(i => i.HostId == host.Id && i.ResourcesClaimed && i.Status != InstanceStatus.Migrating && i.Status != InstanceStatus.Deleted)
+            .Where(i => i.HostId == host.Id && i.Status != InstanceStatus.Migrating && i.Status != InstanceStatus.Deleted)
             .OrderByDescending(i => i.Priority).ThenBy(i => i.CreatedAt).ThenBy(i => i.Id)
             .Select(i => i.Id).ToListAsync(ct);
         if (ids.Count == 0) return 0;
@@ -149,7 +177,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 var instance = await db.Instances.SingleAsync(i => i.Id == instanceId, ct);
-                if (instance.HostId != host.Id || !instance.ResourcesClaimed) return (null, EvacuationOutcome.NotNow);
+                if (instance.HostId != host.Id) return (null, EvacuationOutcome.NotNow);
                 var interrupted = instance.OperationId is { } current
                     ? await db.Operations.SingleOrDefaultAsync(o => o.Id == current && o.Status == OperationStatus.Running, ct)
                     : null;

@@ -25,6 +25,14 @@ public interface IMigrationJobs
     /// source (aborted, target claim released) before commitment, on the target after it.
     /// </summary>
     Task GiveUpAsync(Guid operationId, string reason, CancellationToken ct);
+
+    /// <summary>
+    /// One of the migration's hosts was declared down (the host monitor, in the tick): the migration ends by Clark's rule
+    /// (<see cref="Migration.WhenHostDown"/>) — abandoned before the target held the whole guest, committed there after,
+    /// finished where the VM is once committed; during post-copy's pull the guest is lost. Whatever must still run on a
+    /// host goes to a live host's queue.
+    /// </summary>
+    Task HostDownAsync(Guid migrationId, Guid hostId, CancellationToken ct);
 }
 
 /// <summary>
@@ -122,8 +130,8 @@ public sealed class MigrationJobs(
             m.Enter(MigrationStage.PreCopy, Now());
             await SaveProgressAsync(op, m, ct);
         }
-        if (m.Stage == MigrationStage.PreCopy) await PreCopyAsync(op, m, instance, endpoint, ct);
-        if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
+        if (m.Stage is MigrationStage.PreCopy or MigrationStage.PostCopy) await PreCopyAsync(op, m, instance, endpoint, ct);
+        if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.PostCopy or MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
         if (m.Stage == MigrationStage.Activation) await ActivateAsync(op, m, instance, ct);
     }
 
@@ -169,41 +177,72 @@ public sealed class MigrationJobs(
     private Task<IncomingEndpoint> PrepareTargetAsync(Migration m, HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) =>
         hosts.PrepareIncomingAsync(new IncomingRequest(target, source, spec, m.Type), m.Id, ct);
 
-    /// <summary>Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends.</summary>
+    /// <summary>
+    /// Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends. A switch to
+    /// post-copy is recorded as its own stage (the push was pre-copy, the pull is post-copy, each with its times), and
+    /// followed until every page is on the target.
+    /// </summary>
     private async Task PreCopyAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
         var driver = drivers.For(source.Hypervisor);
         var o = options.Value.Migration;
-        var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
-            .MinAsync(h => h.Capacity.NetworkMbps, ct);
-        if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
-        var spec = await SpecAsync(instance, ct);
-        endpoint ??= await PrepareTargetAsync(m, source, target, spec, ct);
-        await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, endpoint,
-            planner.LinkFor(mbps).BandwidthMiBps, m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds,
-            m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
+        if (m.Stage == MigrationStage.PreCopy)
+        {
+            var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
+                .MinAsync(h => h.Capacity.NetworkMbps, ct);
+            if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
+            var spec = await SpecAsync(instance, ct);
+            endpoint ??= await PrepareTargetAsync(m, source, target, spec, ct);
+            await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, endpoint,
+                planner.LinkFor(mbps).BandwidthMiBps, m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds,
+                m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
+        }
 
         var forced = false;
         while (true)
         {
             var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
-            foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
-            if (status.DiskTotalMiB > 0) m.RecordDiskCopy(status.DiskCopiedMiB, status.DiskTotalMiB);
-            if (status.State == LiveMigrationState.Active) m.RecordTransfer(status.TransferredMiB, status.RemainingMiB);
+            if (m.Stage == MigrationStage.PreCopy)
+            {
+                foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
+                if (status.DiskTotalMiB > 0) m.RecordDiskCopy(status.DiskCopiedMiB, status.DiskTotalMiB);
+                if (status.State == LiveMigrationState.Active) m.RecordTransfer(status.TransferredMiB, status.RemainingMiB);
+            }
             switch (status.State)
             {
+                case LiveMigrationState.Switched when m.Stage == MigrationStage.PostCopy:
+                    m.RecordPulled(status.DowntimeMs, status.TotalMs, status.TransferredMiB);
+                    await SaveProgressAsync(op, m, ct);
+                    return;
                 case LiveMigrationState.Switched:
                     m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.Converged, status.DowntimeMs ?? 0, status.TotalMs, status.TransferredMiB);
                     m.Enter(MigrationStage.StopAndCopy, Now());
                     await SaveProgressAsync(op, m, ct);
                     return;
+                case LiveMigrationState.PostCopy when m.Stage == MigrationStage.PreCopy:
+                    // The push is over: the switch-over's pause, then the guest runs on the target while it pulls the rest.
+                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.PostCopy, status.DowntimeMs ?? 0, null, status.TransferredMiB);
+                    m.Enter(MigrationStage.StopAndCopy, Now());
+                    m.Enter(MigrationStage.PostCopy, Now());
+                    m.RecordPull(status.TransferredMiB, status.RemainingMiB);
+                    log.LogInformation("Migration {MigrationId}: instance {InstanceId} switched to post-copy with {MiB:F1} MiB to pull",
+                        m.Id, instance.Id, status.RemainingMiB);
+                    break;
+                case LiveMigrationState.PostCopy:
+                    m.RecordPull(status.TransferredMiB, status.RemainingMiB);
+                    break;
                 case LiveMigrationState.Failed:
                 case LiveMigrationState.Cancelled:
                     await SaveProgressAsync(op, m, ct);
                     throw new StayOnSource(status.Error ?? "The hypervisor ended the migration.", status.State == LiveMigrationState.Cancelled);
             }
             await SaveProgressAsync(op, m, ct);
+            if (m.Stage == MigrationStage.PostCopy)
+            {
+                await driver.WaitForLiveMigrationAsync(source, instance.Id, TimeSpan.FromMilliseconds(Math.Max(10, o.PollMilliseconds)), ct);
+                continue;
+            }
             var asked = await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id)
                 .Select(x => new { x.CancelRequested, x.ForceCompleteRequested }).SingleAsync(ct);
             if (asked.CancelRequested) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
@@ -220,9 +259,9 @@ public sealed class MigrationJobs(
     /// <summary>The commitment: one transaction moves the instance and releases the source's claim.</summary>
     private async Task CommitAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
-        if (m.Stage == MigrationStage.StopAndCopy)
+        if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.PostCopy)
         {
-            if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+            if (m.Stage == MigrationStage.StopAndCopy && await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
             m.Enter(MigrationStage.Commitment, Now());
             await SaveProgressAsync(op, m, ct);
         }
@@ -238,7 +277,8 @@ public sealed class MigrationJobs(
             else
                 instance.CommitMigration(target.Id, InstanceStatus.Running, Actors.Worker, op.Id, Now(),
                     $"Live-migrated from host '{source.Name}' to '{target.Name}': {m.Rounds.Count} pre-copy round(s), " +
-                    $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}).");
+                    $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}" +
+                    $"{(m.Stages.FirstOrDefault(x => x.Stage == MigrationStage.PostCopy) is { EndedAt: { } pulledAt } pull ? $", {(pulledAt - pull.StartedAt).TotalMilliseconds:F0} ms of pull" : "")}).");
             m.Enter(MigrationStage.Activation, Now());                         // ends the commitment: the VM is the target's
             await SaveProgressAsync(op, m, ct);
             await tx.CommitAsync(ct);
@@ -414,7 +454,7 @@ public sealed class MigrationJobs(
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
         await hosts.ActivateIncomingAsync(target, instance.Id, run: m.RestartOnTarget, m.Id, ct);
-        await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
+        if (!await IsDownAsync(source.Id, ct)) await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
         if (m.RestartOnTarget)
         {
             m.RecordColdDowntime(Now());
@@ -437,12 +477,15 @@ public sealed class MigrationJobs(
     private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        // A source declared down cannot let its copy go: fencing destroys it when the host answers again.
+        var sourceDown = await IsDownAsync(source.Id, ct);
         // Committed: the paused source may go while the target resumes (a local call needs no database, so the two can overlap).
-        var release = hosts.IsLocal(source) ? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct) : null;
+        var release = !sourceDown && hosts.IsLocal(source) ? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct) : null;
         await hosts.ActivateIncomingAsync(target, instance.Id, run: true, m.Id, ct);
-        await (release ?? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct));
+        if (!sourceDown) await (release ?? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct));
         instance.Note("activated", Actors.Worker, op.Id, Now(),
-            $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; the source's copy is gone.");
+            $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; " +
+            (sourceDown ? $"the copy left on host '{source.Name}' (down) is destroyed when it is fenced." : "the source's copy is gone."));
         m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());
         op.Succeed(Now());
         await db.SaveChangesAsync(ct);
@@ -459,6 +502,11 @@ public sealed class MigrationJobs(
         db.ChangeTracker.Clear();
         var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, ct);
         if (!m.IsLive) return;
+        if (m.InPostCopy)
+        {
+            await LoseInPostCopyAsync(operationId, migrationId, reason, ct);
+            return;
+        }
         var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
         var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
         var source = await FindHostAsync(m.SourceHostId, ct);
@@ -518,6 +566,120 @@ public sealed class MigrationJobs(
         log.LogInformation("Migration {MigrationId} {Outcome}; instance {InstanceId} stays on its host: {Reason}",
             m.Id, cancelled ? "cancelled" : "failed", instance.Id, reason);
     }
+
+    /// <summary>
+    /// Post-copy failed (a side lost, the stream broken): the guest ran on the target with part of its memory still on the
+    /// source, so neither copy is whole. The instance fails, saying so; the target's partial copy is discarded and its
+    /// claim released; the instance keeps its source's claim until it is deleted (which removes what is left there).
+    /// </summary>
+    private async Task LoseInPostCopyAsync(Guid operationId, Guid migrationId, string reason, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var m = await db.Migrations.SingleAsync(x => x.Id == migrationId, ct);
+        var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+        var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        var why = $"The guest was lost during post-copy (it ran on the target while pulling the rest of its memory from the source): {reason}";
+        if (m.TargetHostId is { } targetId && await FindHostAsync(targetId, ct) is { } target)
+            await hosts.CleanUpAsync(HostCall.DiscardIncoming, target, instance.Id, m.Id, wait: false, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var released = m.TargetClaimed ? m.TargetHostId : null;
+        if (released is { } claimed)
+        {
+            await claims.ReleaseHostAsync(claimed, instance.Resources, instance.ClaimKind, ct);
+            m.MarkTargetClaimed(false);
+        }
+        if (instance.Status == InstanceStatus.Migrating) instance.Fail(why, Actors.Worker, operationId, Now());
+        m.Fail(why, Now());
+        op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.MigrationFailed), "The guest was lost during post-copy.", why), Now());
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (released is { } t) snapshot.Adjust(t, Resources.Zero - instance.Resources, -1, instance.ClaimKind);
+        log.LogWarning("Migration {MigrationId}: instance {InstanceId} lost in post-copy: {Reason}", m.Id, instance.Id, reason);
+    }
+
+    public async Task HostDownAsync(Guid migrationId, Guid hostId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var m = await db.Migrations.AsNoTracking().SingleOrDefaultAsync(x => x.Id == migrationId, ct);
+        if (m?.OperationId is not { } operationId) return;
+        var host = await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => h.Name).SingleOrDefaultAsync(ct) ?? hostId.ToString();
+        var side = hostId == m.SourceHostId ? "source" : "target";
+        var why = $"Its {side} host '{host}' stopped answering and was declared down";
+        switch (m.WhenHostDown(hostId))
+        {
+            case HostDownOutcome.EndOnSource:
+                await EndOnSourceAsync(operationId, m.Id, side == "source"
+                    ? $"{why} before the target held the whole guest; the instance goes with its host's evacuation."
+                    : $"{why}.", cancelled: false, onSourceAgent: false, ct);
+                break;
+            case HostDownOutcome.LostInPostCopy:
+                await LoseInPostCopyAsync(operationId, m.Id, $"{why}.", ct);
+                break;
+            case HostDownOutcome.CommitOnTarget:
+            {
+                // The switch-over happened: the target holds the whole guest, paused. Commit there, and let the target's side finish.
+                var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+                var tracked = await db.Migrations.SingleAsync(x => x.Id == m.Id, ct);
+                var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+                try
+                {
+                    // A cancel asked for now cannot be honoured: the source that would resume the guest is gone.
+                    if (tracked.Stage == MigrationStage.StopAndCopy)
+                    {
+                        tracked.Enter(MigrationStage.Commitment, Now());
+                        await SaveProgressAsync(op, tracked, ct);
+                    }
+                    await CommitAsync(op, tracked, instance, ct);
+                }
+                catch (Exception ex) when (ex is StayOnSource or DbUpdateConcurrencyException)
+                {
+                    log.LogInformation("Migration {MigrationId} could not be committed for its down source yet: {Reason}", m.Id, ex.Message);
+                    return;                                                     // changed meanwhile: the next tick looks again
+                }
+                instance.Note("source-failed", Actors.HostMonitor, operationId, Now(),
+                    $"{why} after the switch-over: the target held the whole guest, so the move was committed there.");
+                await db.SaveChangesAsync(ct);
+                await RouteToTargetAsync(operationId, m, ct);
+                break;
+            }
+            case HostDownOutcome.FinishOnTarget:
+                await RouteToTargetAsync(operationId, m, ct);
+                break;
+            case HostDownOutcome.TargetFailed:
+            {
+                var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+                var tracked = await db.Migrations.SingleAsync(x => x.Id == m.Id, ct);
+                var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+                // A cold migration's copy was registered there but not started: it is stopped there (and goes with that host's evacuation).
+                if (instance.Status == InstanceStatus.Migrating)
+                    instance.MoveTo(InstanceStatus.Stopped, "migration-failed", Actors.HostMonitor, operationId, Now(), $"{why} before it was activated there.");
+                tracked.Fail($"{why} after the commitment, before the instance was activated there.", Now());
+                op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.HostFailed), "The migration's target host failed.",
+                    $"{why} after the commitment; the instance goes with that host's evacuation."), Now());
+                await db.SaveChangesAsync(ct);
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A committed migration whose job was carried by its source's agent (now gone): the operation moves to the target's
+    /// queue so the target's agent finishes the activation. Work for hosts driven anywhere (fake) stays where it is.
+    /// </summary>
+    private async Task RouteToTargetAsync(Guid operationId, Migration m, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        if (op.IsFinished || m.TargetHostId is not { } targetId || await FindHostAsync(targetId, ct) is not { } target) return;
+        var queue = JobDispatcher.QueueFor(target.Hypervisor, target.Name);
+        if (op.Queue == queue) return;
+        op.Route(queue);
+        await db.SaveChangesAsync(ct);
+        await dispatcher.DispatchAsync(op, CancellationToken.None);
+    }
+
+    private Task<bool> IsDownAsync(Guid hostId, CancellationToken ct) =>
+        db.Hosts.AsNoTracking().AnyAsync(h => h.Id == hostId && h.State == Domain.Inventory.HostState.Down, ct);
 
     /// <summary>After commitment the VM is the target's whatever failed: the migration fails, the instance says why.</summary>
     private async Task FailAfterCommitAsync(Guid operationId, Guid migrationId, string reason, CancellationToken ct)

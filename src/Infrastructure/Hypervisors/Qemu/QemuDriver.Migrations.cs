@@ -54,7 +54,8 @@ internal sealed class QemuMigration(LiveMigrationRequest request, long startedAt
 /// <see cref="GetLiveMigrationAsync"/> reads <c>query-block-jobs</c> / <c>query-migrate</c>: a new
 /// <c>dirty-sync-count</c> is a new round; past the time budget the escalation applies (post-copy:
 /// <c>migrate-start-postcopy</c>; abort: <c>migrate_cancel</c>; auto-converge: QEMU's capability, set at the start —
-/// known to corrupt guests under TCG 7.2). <c>completed</c> is the switch-over: the source is <c>postmigrate</c>, the
+/// known to corrupt guests under TCG 7.2). <c>postcopy-active</c> is post-copy's pull (reported as
+/// <see cref="LiveMigrationState.PostCopy"/>); <c>completed</c> is the switch-over: the source is <c>postmigrate</c>, the
 /// destination paused. Activation (target) ends the export and <c>cont</c>s; the release (source) quits the paused
 /// source and removes its copy; a cancel (source) stops the stream and resumes the guest; a discard (target) quits the
 /// destination and removes what it received.
@@ -218,10 +219,10 @@ public sealed partial class QemuDriver
         if (!_outgoing.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id)
             return new LiveMigrationStatus(LiveMigrationState.Failed, [], 0, 0, 0, 0, null, null,
                 $"No live migration of VM {instanceId} is known on its source host (lost with an agent restart?).");
-        if (m.State == LiveMigrationState.Active)
+        if (m.State is LiveMigrationState.Active or LiveMigrationState.PostCopy)
         {
             using var held = await LockAsync(instanceId, ct);
-            if (m.State == LiveMigrationState.Active) await AdvanceAsync(m, ct);
+            if (m.State is LiveMigrationState.Active or LiveMigrationState.PostCopy) await AdvanceAsync(m, ct);
         }
         return new LiveMigrationStatus(m.State, m.Rounds.ToList(), m.TransferredMiB, m.RemainingMiB, 0,
             m.Rounds.Count > 0 ? m.Rounds[^1].ExpectedDowntimeMs : 0, m.Outcome, m.DowntimeMs, m.Error, m.DiskCopiedMiB, m.DiskTotalMiB, m.TotalTimeMs);
@@ -230,7 +231,7 @@ public sealed partial class QemuDriver
     /// <summary>A poll that ends at QEMU's next <c>MIGRATION</c> event (the switch-over, a failure) or the disk's <c>BLOCK_JOB_READY</c>.</summary>
     public async Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct)
     {
-        if (!_outgoing.TryGetValue(instanceId, out var m) || m.State != LiveMigrationState.Active
+        if (!_outgoing.TryGetValue(instanceId, out var m) || m.State is not (LiveMigrationState.Active or LiveMigrationState.PostCopy)
             || !_running.TryGetValue((source.Name, instanceId), out var vm) || vm.HasExited)
             return;
         var since = DateTimeOffset.UtcNow;
@@ -400,6 +401,11 @@ public sealed partial class QemuDriver
         {
             case "pre-switchover":
                 await FinishDiskAndSwitchAsync(source, m, ct);                 // unless the event watcher got there first
+                return;
+            case "postcopy-active":
+                // Switched to post-copy: the rest is pulled by the target; remaining is what it still lacks.
+                m.State = LiveMigrationState.PostCopy;
+                m.Outcome ??= PreCopyOutcome.PostCopy;
                 return;
             case "completed":
                 m.State = LiveMigrationState.Switched;
