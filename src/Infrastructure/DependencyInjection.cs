@@ -49,6 +49,11 @@ public static class DependencyInjection
             services.AddScoped<IaasDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
         }
 
+        if (options.FakeDriver.RunsOnHosts)
+        {
+            HypervisorDrivers.RunOnHosts("fake");
+            options.FakeDriver.OwnHosts = options.Workers.Hosts.Where(h => !string.IsNullOrWhiteSpace(h)).Select(h => h.Trim()).ToList();
+        }
         services.AddSingleton(options.FakeDriver);
         services.AddSingleton<FakeHypervisor>();
         services.AddSingleton<IHypervisorDriver, FakeHypervisorDriver>();
@@ -101,7 +106,8 @@ public static class DependencyInjection
                         QueuePollInterval = TimeSpan.FromMilliseconds(options.Jobs.QueuePollIntervalMilliseconds),
                         EnableLongPolling = true,
                         UseSlidingInvisibilityTimeout = true,
-                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                        InvisibilityTimeout = TimeSpan.FromSeconds(Math.Max(1, options.Jobs.InvisibilityTimeoutSeconds)),
+                        DistributedLockTimeout = TimeSpan.FromSeconds(Math.Max(1, options.Jobs.DistributedLockTimeoutSeconds)),
                         PrepareSchemaIfNecessary = true,
                     });
             }
@@ -132,6 +138,9 @@ public static class DependencyInjection
             var options = sp.GetRequiredService<IOptions<IaasOptions>>().Value;
             server.Queues = sp.GetRequiredService<Agents.ServedQueues>().All.ToArray();
             server.SchedulePollingInterval = TimeSpan.FromMilliseconds(options.Jobs.SchedulePollingIntervalMilliseconds);
+            server.HeartbeatInterval = TimeSpan.FromSeconds(Math.Max(1, options.Jobs.ServerHeartbeatSeconds));
+            server.ServerTimeout = options.Jobs.DeadServerAfter;
+            server.ServerCheckInterval = TimeSpan.FromSeconds(Math.Max(1, options.Jobs.ServerHeartbeatSeconds));
             if (options.Jobs.WorkerCount is { } workers) server.WorkerCount = workers;
         });
         services.AddHostedService<RecurringJobsRegistration>();

@@ -43,6 +43,18 @@ public sealed class JobOptions
     public int SchedulePollingIntervalMilliseconds { get; set; } = 1000;
     /// <summary>Hangfire worker threads per server (default: Hangfire's, 5 × cores capped at 20).</summary>
     public int? WorkerCount { get; set; }
+    /// <summary>
+    /// How often a worker process's Hangfire server reports itself alive. A server silent for four of these is dead:
+    /// the reconciler re-drives the work it was carrying (a killed agent's jobs), and Hangfire forgets it.
+    /// </summary>
+    public int ServerHeartbeatSeconds { get; set; } = 30;
+    /// <summary>A job fetched by a worker that died becomes visible to the others again after this long (Hangfire.PostgreSql).</summary>
+    public int InvisibilityTimeoutSeconds { get; set; } = 300;
+    /// <summary>A distributed lock (the tick's) held by a process that died is taken over after this long (Hangfire.PostgreSql).</summary>
+    public int DistributedLockTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>How long a server may be silent before it counts as dead.</summary>
+    public TimeSpan DeadServerAfter => TimeSpan.FromSeconds(4 * Math.Max(1, ServerHeartbeatSeconds));
 }
 
 public sealed class ReconcilerOptions

@@ -146,11 +146,16 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
             .Where(i => i.HostId == host.Id && i.Status != InstanceStatus.Migrating && i.Status != InstanceStatus.Deleted)
             .OrderByDescending(i => i.Priority).ThenBy(i => i.CreatedAt).ThenBy(i => i.Id)
             .Select(i => i.Id).ToListAsync(ct);
-        if (ids.Count == 0) return 0;
+        // An evacuation a tick began and did not finish (its process died) is this one's to carry on and to end.
+        var unfinished = await db.Operations.AsNoTracking()
+            .Where(o => o.Kind == OperationKinds.HostEvacuate && o.ResourceId == host.Id && o.Status == OperationStatus.Running)
+            .OrderBy(o => o.Id).Select(o => (Guid?)o.Id).FirstOrDefaultAsync(ct);
+        if (ids.Count == 0 && unfinished is null) return 0;
 
         var now = db.Clock.GetUtcNow();
-        var op = new Operation(OperationKinds.HostEvacuate, "host", host.Id, null, null, now);
-        db.Operations.Add(op);
+        var op = unfinished is { } earlier ? await db.Operations.SingleAsync(o => o.Id == earlier, ct)
+                                           : new Operation(OperationKinds.HostEvacuate, "host", host.Id, null, null, now);
+        if (unfinished is null) db.Operations.Add(op);
         await db.SaveChangesAsync(ct);
         var results = new Dictionary<EvacuationOutcome, List<string>>();
         foreach (var id in ids)
@@ -161,7 +166,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
 
         db.ChangeTracker.Clear();
         var tracked = await db.Operations.SingleAsync(o => o.Id == op.Id, ct);
-        tracked.Report(Summary(host, results));
+        tracked.Report(Summary(host, results) + (unfinished is null ? "" : " (Carried on after the tick that began it stopped midway.)"));
         tracked.Succeed(db.Clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
         log.LogWarning("Evacuated host {Host}: {Summary}", host.Name, tracked.StatusReason);

@@ -12,8 +12,17 @@ public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
     /// <summary>Every hypervisor kind a host may declare, whether or not its driver runs in this process.</summary>
     public static IReadOnlyList<string> KnownKinds { get; } = ["fake", "qemu"];
 
+    private static FrozenSet<string> _runOnHosts = FrozenSet.ToFrozenSet(["qemu"], StringComparer.Ordinal);
+
     /// <summary>Kinds whose driver must run on the compute host itself, served by that host's agent queue.</summary>
-    public static bool RunsOnHost(string kind) => kind == "qemu";
+    public static bool RunsOnHost(string kind) => _runOnHosts.Contains(kind);
+
+    /// <summary>
+    /// Makes <paramref name="kind"/>'s hosts served by their own agents too (the fake, for fault campaigns in the
+    /// production layout: <c>Iaas:FakeDriver:RunsOnHosts</c>). Process-wide and set once at start, as the queues a
+    /// Hangfire server serves are: every process of a cloud must agree.
+    /// </summary>
+    public static void RunOnHosts(string kind) => _runOnHosts = _runOnHosts.Append(kind).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>The kinds this process can drive (placement only picks hosts of these kinds).</summary>
     public IReadOnlySet<string> Kinds { get; } = drivers.Select(d => d.Kind).ToFrozenSet(StringComparer.Ordinal);

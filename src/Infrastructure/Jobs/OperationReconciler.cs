@@ -28,8 +28,6 @@ public sealed class OperationReconciler(
     IOptions<IaasOptions> options,
     ILogger<OperationReconciler> log)
 {
-    private static readonly TimeSpan DeadServerAfter = TimeSpan.FromMinutes(2);
-
     public async Task<ReconcileReport> RunAsync(CancellationToken ct)
     {
         var o = options.Value.Reconciler;
@@ -130,6 +128,6 @@ public sealed class OperationReconciler(
     // Heartbeats are wall-clock facts written by Hangfire, so liveness is judged by the wall clock, not the domain clock.
     private HashSet<string> LiveServers() =>
         storage.GetMonitoringApi().Servers()
-            .Where(s => s.Heartbeat is { } beat && DateTime.UtcNow - DateTime.SpecifyKind(beat, DateTimeKind.Utc) < DeadServerAfter)
+            .Where(s => s.Heartbeat is { } beat && DateTime.UtcNow - DateTime.SpecifyKind(beat, DateTimeKind.Utc) < options.Value.Jobs.DeadServerAfter)
             .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 }

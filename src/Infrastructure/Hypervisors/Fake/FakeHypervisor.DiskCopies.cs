@@ -42,7 +42,8 @@ public sealed partial class FakeHypervisor
             if (vm.Power != VmPowerState.Shutoff)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; its disks are copied cold, shut off.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The copy needs a positive bandwidth.", false);
-            if (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id || incoming.Endpoint.DiskUri != r.Incoming.DiskUri)
+            if (IsMine(r.Target) && (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id
+                                     || incoming.Endpoint.DiskUri != r.Incoming.DiskUri))
                 throw new HypervisorException($"The target has not prepared for VM {id}'s disk ({r.Incoming.DiskUri ?? "no address"}).", false);
             // A disk on a shared pool is reachable from the target as it is: nothing to copy.
             var copy = new FakeDiskCopy(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, _clock.GetTimestamp());
@@ -74,10 +75,14 @@ public sealed partial class FakeHypervisor
                 if (VmOn(target, spec.InstanceId) is not null) return;            // registered and activated before
                 throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks is on host '{target.Name}'.", false);
             }
-            if (!_diskCopies.TryGetValue(spec.InstanceId, out var c) || c.Request.Target.Id != target.Id)
-                throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks reached host '{target.Name}'.", false);
-            Advance(c);
-            if (c.State != DiskCopyState.Synced) throw new HypervisorException($"The copy of VM {spec.InstanceId}'s disks is not complete.", false);
+            if (IsMine(incoming.Request.Source))
+            {
+                if (!_diskCopies.TryGetValue(spec.InstanceId, out var c) || c.Request.Target.Id != target.Id)
+                    throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks reached host '{target.Name}'.", false);
+                Advance(c);
+                if (c.State != DiskCopyState.Synced) throw new HypervisorException($"The copy of VM {spec.InstanceId}'s disks is not complete.", false);
+            }
+            // (From another agent's source, the control plane registers only after that source reported the copy complete.)
             incoming.Registered = true;
         }
     }

@@ -64,7 +64,7 @@ public sealed partial class FakeHypervisor
         {
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.Migrate, r.Source.Id, id);
-            if (_migrations.TryGetValue(id, out var running) && running.State is LiveMigrationState.Active or LiveMigrationState.Switched)
+            if (_migrations.TryGetValue(id, out var running) && running.State is LiveMigrationState.Active or LiveMigrationState.PostCopy or LiveMigrationState.Switched)
             {
                 if (running.Request.Target.Id == r.Target.Id && running.Request.Source.Id == r.Source.Id) return;
                 throw new HypervisorException($"VM {id} is already migrating to another host.", false);
@@ -73,8 +73,9 @@ public sealed partial class FakeHypervisor
             var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
             if (vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; only a running VM migrates live.", false);
-            if (!_incoming.TryGetValue(id, out var incoming) || incoming.Request.Target.Id != r.Target.Id
-                || incoming.Endpoint.MigrationUri != r.Incoming.MigrationUri || r.Incoming.MigrationUri is null)
+            // A target of this model must have prepared; another agent's answers on the address it handed out.
+            if (r.Incoming.MigrationUri is null || (IsMine(r.Target) && (!_incoming.TryGetValue(id, out var incoming)
+                    || incoming.Request.Target.Id != r.Target.Id || incoming.Endpoint.MigrationUri != r.Incoming.MigrationUri)))
                 throw new HypervisorException($"Nothing listens at {r.Incoming.MigrationUri ?? "(no address)"}: the target has not prepared for VM {id}.", false);
             var simulation = new PreCopySimulation(GuestOf(vm), new MigrationLink(r.BandwidthMiBps),
                 new ConvergencePolicy(r.MaxDowntimeMs, r.TimeoutSecondsPerGiB, r.Escalation, r.MaxRounds));
@@ -110,16 +111,17 @@ public sealed partial class FakeHypervisor
         }
     }
 
-    /// <summary>Waits until the next round of the simulation is due (or the timeout), on the real clock scaled by the speed-up.</summary>
+    /// <summary>Waits until the next round of the simulation (or post-copy's pull) is due (or the timeout), on the real clock scaled by the speed-up.</summary>
     internal Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct)
     {
         var wait = timeout;
         lock (_gate)
         {
-            if (_migrations.TryGetValue(instanceId, out var m) && m.Request.Source.Id == source.Id && m.State == LiveMigrationState.Active)
+            if (_migrations.TryGetValue(instanceId, out var m) && m.Request.Source.Id == source.Id
+                && m.State is LiveMigrationState.Active or LiveMigrationState.PostCopy)
             {
                 var sim = m.Simulation;
-                var dueMs = sim.ElapsedMs + sim.RemainingMiB / m.Request.BandwidthMiBps * 1000;
+                var dueMs = m.State == LiveMigrationState.PostCopy ? sim.Result!.TotalMs : sim.ElapsedMs + sim.RemainingMiB / m.Request.BandwidthMiBps * 1000;
                 var nowMs = _clock.GetElapsedTime(m.StartedAt).TotalMilliseconds * Math.Max(0.001, _options.MigrationSpeedup);
                 var untilDue = TimeSpan.FromMilliseconds(Math.Max(1, (dueMs - nowMs) / Math.Max(0.001, _options.MigrationSpeedup)));
                 if (untilDue < wait) wait = untilDue;
@@ -171,6 +173,18 @@ public sealed partial class FakeHypervisor
             if (!_incoming.TryGetValue(instanceId, out var incoming) || incoming.Request.Target.Id != target.Id)
                 throw new HypervisorException($"Nothing arrived for VM {instanceId} on host '{target.Name}'; nothing to activate.", false);
             var source = incoming.Request.Source;
+            if (!IsMine(source))
+            {
+                // The source is another agent's: what arrived is the guest the control plane committed here.
+                if (incoming.Request.Type == MigrationType.Cold && !incoming.Registered)
+                    throw new HypervisorException($"VM {instanceId} is not registered on host '{target.Name}'; nothing to activate.", false);
+                var spec = incoming.Request.Spec;
+                _vms[instanceId] = new FakeVm(instanceId, target.Id, spec.Name,
+                    incoming.Request.Type == MigrationType.Live || run ? VmPowerState.Running : VmPowerState.Shutoff, spec.Resources, _clock.GetUtcNow(), spec.Pool);
+                _incoming.Remove(instanceId);
+                Save();
+                return;
+            }
             var vm = VmOn(source, instanceId) ?? throw new HypervisorException($"VM {instanceId} is gone from its source.", false);
             if (incoming.Request.Type == MigrationType.Live)
             {
@@ -199,8 +213,24 @@ public sealed partial class FakeHypervisor
         {
             ThrowIfUnreachable(source.Id);
             if (_leftovers.TryGetValue(instanceId, out var host) && host == source.Id) _leftovers.Remove(instanceId);
+            else if (VmOn(source, instanceId) is not null && MovedToAnotherAgent(instanceId))
+            {
+                // Moved to another agent's host (committed; activated there): this copy goes.
+                _vms.Remove(instanceId);
+                _migrations.Remove(instanceId);
+                _diskCopies.Remove(instanceId);
+                Save();
+            }
         }
     }
+
+    /// <summary>
+    /// Whether the VM's move (as this source knows it; after a restart it knows none) went to a host of another agent's
+    /// model: only then is its release this model's to do without the target's activation (a local target activates first).
+    /// </summary>
+    private bool MovedToAnotherAgent(Guid instanceId) =>
+        _options.RunsOnHosts && (_migrations.TryGetValue(instanceId, out var m) ? !IsMine(m.Request.Target)
+                                 : !_diskCopies.TryGetValue(instanceId, out var c) || !IsMine(c.Request.Target));
 
     /// <summary>Whether the source still holds a copy of a moved VM (activated on its target, not yet released).</summary>
     public bool HasLeftover(Guid hostId, Guid instanceId) { lock (_gate) return _leftovers.TryGetValue(instanceId, out var h) && h == hostId; }
@@ -211,12 +241,20 @@ public sealed partial class FakeHypervisor
     /// <summary>The simulated time of the migration now: the real clock since its start, × the speed-up.</summary>
     private double DueMs(FakeMigration m) => _clock.GetElapsedTime(m.StartedAt).TotalMilliseconds * Math.Max(0.001, _options.MigrationSpeedup);
 
-    /// <summary>Plays the rounds whose simulated end has passed on the real clock (× the speed-up).</summary>
+    /// <summary>
+    /// Plays the rounds whose simulated end has passed on the real clock (× the speed-up); after a switch to post-copy,
+    /// the pull, which ends at the simulation's total time.
+    /// </summary>
     private void Advance(FakeMigration m)
     {
-        if (m.State != LiveMigrationState.Active) return;
         var due = DueMs(m);
         var sim = m.Simulation;
+        if (m.State == LiveMigrationState.PostCopy)
+        {
+            if (due >= sim.Result!.TotalMs) m.State = LiveMigrationState.Switched;
+            return;
+        }
+        if (m.State != LiveMigrationState.Active) return;
         while (!sim.Finished && sim.ElapsedMs + sim.RemainingMiB / m.Request.BandwidthMiBps * 1000 <= due)
         {
             try
@@ -233,16 +271,28 @@ public sealed partial class FakeHypervisor
             sim.Step();
         }
         if (sim.Result is not { } result) return;
-        m.State = result.Switched ? LiveMigrationState.Switched : LiveMigrationState.Failed;
+        m.State = !result.Switched ? LiveMigrationState.Failed
+            : result.Outcome == PreCopyOutcome.PostCopy && due < result.TotalMs ? LiveMigrationState.PostCopy
+            : LiveMigrationState.Switched;
         if (!result.Switched) m.Error = result.Detail;
     }
 
-    /// <summary>Where it stands; within a round, the part of it sent by now (as QEMU's counters move while it sends).</summary>
+    /// <summary>
+    /// Where it stands; within a round, the part of it sent by now (as QEMU's counters move while it sends); during
+    /// post-copy, the part pulled by now. The total time is known once it is over.
+    /// </summary>
     private static LiveMigrationStatus StatusOf(FakeMigration m, double dueMs = 0)
     {
         var sim = m.Simulation;
+        if (m.State == LiveMigrationState.PostCopy && sim.Result is { } pulling)
+        {
+            var pulled = Math.Clamp((dueMs - pulling.SwitchedAtMs) / 1000 * m.Request.BandwidthMiBps, 0, pulling.PulledMiB);
+            return new LiveMigrationStatus(m.State, sim.Rounds.ToList(), pulling.TransferredMiB - pulling.PulledMiB + pulled, pulling.PulledMiB - pulled,
+                sim.Throttle, 0, pulling.Outcome, pulling.DowntimeMs, null);
+        }
         var inRound = m.State == LiveMigrationState.Active ? Math.Clamp((dueMs - sim.ElapsedMs) / 1000 * m.Request.BandwidthMiBps, 0, sim.RemainingMiB) : 0;
         return new LiveMigrationStatus(m.State, sim.Rounds.ToList(), sim.TransferredMiB + inRound, sim.RemainingMiB - inRound, sim.Throttle,
-            sim.ExpectedDowntimeMs, sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error, TotalMs: sim.Result?.TotalMs);
+            sim.ExpectedDowntimeMs, sim.Result?.Outcome, sim.Result is { Switched: true } r ? r.DowntimeMs : null, m.Error,
+            TotalMs: m.State == LiveMigrationState.Switched ? sim.Result?.TotalMs : null);
     }
 }

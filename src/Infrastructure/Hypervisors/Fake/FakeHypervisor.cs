@@ -19,6 +19,15 @@ public sealed class FakeDriverOptions
     public double MigrationSpeedup { get; set; } = 1;
     /// <summary>How long a powered-off fake host takes to boot when it is powered on.</summary>
     public int HostBootMilliseconds { get; set; } = 2000;
+    /// <summary>
+    /// Fake hosts are served by their own agents (src/Workers with <c>Iaas:Workers:Hosts</c>), as qemu hosts are: their
+    /// work goes to <c>h-&lt;name&gt;</c> and each agent's model holds only its own hosts' VMs (persist them with
+    /// <see cref="StateFile"/>, one per agent, so a killed agent finds them again). For fault campaigns in the production
+    /// layout. Process-wide; set it the same in every process of the cloud.
+    /// </summary>
+    public bool RunsOnHosts { get; set; }
+    /// <summary>With <see cref="RunsOnHosts"/>: the names of the hosts this process is the agent of (the rest are other agents').</summary>
+    public IReadOnlyList<string> OwnHosts { get; set; } = [];
 }
 
 public enum FakeOperation { Any, Spawn, Destroy, Power, Suspend, Resume, Snapshot, Migrate, Activate, CopyDisk, Register, Restore }
@@ -40,7 +49,10 @@ public sealed record FakeSnapshot(string ImageName, Guid InstanceId, int SizeMiB
 /// <summary>
 /// An honest model of a fleet of hypervisors: it remembers which VMs exist on which host and their power state,
 /// takes time like a real one, fails when told to, and refuses what a real hypervisor would refuse (powering a VM
-/// that is not on that host, creating one VM on two hosts). State is shared by every fake host of the process.
+/// that is not on that host, creating one VM on two hosts). State is shared by every fake host of the process; when
+/// fake hosts run on their own agents (<see cref="FakeDriverOptions.RunsOnHosts"/>) each agent's model holds its own
+/// hosts, and a move between agents meets each side only in its own model, as two real hosts would: the target
+/// trusts what arrived on the endpoint it prepared, the source lets go of its copy when told the move is done.
 /// </summary>
 public sealed partial class FakeHypervisor
 {
@@ -64,12 +76,18 @@ public sealed partial class FakeHypervisor
     private readonly FakeDriverOptions _options;
     private readonly TimeProvider _clock;
 
+    private readonly HashSet<string> _ownHosts;
+
     public FakeHypervisor(FakeDriverOptions options, TimeProvider clock)
     {
         _options = options;
         _clock = clock;
+        _ownHosts = options.OwnHosts.ToHashSet(StringComparer.Ordinal);
         Load();
     }
+
+    /// <summary>Whether this process's model holds <paramref name="host"/> (always, unless fake hosts run on their own agents).</summary>
+    private bool IsMine(HostRef host) => !_options.RunsOnHosts || _ownHosts.Contains(host.Name);
 
     public FakeDriverOptions Options => _options;
 
