@@ -66,6 +66,72 @@ public sealed class BadInputTests(ApiFactory api)
         Assert.Equal(before, await CountAsync());
     }
 
+    private const string AnyId = "01a00000-0000-7000-8000-000000000001";
+
+    public static TheoryData<string, string, string, string, string> BadEnumWords() => new()
+    {
+        // method, path, body, the field, the words its error must list
+        { "POST", "/v1/server-groups", """{"name":"g","policy":"clustered"}""", "policy", "affinity, anti-affinity, soft-affinity, soft-anti-affinity" },
+        { "POST", "/v1/server-groups", """{"name":"g","policy":3}""", "policy", "affinity, anti-affinity, soft-affinity, soft-anti-affinity" },
+        { "POST", "/v1/images", """{"name":"i","os":"linux","format":"vhdx","minDiskGiB":1}""", "format", "qcow2, raw" },
+        { "POST", "/v1/sla-plans", """{"name":"p","placementStrategy":"random"}""", "placementStrategy", "spread, pack" },
+        { "POST", "/v1/sla-plans", """{"name":"p","schemes":["immediate","sometimes"]}""", "schemes[1]", "immediate, best-effort, reservation" },
+        { "POST", "/v1/sla-plans", """{"name":"p","migrationPolicy":{"escalation":"panic"}}""", "migrationPolicy.escalation", "auto-converge, post-copy, abort" },
+        { "POST", "/v1/flavors", """{"name":"f","vcpus":1,"memoryMiB":512,"diskGiB":1,"family":"gpu"}""", "family", "general, compute, memory" },
+        { "POST", $"/v1/instances/{AnyId}/actions/migrate", """{"type":"teleport"}""", "type", "live, cold, storage" },
+        { "POST", "/v1/reservations", """{"name":"r","onEnd":"explode"}""", "onEnd", "delete, stop, snapshot-then-delete" },
+        { "POST", "/v1/instances", """{"name":"vm","scheme":"asap"}""", "scheme", "immediate, best-effort, reservation" },
+        { "PATCH", $"/v1/hosts/{AnyId}", """{"state":"broken"}""", "state", "enabled, disabled, maintenance, down" },
+        { "POST", $"/v1/instances/{AnyId}/actions/reset-state", """{"status":"fine"}""", "status", "pending, building, running" },
+        { "POST", "/v1/simulation/faults", """{"operation":"explode"}""", "operation", "spawn" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEnumWords))]
+    public async Task EnumField_Returns400NamingTheAllowedWords_WhenTheWordIsUnknown(string method, string path, string body, string field, string words)
+    {
+        var before = await CountAsync();
+
+        var response = await api.Admin().SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        });
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var message = problem["errors"]?[field]?[0]?.GetValue<string>();
+        Assert.True(message is not null, $"expected an error on '{field}', got: {problem.ToJsonString()}");
+        Assert.Contains(words, message);
+        Assert.Contains(field, message);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    [Theory]
+    [InlineData("[1,2,3]")]
+    [InlineData("[]")]
+    [InlineData("\"a string\"")]
+    [InlineData("42")]
+    [InlineData("null")]
+    public async Task Body_Returns400SayingItMustBeAnObject_WhenItIsValidJsonOfAnotherKind(string body)
+    {
+        var before = await CountAsync();
+
+        var response = await api.Admin().PostAsync("/v1/regions", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var message = problem["errors"]!["body"]![0]!.GetValue<string>();
+        Assert.Contains("must be a JSON object", message);
+        Assert.DoesNotContain("not valid JSON", message);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    [Fact]
+    public async Task Body_StillSaysNotValidJson_WhenItIsMalformed()
+    {
+        var response = await api.Admin().PostAsync("/v1/regions", new StringContent("""{"name": """, Encoding.UTF8, "application/json"));
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.Contains("not valid JSON", problem["errors"]!["body"]![0]!.GetValue<string>());
+    }
+
     public static TheoryData<string> BadInstanceBodies() => new()
     {
         """{"name":"vm"}""",
