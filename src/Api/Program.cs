@@ -87,6 +87,7 @@ v1.MapOperations();
 v1.MapOverview();
 v1.MapAuditEvents();
 v1.MapSimulation();
+v1.MapUnknownActions();                        // last: POST …/actions/{x} that no route above serves
 
 app.Run();
 return 0;

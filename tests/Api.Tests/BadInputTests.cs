@@ -213,6 +213,44 @@ public sealed class BadInputTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task UnknownAction_Returns404NamingTheActionsOfThatResource()
+    {
+        var admin = api.Admin();
+        var id = Guid.CreateVersion7();
+
+        var resize = await (await admin.PostAsync($"/v1/instances/{id}/actions/resize", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Contains("resize", resize.Str("detail"));
+        Assert.Equal(["migrate", "reboot", "reset-state", "restore", "start", "stop"], Actions(resize));
+        foreach (var action in new[] { "start", "stop", "reboot", "reset-state", "restore", "migrate" }) Assert.Contains(action, resize.Str("detail"));
+
+        var host = await (await admin.PostAsync($"/v1/hosts/{id}/actions/reboot", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["enter-maintenance", "exit-maintenance", "power-off", "power-on"], Actions(host));
+        var migration = await (await admin.PostAsync($"/v1/migrations/{id}/actions/pause", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["cancel", "force-complete"], Actions(migration));
+        var reservation = await (await admin.PostAsync($"/v1/reservations/{id}/actions/extend", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Empty(Actions(reservation));
+        Assert.Contains("take no actions", reservation.Str("detail"));
+
+        // A tenant is told only the actions it may call.
+        var (_, tenantKey) = await api.NewTenantAsync();
+        var tenant = await (await api.Client(tenantKey).PostAsync($"/v1/instances/{id}/actions/resize", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["reboot", "restore", "start", "stop"], Actions(tenant));
+
+        static string[] Actions(System.Text.Json.Nodes.JsonObject problem) =>
+            problem["actions"]!.AsArray().Select(a => a!.GetValue<string>()).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    [Fact]
+    public async Task KnownActions_StillReachTheirRoutes()
+    {
+        var unknown = Guid.CreateVersion7();
+        var problem = await (await api.Admin().PostAsync($"/v1/instances/{unknown}/actions/stop", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Null(problem["actions"]);                                                    // the instance is missing, not the action
+        Assert.Contains(unknown.ToString(), problem.Str("detail"));
+        await (await api.Admin().GetAsync($"/v1/instances/{unknown}/actions/stop")).ExpectProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+    }
+
+    [Fact]
     public async Task NonJsonBody_Returns415()
     {
         var before = await CountAsync();
