@@ -66,7 +66,7 @@ app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
 
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealth();
-var v1 = app.MapGroup("/v1").RequireAuthorization();
+var v1 = app.MapGroup("/v1").RequireAuthorization().RejectUnknownQueryParameters();
 v1.MapRegions();
 v1.MapZones();
 v1.MapHosts();
