@@ -108,6 +108,33 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
         Assert.Equal(created, seen);                                                        // creation order, each once
     }
 
+    [Fact]
+    public async Task PageToken_Returns400_WhenUsedOnAnotherCollectionOrWithOtherFiltersOrOrder()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 64);
+        var tenant = api.Client(cloud.TenantKey);
+        for (var i = 0; i < 3; i++) await tenant.CreateInstanceAsync(cloud, $"token-{i}");
+        var z = cloud.ZoneId;
+        var token = (await tenant.GetJson($"/v1/instances?zoneId={z}&limit=1"))["nextPageToken"]!.GetValue<string>();
+
+        // The same query goes on, whatever the page size and however the parameters are spelled and ordered.
+        Assert.Equal(2, (await tenant.GetJson($"/v1/instances?limit=2&pageToken={token}&zoneid={z}&order=asc"))["items"]!.AsArray().Count);
+
+        foreach (var (client, query) in new[]
+                 {
+                     (tenant, $"instances?pageToken={token}"),
+                     (tenant, $"instances?zoneId={z}&status=running&pageToken={token}"),
+                     (tenant, $"instances?zoneId={z}&order=desc&pageToken={token}"),
+                     (tenant, $"instances?zoneId={Guid.CreateVersion7()}&pageToken={token}"),
+                     (tenant, $"operations?pageToken={token}"),
+                     (api.Admin(), $"hosts?zoneId={z}&pageToken={token}"),
+                 })
+        {
+            var problem = await (await client.GetAsync($"/v1/{query}")).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+            Assert.Contains("pageToken does not belong to this query", problem["errors"]!["pageToken"]![0]!.GetValue<string>());
+        }
+    }
+
     [Theory]
     [InlineData("instances?limit=0")]
     [InlineData("instances?limit=501")]

@@ -26,7 +26,7 @@ public static class InstanceQueries
     /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>
     public static Task<Page<InstanceResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? status,
                                                     Guid? zoneId, Guid? hostId, Guid? tenantId, Guid? flavorId, string? name, Guid? reservationId,
-                                                    string? scheme, Guid? slaPlanId, string? order, CancellationToken ct)
+                                                    string? scheme, Guid? slaPlanId, string? order, HttpContext http, CancellationToken ct)
     {
         var query = db.Instances.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(i => i.TenantId == own)
@@ -39,15 +39,15 @@ public static class InstanceQueries
         if (reservationId is not null) query = query.Where(i => i.ReservationId == reservationId);
         if (slaPlanId is not null) query = query.Where(i => i.SlaPlanId == slaPlanId);
         if (QueryValues.Enum<ProvisioningScheme>(scheme, "scheme") is { } sc) query = query.Where(i => i.Scheme == sc);
-        return Paging.PageAsync(query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct, order);
+        return Paging.PageAsync(http, query, limit, pageToken, i => InstanceResponse.From(i, caller.IsAdmin), ct, order);
     }
 
     /// <summary>The audit trail: every transition with time, actor, from → to and detail, oldest first.</summary>
     public static async Task<Page<InstanceActionResponse>> Actions(Guid id, Caller caller, IaasDbContext db, int? limit, string? pageToken,
-                                                                   CancellationToken ct)
+                                                                   HttpContext http, CancellationToken ct)
     {
         await FindVisibleAsync(db, caller, id, ct);
-        return await Paging.PageAsync(db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == id), limit, pageToken,
+        return await Paging.PageAsync(http, db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == id), limit, pageToken,
             InstanceActionResponse.From, ct);
     }
 }

@@ -236,13 +236,13 @@ public static class MigrationsEndpoints
         moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList();
 
     private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
-                                                           string? status, string? order, CancellationToken ct)
+                                                           string? status, string? order, HttpContext http, CancellationToken ct)
     {
         var query = db.Migrations.AsNoTracking();
         if (instanceId is not null) query = query.Where(m => m.InstanceId == instanceId);
         if (hostId is not null) query = query.Where(m => m.SourceHostId == hostId || m.TargetHostId == hostId);
         if (QueryValues.Enum<MigrationStatus>(status, "status") is { } s) query = query.Where(m => m.Status == s);
-        var page = await Paging.PageAsync(query, limit, pageToken, m => m, ct, order);
+        var page = await Paging.PageAsync(http, query, limit, pageToken, m => m, ct, order);
         return new Page<MigrationResponse>(page.Items.Select(MigrationResponse.From).ToList(), page.NextPageToken);
     }
 
