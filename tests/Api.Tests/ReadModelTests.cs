@@ -169,4 +169,31 @@ public sealed class ReadModelTests(ApiFactory api)
         var done = await api.SettleMigrationAsync(migration, TimeSpan.FromMilliseconds(500));
         Assert.Equal(("completed", 0.0, 100), (done.Str("status"), done["remainingMiB"]!.GetValue<double>(), done["progress"]!.GetValue<int>()));
     }
+
+    [Fact]
+    public async Task QueuePosition_IsTheSame_InTheListAndInSingleReads()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 4, flavorVcpus: 2);
+        var tenant = api.Client(cloud.TenantKey);
+        await tenant.CreateOkAsync(cloud);
+        await tenant.CreateOkAsync(cloud);                                                   // full
+        var queued = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            queued.Add((await tenant.CreateOkAsync(cloud, scheme: "best-effort")).Id());
+            api.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var listed = (await tenant.GetJson($"/v1/instances?zoneId={cloud.ZoneId}&status=pending"))["items"]!.AsArray()
+            .ToDictionary(i => i!.Id(), i => i!["queuePosition"]?.GetValue<int>());
+        var single = new Dictionary<Guid, int?>();
+        foreach (var id in queued) single[id] = (await tenant.GetJson($"/v1/instances/{id}"))["queuePosition"]?.GetValue<int>();
+        var queue = (await tenant.GetJson("/v1/queue"))["items"]!.AsArray()                 // a tenant's own places in the whole queue
+            .ToDictionary(e => e!["instanceId"]!.GetValue<Guid>(), e => (int?)e!["position"]!.GetValue<int>());
+
+        Assert.All(queued, id => Assert.NotNull(listed[id]));
+        Assert.Equal(queued.Select(id => single[id]), queued.Select(id => listed[id]));
+        Assert.Equal(queued.Select(id => queue[id]), queued.Select(id => single[id]));
+        Assert.True(single[queued[0]] < single[queued[1]] && single[queued[1]] < single[queued[2]]);   // first come, first served
+    }
 }

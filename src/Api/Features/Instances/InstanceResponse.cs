@@ -16,7 +16,7 @@ public sealed record InstanceResponse(
     /// <summary>
     /// The host is operator knowledge: only admins see <c>hostId</c> (and <c>storagePoolId</c>, the shared pool its disk
     /// lives on; absent: its host's local disk). <c>resources</c> are the flavor's, wherever the disk lives. <paramref name="queuePosition"/>: where a queued
-    /// instance stands (1 = next), on single reads.
+    /// instance stands (1 = next), the same in lists and single reads.
     /// </summary>
     public static InstanceResponse From(Instance i, bool admin, int? queuePosition = null) => new(i.Id, i.Name, i.TenantId, i.Status,
         i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources with { DiskGiB = i.DiskGiB }),

@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
+using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -38,7 +38,7 @@ public static class OperationsEndpoints
         if (op is null || (!caller.IsAdmin && op.TenantId != caller.TenantId)) throw new NotFoundException("operation", id);
         int? position = null;
         if (op.Waiting && op.ResourceId is { } instanceId && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct) is { } waiting)
-            position = await BestEffortQueue.PositionAsync(db, waiting, ct);
+            position = InstanceQueries.PositionOf(await InstanceQueries.QueuePositionsAsync(db, [waiting], ct), instanceId);
         return Store.Ok(http, op.Version, OperationResponse.From(op, position));
     }
 
