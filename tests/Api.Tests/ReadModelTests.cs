@@ -196,4 +196,21 @@ public sealed class ReadModelTests(ApiFactory api)
         Assert.Equal(queued.Select(id => queue[id]), queued.Select(id => single[id]));
         Assert.True(single[queued[0]] < single[queued[1]] && single[queued[1]] < single[queued[2]]);   // first come, first served
     }
+
+    [Fact]
+    public async Task UserData_IsReadBackByItsOwnerAndAdmins_OnTheSingleRead()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        const string userData = "#cloud-config\npackages: [nginx]\n";
+        var body = new { name = "with-user-data", flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = cloud.PlanId, zoneId = cloud.ZoneId, userData };
+        var id = (await (await tenant.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted)).Id();
+
+        Assert.Equal(userData, (await tenant.GetJson($"/v1/instances/{id}")).Str("userData"));
+        Assert.Equal(userData, (await api.Admin().GetJson($"/v1/instances/{id}")).Str("userData"));
+        var (_, otherKey) = await api.NewTenantAsync();
+        await (await api.Client(otherKey).GetAsync($"/v1/instances/{id}")).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var listed = (await tenant.GetJson("/v1/instances?name=with-user-data"))["items"]!.AsArray().Single()!;
+        Assert.Null(listed["userData"]);                                                     // lists stay small
+    }
 }

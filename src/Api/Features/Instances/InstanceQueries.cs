@@ -17,11 +17,13 @@ public static class InstanceQueries
         return instance is not null && caller.CanSee(instance.TenantId) ? instance : throw new NotFoundException("instance", id);
     }
 
+    /// <summary>One instance, with its <c>userData</c> (its owner reads it back; lists leave it out).</summary>
     public static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var instance = await FindVisibleAsync(db, caller, id, ct);
         var positions = await QueuePositionsAsync(db, [instance], ct);
-        return Store.Ok(http, instance.Version, InstanceResponse.From(instance, caller.IsAdmin, PositionOf(positions, instance.Id)));
+        return Store.Ok(http, instance.Version,
+            InstanceResponse.From(instance, caller.IsAdmin, PositionOf(positions, instance.Id)) with { UserData = instance.UserData });
     }
 
     /// <summary>Deleted instances are hidden unless asked for with <c>?status=deleted</c>.</summary>

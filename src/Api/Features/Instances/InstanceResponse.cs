@@ -11,12 +11,13 @@ public sealed record InstanceResponse(
     ResourcesDto Resources, Guid? ServerGroupId, Guid? OperationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt,
     ProvisioningScheme Scheme, bool Preemptible, int Priority, Guid? ReservationId, DateTimeOffset? QueuedAt, DateTimeOffset? ExpiresAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? StoragePoolId = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? StoragePoolId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserData = null)
 {
     /// <summary>
     /// The host is operator knowledge: only admins see <c>hostId</c> (and <c>storagePoolId</c>, the shared pool its disk
     /// lives on; absent: its host's local disk). <c>resources</c> are the flavor's, wherever the disk lives. <paramref name="queuePosition"/>: where a queued
-    /// instance stands (1 = next), the same in lists and single reads.
+    /// instance stands (1 = next), the same in lists and single reads. <c>userData</c>: on single reads only (it may be 64 KiB).
     /// </summary>
     public static InstanceResponse From(Instance i, bool admin, int? queuePosition = null) => new(i.Id, i.Name, i.TenantId, i.Status,
         i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources with { DiskGiB = i.DiskGiB }),
