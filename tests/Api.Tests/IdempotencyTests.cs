@@ -46,6 +46,50 @@ public sealed class IdempotencyTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task Create_IsReplayed_WhenTheSameJsonIsSentReserialised()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var compact = $$"""{"name":"idem-json","flavorId":"{{cloud.FlavorId}}","imageId":"{{cloud.ImageId}}","slaPlanId":"{{cloud.PlanId}}","zoneId":"{{cloud.ZoneId}}","count":1}""";
+        var reordered = $$"""
+            {
+              "zoneId" : "{{cloud.ZoneId}}",   "count": 1,
+              "slaPlanId": "{{cloud.PlanId}}",
+                "imageId":"{{cloud.ImageId}}",  "flavorId" :"{{cloud.FlavorId}}",
+              "name": "idem\u002djson"
+            }
+            """;
+
+        var first = await SendRaw(tenant, "/v1/instances", compact, key);
+        var firstBody = await first.Content.ReadAsStringAsync();
+        var again = await SendRaw(tenant, "/v1/instances", reordered, key);
+
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, again.StatusCode));
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(firstBody, await again.Content.ReadAsStringAsync());
+        Assert.Single((await tenant.GetJson("/v1/instances?name=idem-json"))["items"]!.AsArray());
+
+        // Another meaning is still another request.
+        var other = await SendRaw(tenant, "/v1/instances", compact.Replace("\"count\":1", "\"count\":2"), key);
+        await other.ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task CatalogCreate_IsReplayed_WhenNumbersAreWrittenAnotherWay()
+    {
+        var admin = api.Admin();
+        var key = Guid.NewGuid().ToString();
+        var name = TestCloud.Unique("plan");
+        var first = await SendRaw(admin, "/v1/sla-plans", $$"""{"name":"{{name}}","availabilityTarget":99.9,"pricePerHour":0.1,"penaltyPercent":10}""", key);
+        var again = await SendRaw(admin, "/v1/sla-plans", $$"""{"penaltyPercent":1e1,"pricePerHour":0.10,"availabilityTarget":99.90,"name":"{{name}}"}""", key);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (first.StatusCode, again.StatusCode));
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+    }
+
+    [Fact]
     public async Task Create_Returns409InFlight_WhileTheFirstRequestIsProcessing()
     {
         var cloud = await api.SeedAsync(hosts: 1);
@@ -162,6 +206,13 @@ public sealed class IdempotencyTests(ApiFactory api)
     private static Task<HttpResponseMessage> Post(HttpClient client, string path, object body, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    private static Task<HttpResponseMessage> SendRaw(HttpClient client, string path, string json, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
         request.Headers.Add("Idempotency-Key", key);
         return client.SendAsync(request);
     }

@@ -12,8 +12,9 @@ public sealed class NoIdempotentReplayAttribute : Attribute;
 
 /// <summary>
 /// <c>Idempotency-Key</c> on POST (API.md). The first request with a key claims it (a row, in flight); a repeat with
-/// the same method, path and body gets the stored status, <c>Location</c> and body back; a different body is
-/// <c>422 idempotency-key-reused</c>; a repeat while the first still runs is <c>409 idempotency-key-in-flight</c>.
+/// the same method, path and body (the same JSON, however spelled) gets the stored status, <c>Location</c> and body
+/// back; a different body is <c>422 idempotency-key-reused</c>; a repeat while the first still runs is
+/// <c>409 idempotency-key-in-flight</c>.
 /// Every response below 500 is kept for 24 hours, per caller. A 5xx or an exception releases the key so the request
 /// can be retried — and the use cases that must run once (a create) also record the key in their own transaction
 /// (<see cref="IdempotencyContext"/>), so a retry after a lost response finds the work instead of repeating it.
@@ -160,11 +161,16 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHand
         return Hash(http.Request.Method, $"{http.Request.Path}{http.Request.QueryString}", body.ToArray());
     }
 
-    internal static string Hash(string method, string pathAndQuery, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The request's meaning, not its bytes: a JSON body is hashed in its canonical form (<see cref="CanonicalJson"/>),
+    /// so the same JSON re-serialised (members in another order, other spacing, 1.50 for 1.5) is the same request.
+    /// Anything else is hashed as it is. The create's transaction stores this hash with the key (operations.request_hash).
+    /// </summary>
+    internal static string Hash(string method, string pathAndQuery, byte[] body)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{method} {pathAndQuery}\n"));
-        sha.AppendData(body);
+        sha.AppendData(CanonicalJson.TryCanonicalize(body) ?? body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }
