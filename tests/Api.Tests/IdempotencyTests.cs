@@ -221,6 +221,20 @@ public sealed class IdempotencyTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task RepeatsAndRaces_AreNotLoggedAsErrors()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var errorsBefore = api.Errors.Entries.Count;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Send(tenant, cloud.CreateBody("idem-quiet"), key)));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.DoesNotContain(api.Errors.Entries.Skip(errorsBefore), e => e.Contains("idempotency_records", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ApiKeyCreation_IsNeverReplayedWithItsSecret()
     {
         var admin = api.Admin();

@@ -4,6 +4,9 @@ using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace IaasApi.Api.Http;
 
@@ -110,25 +113,29 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHand
         }
     }
 
+    /// <summary>
+    /// Claims the key with <c>INSERT … ON CONFLICT DO NOTHING</c> (PostgreSQL and SQLite alike; the unique primary key
+    /// decides under any concurrency): a concurrent request with the same key losing the race gets 0 rows, an answer,
+    /// rather than a failed statement that EF Core would log as an error.
+    /// </summary>
     private static async Task<bool> TryClaimAsync(IaasDbContext db, IdempotencyContext c, bool noReplay)
     {
-        db.IdempotencyRecords.Add(new IdempotencyRecord
-        {
-            Scope = c.Scope, Key = c.Key, RequestHash = c.RequestHash, CreatedAt = db.Clock.GetUtcNow(), NoReplay = noReplay,
-        });
-        try
-        {
-            await db.SaveChangesAsync();
-            return true;
-        }
-        catch (DbUpdateException)
-        {
-            return false;   // the key is taken (the unique primary key decides, under any concurrency)
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
+        var record = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
+        var table = StoreObjectIdentifier.Table(record.GetTableName()!, record.GetSchema());
+        var sql = db.GetService<ISqlGenerationHelper>();
+        (string Property, object Value)[] values =
+        [
+            (nameof(IdempotencyRecord.Scope), c.Scope), (nameof(IdempotencyRecord.Key), c.Key),
+            (nameof(IdempotencyRecord.RequestHash), c.RequestHash), (nameof(IdempotencyRecord.CreatedAt), db.Clock.GetUtcNow()),
+            (nameof(IdempotencyRecord.Completed), false), (nameof(IdempotencyRecord.StatusCode), 0), (nameof(IdempotencyRecord.NoReplay), noReplay),
+        ];
+        var columns = values.Select(v => record.FindProperty(v.Property)!).ToList();
+        var insert = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
+                     + $"({string.Join(", ", columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)))}) "
+                     + $"VALUES ({string.Join(", ", columns.Select((_, i) => $"{{{i}}}"))}) ON CONFLICT DO NOTHING";
+        // As the model stores them (SQLite keeps times as ticks).
+        var parameters = columns.Select((p, i) => p.GetTypeMapping().Converter?.ConvertToProvider(values[i].Value) ?? values[i].Value).ToArray();
+        return await db.Database.ExecuteSqlRawAsync(insert, parameters) == 1;
     }
 
     /// <summary>
