@@ -66,7 +66,7 @@ app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
 
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealth();
-var v1 = app.MapGroup("/v1").RequireAuthorization();
+var v1 = app.MapGroup("/v1").RequireAuthorization().RejectUnknownQueryParameters();
 v1.MapRegions();
 v1.MapZones();
 v1.MapHosts();
@@ -87,6 +87,7 @@ v1.MapOperations();
 v1.MapOverview();
 v1.MapAuditEvents();
 v1.MapSimulation();
+v1.MapUnknownActions();                        // last: POST …/actions/{x} that no route above serves
 
 app.Run();
 return 0;

@@ -66,6 +66,72 @@ public sealed class BadInputTests(ApiFactory api)
         Assert.Equal(before, await CountAsync());
     }
 
+    private const string AnyId = "01a00000-0000-7000-8000-000000000001";
+
+    public static TheoryData<string, string, string, string, string> BadEnumWords() => new()
+    {
+        // method, path, body, the field, the words its error must list
+        { "POST", "/v1/server-groups", """{"name":"g","policy":"clustered"}""", "policy", "affinity, anti-affinity, soft-affinity, soft-anti-affinity" },
+        { "POST", "/v1/server-groups", """{"name":"g","policy":3}""", "policy", "affinity, anti-affinity, soft-affinity, soft-anti-affinity" },
+        { "POST", "/v1/images", """{"name":"i","os":"linux","format":"vhdx","minDiskGiB":1}""", "format", "qcow2, raw" },
+        { "POST", "/v1/sla-plans", """{"name":"p","placementStrategy":"random"}""", "placementStrategy", "spread, pack" },
+        { "POST", "/v1/sla-plans", """{"name":"p","schemes":["immediate","sometimes"]}""", "schemes[1]", "immediate, best-effort, reservation" },
+        { "POST", "/v1/sla-plans", """{"name":"p","migrationPolicy":{"escalation":"panic"}}""", "migrationPolicy.escalation", "auto-converge, post-copy, abort" },
+        { "POST", "/v1/flavors", """{"name":"f","vcpus":1,"memoryMiB":512,"diskGiB":1,"family":"gpu"}""", "family", "general, compute, memory" },
+        { "POST", $"/v1/instances/{AnyId}/actions/migrate", """{"type":"teleport"}""", "type", "live, cold, storage" },
+        { "POST", "/v1/reservations", """{"name":"r","onEnd":"explode"}""", "onEnd", "delete, stop, snapshot-then-delete" },
+        { "POST", "/v1/instances", """{"name":"vm","scheme":"asap"}""", "scheme", "immediate, best-effort, reservation" },
+        { "PATCH", $"/v1/hosts/{AnyId}", """{"state":"broken"}""", "state", "enabled, disabled, maintenance, down" },
+        { "POST", $"/v1/instances/{AnyId}/actions/reset-state", """{"status":"fine"}""", "status", "pending, building, running" },
+        { "POST", "/v1/simulation/faults", """{"operation":"explode"}""", "operation", "spawn" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEnumWords))]
+    public async Task EnumField_Returns400NamingTheAllowedWords_WhenTheWordIsUnknown(string method, string path, string body, string field, string words)
+    {
+        var before = await CountAsync();
+
+        var response = await api.Admin().SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        });
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var message = problem["errors"]?[field]?[0]?.GetValue<string>();
+        Assert.True(message is not null, $"expected an error on '{field}', got: {problem.ToJsonString()}");
+        Assert.Contains(words, message);
+        Assert.Contains(field, message);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    [Theory]
+    [InlineData("[1,2,3]")]
+    [InlineData("[]")]
+    [InlineData("\"a string\"")]
+    [InlineData("42")]
+    [InlineData("null")]
+    public async Task Body_Returns400SayingItMustBeAnObject_WhenItIsValidJsonOfAnotherKind(string body)
+    {
+        var before = await CountAsync();
+
+        var response = await api.Admin().PostAsync("/v1/regions", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var message = problem["errors"]!["body"]![0]!.GetValue<string>();
+        Assert.Contains("must be a JSON object", message);
+        Assert.DoesNotContain("not valid JSON", message);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    [Fact]
+    public async Task Body_StillSaysNotValidJson_WhenItIsMalformed()
+    {
+        var response = await api.Admin().PostAsync("/v1/regions", new StringContent("""{"name": """, Encoding.UTF8, "application/json"));
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.Contains("not valid JSON", problem["errors"]!["body"]![0]!.GetValue<string>());
+    }
+
     public static TheoryData<string> BadInstanceBodies() => new()
     {
         """{"name":"vm"}""",
@@ -144,6 +210,44 @@ public sealed class BadInputTests(ApiFactory api)
         await (await admin.PostAsync($"/v1/instances/{unknown}/actions/stop", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
         await (await admin.DeleteAsync($"/v1/flavors/{unknown}")).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
         await (await admin.PatchAsJsonAsync($"/v1/hosts/{unknown}", new { state = "disabled" })).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task UnknownAction_Returns404NamingTheActionsOfThatResource()
+    {
+        var admin = api.Admin();
+        var id = Guid.CreateVersion7();
+
+        var resize = await (await admin.PostAsync($"/v1/instances/{id}/actions/resize", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Contains("resize", resize.Str("detail"));
+        Assert.Equal(["migrate", "reboot", "reset-state", "restore", "start", "stop"], Actions(resize));
+        foreach (var action in new[] { "start", "stop", "reboot", "reset-state", "restore", "migrate" }) Assert.Contains(action, resize.Str("detail"));
+
+        var host = await (await admin.PostAsync($"/v1/hosts/{id}/actions/reboot", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["enter-maintenance", "exit-maintenance", "power-off", "power-on"], Actions(host));
+        var migration = await (await admin.PostAsync($"/v1/migrations/{id}/actions/pause", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["cancel", "force-complete"], Actions(migration));
+        var reservation = await (await admin.PostAsync($"/v1/reservations/{id}/actions/extend", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Empty(Actions(reservation));
+        Assert.Contains("take no actions", reservation.Str("detail"));
+
+        // A tenant is told only the actions it may call.
+        var (_, tenantKey) = await api.NewTenantAsync();
+        var tenant = await (await api.Client(tenantKey).PostAsync($"/v1/instances/{id}/actions/resize", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(["reboot", "restore", "start", "stop"], Actions(tenant));
+
+        static string[] Actions(System.Text.Json.Nodes.JsonObject problem) =>
+            problem["actions"]!.AsArray().Select(a => a!.GetValue<string>()).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    [Fact]
+    public async Task KnownActions_StillReachTheirRoutes()
+    {
+        var unknown = Guid.CreateVersion7();
+        var problem = await (await api.Admin().PostAsync($"/v1/instances/{unknown}/actions/stop", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Null(problem["actions"]);                                                    // the instance is missing, not the action
+        Assert.Contains(unknown.ToString(), problem.Str("detail"));
+        await (await api.Admin().GetAsync($"/v1/instances/{unknown}/actions/stop")).ExpectProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
     }
 
     [Fact]

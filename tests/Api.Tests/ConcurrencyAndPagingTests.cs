@@ -108,6 +108,33 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
         Assert.Equal(created, seen);                                                        // creation order, each once
     }
 
+    [Fact]
+    public async Task PageToken_Returns400_WhenUsedOnAnotherCollectionOrWithOtherFiltersOrOrder()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 64);
+        var tenant = api.Client(cloud.TenantKey);
+        for (var i = 0; i < 3; i++) await tenant.CreateInstanceAsync(cloud, $"token-{i}");
+        var z = cloud.ZoneId;
+        var token = (await tenant.GetJson($"/v1/instances?zoneId={z}&limit=1"))["nextPageToken"]!.GetValue<string>();
+
+        // The same query goes on, whatever the page size and however the parameters are spelled and ordered.
+        Assert.Equal(2, (await tenant.GetJson($"/v1/instances?limit=2&pageToken={token}&zoneid={z}&order=asc"))["items"]!.AsArray().Count);
+
+        foreach (var (client, query) in new[]
+                 {
+                     (tenant, $"instances?pageToken={token}"),
+                     (tenant, $"instances?zoneId={z}&status=running&pageToken={token}"),
+                     (tenant, $"instances?zoneId={z}&order=desc&pageToken={token}"),
+                     (tenant, $"instances?zoneId={Guid.CreateVersion7()}&pageToken={token}"),
+                     (tenant, $"operations?pageToken={token}"),
+                     (api.Admin(), $"hosts?zoneId={z}&pageToken={token}"),
+                 })
+        {
+            var problem = await (await client.GetAsync($"/v1/{query}")).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+            Assert.Contains("pageToken does not belong to this query", problem["errors"]!["pageToken"]![0]!.GetValue<string>());
+        }
+    }
+
     [Theory]
     [InlineData("instances?limit=0")]
     [InlineData("instances?limit=501")]
@@ -128,6 +155,63 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
         var response = await api.Client(key).GetAsync($"/v1/{query}");
         var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
         Assert.NotNull(problem["errors"]);
+    }
+
+    [Theory]
+    [InlineData("hosts?traits=gpu", "traits", "trait")]
+    [InlineData("hosts?zone=x", "zone", "zoneId")]
+    [InlineData("instances?statuss=running", "statuss", "status")]
+    [InlineData("flavors?vcpus=2", "vcpus", "family")]
+    [InlineData("regions?limit=5&sort=name", "sort", "pageToken")]
+    [InlineData("overview?zoneId=x", "zoneId", "it takes none")]
+    public async Task Get_Returns400NamingTheParameterAndTheAcceptedOnes_ForAnUnknownQueryParameter(string query, string unknown, string accepted)
+    {
+        var response = await api.Admin().GetAsync($"/v1/{query}");
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var message = problem["errors"]?[unknown]?[0]?.GetValue<string>();
+        Assert.True(message is not null, problem.ToJsonString());
+        Assert.Contains(accepted, message);
+    }
+
+    [Fact]
+    public async Task HostList_FiltersByRegionAndTrait()
+    {
+        var admin = api.Admin();
+        var cloud = await api.SeedAsync(hosts: 2);
+        var other = await api.SeedAsync(hosts: 1);
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{cloud.HostIds[1]}", new { traits = new[] { "gpu", "ssd" } })).EnsureSuccessStatusCode();
+
+        var inRegion = await admin.GetJson($"/v1/hosts?regionId={cloud.RegionId}&limit=500");
+        Assert.Equal(cloud.HostIds.Order(), inRegion["items"]!.AsArray().Select(h => h!.Id()).Order());
+        var gpu = await admin.GetJson($"/v1/hosts?regionId={cloud.RegionId}&trait=gpu");
+        Assert.Equal([cloud.HostIds[1]], gpu["items"]!.AsArray().Select(h => h!.Id()));
+        Assert.Empty((await admin.GetJson($"/v1/hosts?regionId={other.RegionId}&trait=gpu"))["items"]!.AsArray());
+    }
+
+    /// <summary>Every query parameter the docs and the dashboard use is still taken by its route.</summary>
+    [Fact]
+    public async Task Lists_AcceptEveryDocumentedParameter()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = (await tenant.CreateInstanceAsync(cloud)).Id();
+        var (z, r, t, h, f, p, any) = (cloud.ZoneId, cloud.RegionId, cloud.TenantId, cloud.HostIds[0], cloud.FlavorId, cloud.PlanId, Guid.CreateVersion7());
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"));
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(2).ToString("O"));
+        foreach (var query in new[]
+                 {
+                     $"instances?status=running&zoneId={z}&hostId={h}&tenantId={t}&flavorId={f}&name=x&reservationId={any}&scheme=immediate&slaPlanId={p}&order=desc&limit=5",
+                     $"hosts?zoneId={z}&regionId={r}&state=enabled&hypervisor=fake&name=x&trait=gpu&limit=500",
+                     "flavors?name=x&family=general&limit=500", $"images?name=x&os=debian&visibility=public&sourceInstanceId={vm}",
+                     "sla-plans?name=x&limit=500", $"zones?regionId={r}&name=x&limit=500", "regions?name=x", "tenants?name=x&limit=500",
+                     $"server-groups?tenantId={t}", $"reservations?tenantId={t}&status=active&zoneId={z}&limit=500",
+                     $"migrations?instanceId={vm}&hostId={h}&status=running&order=desc&limit=100",
+                     $"operations?resourceId={vm}&status=running&kind=instance.create&limit=100", $"snapshots?instanceId={vm}&tenantId={t}&status=available&limit=100",
+                     $"audit-events?tenantId={t}&resourceId={vm}&since={since}&keyId={any}&order=desc&limit=50", $"storage-pools?zoneId={z}&name=x",
+                     $"queue?zoneId={z}&limit=200", $"capacity?zoneId={z}&to={to}&step=3600", $"instances/{vm}/actions?limit=10",
+                     $"tenants/{t}/api-keys?limit=10", "admin-keys?limit=10", "overview", "me",
+                 })
+            await (await api.Admin().GetAsync($"/v1/{query}")).ExpectAsync(HttpStatusCode.OK);
     }
 
     [Fact]

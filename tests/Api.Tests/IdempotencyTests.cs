@@ -46,6 +46,50 @@ public sealed class IdempotencyTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task Create_IsReplayed_WhenTheSameJsonIsSentReserialised()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var compact = $$"""{"name":"idem-json","flavorId":"{{cloud.FlavorId}}","imageId":"{{cloud.ImageId}}","slaPlanId":"{{cloud.PlanId}}","zoneId":"{{cloud.ZoneId}}","count":1}""";
+        var reordered = $$"""
+            {
+              "zoneId" : "{{cloud.ZoneId}}",   "count": 1,
+              "slaPlanId": "{{cloud.PlanId}}",
+                "imageId":"{{cloud.ImageId}}",  "flavorId" :"{{cloud.FlavorId}}",
+              "name": "idem\u002djson"
+            }
+            """;
+
+        var first = await SendRaw(tenant, "/v1/instances", compact, key);
+        var firstBody = await first.Content.ReadAsStringAsync();
+        var again = await SendRaw(tenant, "/v1/instances", reordered, key);
+
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, again.StatusCode));
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(firstBody, await again.Content.ReadAsStringAsync());
+        Assert.Single((await tenant.GetJson("/v1/instances?name=idem-json"))["items"]!.AsArray());
+
+        // Another meaning is still another request.
+        var other = await SendRaw(tenant, "/v1/instances", compact.Replace("\"count\":1", "\"count\":2"), key);
+        await other.ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+    }
+
+    [Fact]
+    public async Task CatalogCreate_IsReplayed_WhenNumbersAreWrittenAnotherWay()
+    {
+        var admin = api.Admin();
+        var key = Guid.NewGuid().ToString();
+        var name = TestCloud.Unique("plan");
+        var first = await SendRaw(admin, "/v1/sla-plans", $$"""{"name":"{{name}}","availabilityTarget":99.9,"pricePerHour":0.1,"penaltyPercent":10}""", key);
+        var again = await SendRaw(admin, "/v1/sla-plans", $$"""{"penaltyPercent":1e1,"pricePerHour":0.10,"availabilityTarget":99.90,"name":"{{name}}"}""", key);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (first.StatusCode, again.StatusCode));
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+    }
+
+    [Fact]
     public async Task Create_Returns409InFlight_WhileTheFirstRequestIsProcessing()
     {
         var cloud = await api.SeedAsync(hosts: 1);
@@ -120,6 +164,77 @@ public sealed class IdempotencyTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task ClientToken_MakesACreateExactlyOnce_WithoutAnIdempotencyKey()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var token = $"ct-{Guid.NewGuid():N}";
+        var body = ClientTokenBody(cloud, "ct-once", token);
+
+        var first = await (await tenant.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted);
+        var again = await (await tenant.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted);
+
+        Assert.Equal(first.Id(), again.Id());
+        Assert.Single((await tenant.GetJson("/v1/instances?name=ct-once"))["items"]!.AsArray());
+        Assert.Equal(1, (await api.Admin().GetJson($"/v1/tenants/{cloud.TenantId}"))["usage"]!["instances"]!.GetValue<int>());
+
+        // The same token with another request is refused; the same token from another tenant is another token.
+        var reused = await tenant.PostAsJsonAsync("/v1/instances", ClientTokenBody(cloud, "ct-other", token));
+        Assert.Contains("clientToken", (await reused.ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused")).Str("detail"));
+        Assert.Empty((await tenant.GetJson("/v1/instances?name=ct-other"))["items"]!.AsArray());
+        var (_, otherKey) = await api.NewTenantAsync(new { instances = -1, vcpus = -1, memoryMiB = -1 });
+        var theirs = await (await api.Client(otherKey).PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted);
+        Assert.NotEqual(first.Id(), theirs.Id());
+    }
+
+    [Fact]
+    public async Task ClientToken_MakesExactlyOneInstance_WhenEightCreatesRace()
+    {
+        var cloud = await api.SeedAsync(hosts: 2);
+        var tenant = api.Client(cloud.TenantKey);
+        var body = ClientTokenBody(cloud, "ct-race", $"ct-{Guid.NewGuid():N}");
+        var errorsBefore = api.Errors.Entries.Count;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => tenant.PostAsJsonAsync("/v1/instances", body)));
+
+        var ids = new List<Guid>();
+        foreach (var response in responses) ids.Add((await response.ExpectAsync(HttpStatusCode.Accepted)).Id());
+        Assert.Single(ids.Distinct());
+        Assert.Single((await tenant.GetJson("/v1/instances?name=ct-race"))["items"]!.AsArray());
+        Assert.Equal(1, (await api.Admin().GetJson($"/v1/tenants/{cloud.TenantId}"))["usage"]!["instances"]!.GetValue<int>());
+        Assert.DoesNotContain(api.Errors.Entries.Skip(errorsBefore), e => e.Contains("client_token", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("with\ttab")]
+    [InlineData("ünicode")]
+    [InlineData("x12345678901234567890123456789012345678901234567890123456789012345")]
+    public async Task ClientToken_Returns400_WhenItIsNot1To64PrintableAsciiCharacters(string token)
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var problem = await (await tenant.PostAsJsonAsync("/v1/instances", ClientTokenBody(cloud, "ct-bad", token)))
+            .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.NotNull(problem["errors"]!["clientToken"]);
+        Assert.Empty((await tenant.GetJson("/v1/instances?name=ct-bad"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task RepeatsAndRaces_AreNotLoggedAsErrors()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var key = Guid.NewGuid().ToString();
+        var errorsBefore = api.Errors.Entries.Count;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Send(tenant, cloud.CreateBody("idem-quiet"), key)));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        Assert.DoesNotContain(api.Errors.Entries.Skip(errorsBefore), e => e.Contains("idempotency_records", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ApiKeyCreation_IsNeverReplayedWithItsSecret()
     {
         var admin = api.Admin();
@@ -162,6 +277,16 @@ public sealed class IdempotencyTests(ApiFactory api)
     private static Task<HttpResponseMessage> Post(HttpClient client, string path, object body, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    private static object ClientTokenBody(Cloud c, string name, string clientToken) =>
+        new { name, flavorId = c.FlavorId, imageId = c.ImageId, slaPlanId = c.PlanId, zoneId = c.ZoneId, clientToken };
+
+    private static Task<HttpResponseMessage> SendRaw(HttpClient client, string path, string json, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
         request.Headers.Add("Idempotency-Key", key);
         return client.SendAsync(request);
     }

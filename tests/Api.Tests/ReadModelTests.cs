@@ -169,4 +169,48 @@ public sealed class ReadModelTests(ApiFactory api)
         var done = await api.SettleMigrationAsync(migration, TimeSpan.FromMilliseconds(500));
         Assert.Equal(("completed", 0.0, 100), (done.Str("status"), done["remainingMiB"]!.GetValue<double>(), done["progress"]!.GetValue<int>()));
     }
+
+    [Fact]
+    public async Task QueuePosition_IsTheSame_InTheListAndInSingleReads()
+    {
+        var cloud = await api.SeedAsync(hosts: 1, hostVcpus: 4, flavorVcpus: 2);
+        var tenant = api.Client(cloud.TenantKey);
+        await tenant.CreateOkAsync(cloud);
+        await tenant.CreateOkAsync(cloud);                                                   // full
+        var queued = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            queued.Add((await tenant.CreateOkAsync(cloud, scheme: "best-effort")).Id());
+            api.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var listed = (await tenant.GetJson($"/v1/instances?zoneId={cloud.ZoneId}&status=pending"))["items"]!.AsArray()
+            .ToDictionary(i => i!.Id(), i => i!["queuePosition"]?.GetValue<int>());
+        var single = new Dictionary<Guid, int?>();
+        foreach (var id in queued) single[id] = (await tenant.GetJson($"/v1/instances/{id}"))["queuePosition"]?.GetValue<int>();
+        var queue = (await tenant.GetJson("/v1/queue"))["items"]!.AsArray()                 // a tenant's own places in the whole queue
+            .ToDictionary(e => e!["instanceId"]!.GetValue<Guid>(), e => (int?)e!["position"]!.GetValue<int>());
+
+        Assert.All(queued, id => Assert.NotNull(listed[id]));
+        Assert.Equal(queued.Select(id => single[id]), queued.Select(id => listed[id]));
+        Assert.Equal(queued.Select(id => queue[id]), queued.Select(id => single[id]));
+        Assert.True(single[queued[0]] < single[queued[1]] && single[queued[1]] < single[queued[2]]);   // first come, first served
+    }
+
+    [Fact]
+    public async Task UserData_IsReadBackByItsOwnerAndAdmins_OnTheSingleRead()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        const string userData = "#cloud-config\npackages: [nginx]\n";
+        var body = new { name = "with-user-data", flavorId = cloud.FlavorId, imageId = cloud.ImageId, slaPlanId = cloud.PlanId, zoneId = cloud.ZoneId, userData };
+        var id = (await (await tenant.PostAsJsonAsync("/v1/instances", body)).ExpectAsync(HttpStatusCode.Accepted)).Id();
+
+        Assert.Equal(userData, (await tenant.GetJson($"/v1/instances/{id}")).Str("userData"));
+        Assert.Equal(userData, (await api.Admin().GetJson($"/v1/instances/{id}")).Str("userData"));
+        var (_, otherKey) = await api.NewTenantAsync();
+        await (await api.Client(otherKey).GetAsync($"/v1/instances/{id}")).ExpectProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var listed = (await tenant.GetJson("/v1/instances?name=with-user-data"))["items"]!.AsArray().Single()!;
+        Assert.Null(listed["userData"]);                                                     // lists stay small
+    }
 }

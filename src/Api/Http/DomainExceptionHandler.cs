@@ -54,7 +54,7 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
                                                         "A resource with this name already exists; names are unique per cloud."),
         DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The resource is referenced.",
                                                         "The resource is in use or a referenced resource no longer exists."),
-        BadHttpRequestException b => BadRequest(b),
+        BadHttpRequestException b => BadRequest(b, http),
         ContendedException c => Problems.Create(503, ProblemTypes.Unavailable, "The resource is contended.", c.Message),
         // A driver call made while answering (a preview reading the guest): the hypervisor's failure, not ours.
         Domain.Hypervisors.HypervisorException h => Problems.Create(h.IsTransient ? 503 : 502, ProblemTypes.HypervisorError,
@@ -83,24 +83,34 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
     }
 
     /// <summary>Framework binding errors: malformed JSON and wrong types (400), wrong content type (415), too large (413).</summary>
-    private static ProblemDetails BadRequest(BadHttpRequestException b)
+    private static ProblemDetails BadRequest(BadHttpRequestException b, HttpContext http)
     {
         var json = FindInner<JsonException>(b);
         if (b.StatusCode == 400 && json is not null)
         {
-            // Two kinds: well-formed JSON with a value of the wrong type (name it), or not JSON at all.
-            var wrongType = json.Message.Contains("could not be converted", StringComparison.Ordinal) && json.Path is { Length: > 1 };
-            return wrongType
-                ? Validation(json.Path!.TrimStart('$', '.'), $"The value at '{json.Path}' has the wrong type for this field.")
-                : Validation("body", $"The body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine}).");
+            // Well-formed JSON with a value this field cannot take (name the field, and an enum's words), JSON that is
+            // not an object where the body must be one, or not JSON at all.
+            var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : null;
+            if (json is EnumWordException word)
+                return Validation(field ?? "body", word.Given is { } given
+                    ? $"'{Truncate(given, 100)}' is not a valid '{field}'; use one of: {string.Join(", ", word.Allowed)}."
+                    : $"'{field}' must be one of: {string.Join(", ", word.Allowed)}.");
+            if (json.Message.Contains("could not be converted", StringComparison.Ordinal))
+                return field is null ? Validation("body", NotAnObject) : Validation(field, $"The value at '{json.Path}' has the wrong type for this field.");
+            return Validation("body", $"The body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine}).");
         }
         if (b.StatusCode == 400 && BindFailure.Match(b.Message) is { Success: true } bind)
             return Validation(bind.Groups["name"].Value, $"'{Truncate(bind.Groups["value"].Value, 100)}' is not a valid value for '{bind.Groups["name"].Value}'.");
+        // A body of JSON null reads as no body at all; it was sent, so say what it must be.
+        if (b.StatusCode == 400 && IsMissingBody(b.Message) && http.Request.ContentLength > 0)
+            return Validation("body", NotAnObject);
         if (b.StatusCode == 400)
             return Validation(b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "body" : "request", Sanitise(b.Message));
         var (slug, title) = Problems.ForStatus(b.StatusCode);
         return Problems.Create(b.StatusCode, slug, title, Sanitise(b.Message));
     }
+
+    private const string NotAnObject = "The body must be a JSON object ({ ... }) with the request's fields.";
 
     private static readonly System.Text.RegularExpressions.Regex BindFailure =
         new("""^Failed to bind parameter "[^ "]+ (?<name>[A-Za-z0-9_]+)" from "(?<value>.*)"\.?$""", System.Text.RegularExpressions.RegexOptions.Compiled);
@@ -108,9 +118,12 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
     // Framework messages name C# parameter types ("CreateInstanceRequest req"); keep the useful part only.
     private static string Sanitise(string message) =>
         message.StartsWith("Failed to read parameter", StringComparison.Ordinal) ? "The request body could not be read as JSON."
-        : message.StartsWith("Required parameter", StringComparison.Ordinal) ? "A JSON request body is required."
+        : IsMissingBody(message) ? "A JSON request body is required."
         : message.StartsWith("Failed to bind parameter", StringComparison.Ordinal) ? "A query or route parameter has an invalid value."
         : message;
+
+    private static bool IsMissingBody(string message) =>
+        message.StartsWith("Required parameter", StringComparison.Ordinal) || message.StartsWith("Implicit body inferred", StringComparison.Ordinal);
 
     private static string Truncate(string s, int max) => s.Length > max ? s[..max] + "…" : s;
 

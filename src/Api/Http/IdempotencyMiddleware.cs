@@ -4,6 +4,9 @@ using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace IaasApi.Api.Http;
 
@@ -12,8 +15,9 @@ public sealed class NoIdempotentReplayAttribute : Attribute;
 
 /// <summary>
 /// <c>Idempotency-Key</c> on POST (API.md). The first request with a key claims it (a row, in flight); a repeat with
-/// the same method, path and body gets the stored status, <c>Location</c> and body back; a different body is
-/// <c>422 idempotency-key-reused</c>; a repeat while the first still runs is <c>409 idempotency-key-in-flight</c>.
+/// the same method, path and body (the same JSON, however spelled) gets the stored status, <c>Location</c> and body
+/// back; a different body is <c>422 idempotency-key-reused</c>; a repeat while the first still runs is
+/// <c>409 idempotency-key-in-flight</c>.
 /// Every response below 500 is kept for 24 hours, per caller. A 5xx or an exception releases the key so the request
 /// can be retried — and the use cases that must run once (a create) also record the key in their own transaction
 /// (<see cref="IdempotencyContext"/>), so a retry after a lost response finds the work instead of repeating it.
@@ -109,25 +113,29 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHand
         }
     }
 
+    /// <summary>
+    /// Claims the key with <c>INSERT … ON CONFLICT DO NOTHING</c> (PostgreSQL and SQLite alike; the unique primary key
+    /// decides under any concurrency): a concurrent request with the same key losing the race gets 0 rows, an answer,
+    /// rather than a failed statement that EF Core would log as an error.
+    /// </summary>
     private static async Task<bool> TryClaimAsync(IaasDbContext db, IdempotencyContext c, bool noReplay)
     {
-        db.IdempotencyRecords.Add(new IdempotencyRecord
-        {
-            Scope = c.Scope, Key = c.Key, RequestHash = c.RequestHash, CreatedAt = db.Clock.GetUtcNow(), NoReplay = noReplay,
-        });
-        try
-        {
-            await db.SaveChangesAsync();
-            return true;
-        }
-        catch (DbUpdateException)
-        {
-            return false;   // the key is taken (the unique primary key decides, under any concurrency)
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
+        var record = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
+        var table = StoreObjectIdentifier.Table(record.GetTableName()!, record.GetSchema());
+        var sql = db.GetService<ISqlGenerationHelper>();
+        (string Property, object Value)[] values =
+        [
+            (nameof(IdempotencyRecord.Scope), c.Scope), (nameof(IdempotencyRecord.Key), c.Key),
+            (nameof(IdempotencyRecord.RequestHash), c.RequestHash), (nameof(IdempotencyRecord.CreatedAt), db.Clock.GetUtcNow()),
+            (nameof(IdempotencyRecord.Completed), false), (nameof(IdempotencyRecord.StatusCode), 0), (nameof(IdempotencyRecord.NoReplay), noReplay),
+        ];
+        var columns = values.Select(v => record.FindProperty(v.Property)!).ToList();
+        var insert = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
+                     + $"({string.Join(", ", columns.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)))}) "
+                     + $"VALUES ({string.Join(", ", columns.Select((_, i) => $"{{{i}}}"))}) ON CONFLICT DO NOTHING";
+        // As the model stores them (SQLite keeps times as ticks).
+        var parameters = columns.Select((p, i) => p.GetTypeMapping().Converter?.ConvertToProvider(values[i].Value) ?? values[i].Value).ToArray();
+        return await db.Database.ExecuteSqlRawAsync(insert, parameters) == 1;
     }
 
     /// <summary>
@@ -160,11 +168,16 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHand
         return Hash(http.Request.Method, $"{http.Request.Path}{http.Request.QueryString}", body.ToArray());
     }
 
-    internal static string Hash(string method, string pathAndQuery, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The request's meaning, not its bytes: a JSON body is hashed in its canonical form (<see cref="CanonicalJson"/>),
+    /// so the same JSON re-serialised (members in another order, other spacing, 1.50 for 1.5) is the same request.
+    /// Anything else is hashed as it is. The create's transaction stores this hash with the key (operations.request_hash).
+    /// </summary>
+    internal static string Hash(string method, string pathAndQuery, byte[] body)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{method} {pathAndQuery}\n"));
-        sha.AppendData(body);
+        sha.AppendData(CanonicalJson.TryCanonicalize(body) ?? body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

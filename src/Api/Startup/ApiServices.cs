@@ -57,6 +57,7 @@ public static class ApiServices
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         o.NumberHandling = JsonNumberHandling.Strict;                   // "4" is not a number
-        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        o.Converters.Add(new EnumWordsJsonConverter());                 // enums as words; a wrong word's 400 names the words
+        o.Converters.Add(EnumWordsJsonConverter.Words);
     }
 }

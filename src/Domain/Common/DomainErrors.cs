@@ -51,9 +51,12 @@ public sealed class PreconditionFailedException(string message) : DomainExceptio
 /// <summary>Concurrent requests kept winning the same resource; nothing changed and the caller should retry (503).</summary>
 public sealed class ContendedException(string message) : DomainException(message);
 
-/// <summary>An Idempotency-Key seen before with a different request.</summary>
-public sealed class IdempotencyKeyReusedException() : DomainException(
-    "This Idempotency-Key was already used with a different request body; use a new key for a new request.");
+/// <summary>An Idempotency-Key (or a create's clientToken) seen before with a different request.</summary>
+public sealed class IdempotencyKeyReusedException(string message) : DomainException(message)
+{
+    public IdempotencyKeyReusedException()
+        : this("This Idempotency-Key was already used with a different request body; use a new key for a new request.") { }
+}
 
 /// <summary>An Idempotency-Key whose first request is still being processed.</summary>
 public sealed class IdempotencyKeyInFlightException() : DomainException(

@@ -69,7 +69,8 @@ public sealed class InstanceScheduler(
             var claimed = new List<Guid>(request.Count);
             try
             {
-                admission = await AdmitOnceAsync(request, fresh, claimed, ct);
+                if (await AdmitOnceAsync(request, fresh, claimed, ct) is not { } admitted) continue;   // the same token won: found above
+                admission = admitted;
                 break;
             }
             catch (Exception ex) when (claimed.Count > 0)
@@ -174,7 +175,8 @@ public sealed class InstanceScheduler(
         return new Admission(instances, op) { Replayed = true };
     }
 
-    private async Task<Admission> AdmitOnceAsync(AdmissionRequest r, bool freshSnapshot, List<Guid> claimed, CancellationToken ct)
+    /// <summary>One admission transaction; null when a concurrent request with the same token committed first.</summary>
+    private async Task<Admission?> AdmitOnceAsync(AdmissionRequest r, bool freshSnapshot, List<Guid> claimed, CancellationToken ct)
     {
         var now = db.Clock.GetUtcNow();
         var demand = r.Flavor.Resources;
@@ -201,6 +203,9 @@ public sealed class InstanceScheduler(
         }
         else if (!await claims.TryClaimQuotaAsync(r.TenantId, usage, ct))
             throw await QuotaErrorAsync(r.TenantId, usage, ct);
+        // With the tenant's (or reservation's) row locked, a request with the same token has committed or not got this far:
+        // if it has, roll back and answer with its admission rather than lose on the unique index (the backstop).
+        if (r.Idempotency is { } once && await db.Operations.AnyAsync(o => o.ClientToken == once.ClientToken, ct)) return null;
 
         var request = PlacementRequests.For(r.Flavor, r.Image, r.Plan, r.ZoneId, await GroupPlacementAsync(r.Group, ct), maxPerHost);
         var parent = r.Count > 1

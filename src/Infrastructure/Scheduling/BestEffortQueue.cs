@@ -79,17 +79,6 @@ public sealed class BestEffortQueue(
                             && !db.Operations.Any(o => o.Id == i.OperationId && o.Status == OperationStatus.Running)))
             .OrderByDescending(i => i.Priority).ThenBy(i => i.QueuedAt).ThenBy(i => i.Id);
 
-    /// <summary>Where a waiting instance stands in the queue (1 = next), or null if it is not in the queue.</summary>
-    public static async Task<int?> PositionAsync(IaasDbContext db, Instance instance, CancellationToken ct)
-    {
-        if (!IsQueued(instance) || instance.QueuedAt is not { } at) return null;
-        var (p, id) = (instance.Priority, instance.Id);
-        var ahead = await db.Instances.AsNoTracking()
-            .Where(i => (i.Status == InstanceStatus.Pending && i.ReservationId == null) || (i.Status == InstanceStatus.Suspended && i.HostId == null))
-            .CountAsync(i => i.Priority > p || (i.Priority == p && (i.QueuedAt < at || (i.QueuedAt == at && i.Id.CompareTo(id) < 0))), ct);
-        return ahead + 1;
-    }
-
     public static bool IsQueued(Instance i) =>
         (i.Status == InstanceStatus.Pending && i.ReservationId is null) || (i.Status == InstanceStatus.Suspended && i.HostId == null);
 

@@ -19,7 +19,7 @@ public static class AuditEventsEndpoints
           .RequireAuthorization(AuthorizationPolicies.Admin);
 
     private static Task<Page<AuditEventResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? tenantId, Guid? resourceId,
-                                                       DateTimeOffset? since, Guid? keyId, string? order, CancellationToken ct)
+                                                       DateTimeOffset? since, Guid? keyId, string? order, HttpContext http, CancellationToken ct)
     {
         var query = db.AuditEvents.AsNoTracking();
         if (tenantId is not null) query = query.Where(e => e.TenantId == tenantId);
@@ -30,6 +30,6 @@ public static class AuditEventsEndpoints
             var utc = s.ToUniversalTime();
             query = query.Where(e => e.At >= utc);
         }
-        return Paging.PageAsync(query, limit, pageToken, AuditEventResponse.From, ct, order);
+        return Paging.PageAsync(http, query, limit, pageToken, AuditEventResponse.From, ct, order);
     }
 }

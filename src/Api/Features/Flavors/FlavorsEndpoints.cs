@@ -73,10 +73,10 @@ public static class FlavorsEndpoints
     }
 
     private static Task<Page<FlavorResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, string? family,
-                                                   CancellationToken ct)
+                                                   HttpContext http, CancellationToken ct)
     {
         var wanted = QueryValues.Enum<FlavorFamily>(family, "family");
-        return Paging.PageAsync(db.Flavors.AsNoTracking().Where(f => (name == null || f.Name == name) && (wanted == null || f.Family == wanted)),
+        return Paging.PageAsync(http, db.Flavors.AsNoTracking().Where(f => (name == null || f.Name == name) && (wanted == null || f.Family == wanted)),
             limit, pageToken, FlavorResponse.From, ct);
     }
 

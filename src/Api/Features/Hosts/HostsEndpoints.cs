@@ -145,12 +145,14 @@ public static class HostsEndpoints
              .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
     }
 
-    private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? state,
-                                                 string? hypervisor, string? name, CancellationToken ct)
+    /// <summary><c>?trait=</c> keeps the hosts that have the trait (as placement's <c>traits</c> filter reads it).</summary>
+    private static Task<Page<HostResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, Guid? regionId, string? state,
+                                                 string? hypervisor, string? name, string? trait, HttpContext http, CancellationToken ct)
     {
         var hostState = QueryValues.Enum<HostState>(state, "state");
-        return Paging.PageAsync(db.Hosts.AsNoTracking().Where(h => (zoneId == null || h.ZoneId == zoneId) && (hostState == null || h.State == hostState)
-                && (hypervisor == null || h.Hypervisor == hypervisor) && (name == null || h.Name == name)),
+        return Paging.PageAsync(http, db.Hosts.AsNoTracking().Where(h => (zoneId == null || h.ZoneId == zoneId) && (regionId == null || h.RegionId == regionId)
+                && (hostState == null || h.State == hostState) && (hypervisor == null || h.Hypervisor == hypervisor) && (name == null || h.Name == name)
+                && (trait == null || h.Traits.Contains(trait))),
             limit, pageToken, HostResponse.From, ct);
     }
 

@@ -81,7 +81,7 @@ public static class ImagesEndpoints
     /// visibility (public: the catalog; private: snapshots) and sourceInstanceId (the snapshots of one instance).
     /// </summary>
     private static Task<Page<ImageResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, string? name, string? os,
-                                                  string? visibility, Guid? sourceInstanceId, CancellationToken ct)
+                                                  string? visibility, Guid? sourceInstanceId, HttpContext http, CancellationToken ct)
     {
         var own = caller.TenantId;
         var query = db.Images.AsNoTracking().Where(i => (name == null || i.Name == name) && (os == null || i.Os == os)
@@ -93,7 +93,7 @@ public static class ImagesEndpoints
             _ => query,
         };
         if (sourceInstanceId is { } source) query = query.Where(i => i.SourceInstanceId == source);
-        return Paging.PageAsync(query, limit, pageToken, ImageResponse.From, ct);
+        return Paging.PageAsync(http, query, limit, pageToken, ImageResponse.From, ct);
     }
 
     private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)

@@ -1,10 +1,12 @@
 using System.Text;
+using System.Text.Json;
 using FluentValidation;
 using IaasApi.Api.Features.ServerGroups;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Reservations;
+using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
@@ -15,9 +17,11 @@ namespace IaasApi.Api.Features.Instances;
 /// when <paramref name="ReservationId"/> is set).</param>
 /// <param name="MaxWaitSeconds">Best-effort only: fail with <c>queue-timeout</c> if still queued after this long.</param>
 /// <param name="ReservationId">Run in this reservation's slots (its flavor, zone and SLA plan).</param>
+/// <param name="ClientToken">EC2's ClientToken: the create happens once per caller and token, with or without an
+/// Idempotency-Key; a repeat gets the instances it made (1–64 printable ASCII characters).</param>
 public sealed record CreateInstanceRequest(string? Name, Guid? FlavorId, Guid? ImageId, Guid? SlaPlanId, Guid? ZoneId, Guid? ServerGroupId,
                                            string? UserData, int? Count, Guid? TenantId, ProvisioningScheme? Scheme = null,
-                                           int? MaxWaitSeconds = null, Guid? ReservationId = null);
+                                           int? MaxWaitSeconds = null, Guid? ReservationId = null, string? ClientToken = null);
 
 public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRequest>
 {
@@ -45,6 +49,7 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
         RuleFor(x => x.UserData).Must(u => u is null || Encoding.UTF8.GetByteCount(u) <= Limits.UserDataMaxBytes)
             .WithMessage($"'userData' must be at most {Limits.UserDataMaxBytes} bytes.");
         RuleFor(x => x.UserData).PlainText();
+        RuleFor(x => x.ClientToken).Matches(@"^[\x20-\x7E]{1,64}$").WithMessage("'clientToken' must be 1 to 64 printable ASCII characters.");
     }
 }
 
@@ -73,9 +78,18 @@ public static class CreateInstance
         var now = db.Clock.GetUtcNow();
 
         var count = req.Count ?? 1;
-        var admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, zoneId, req.UserData,
-            count, caller.Actor, IdempotencyMiddleware.Of(http), group, ExplainRefusals: caller.IsAdmin, scheme,
-            req.MaxWaitSeconds is { } wait ? now + TimeSpan.FromSeconds(wait) : null, reservation), ct);
+        var once = ClientTokenOf(req, caller) ?? IdempotencyMiddleware.Of(http);
+        Admission admission;
+        try
+        {
+            admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, zoneId, req.UserData,
+                count, caller.Actor, once, group, ExplainRefusals: caller.IsAdmin, scheme,
+                req.MaxWaitSeconds is { } wait ? now + TimeSpan.FromSeconds(wait) : null, reservation), ct);
+        }
+        catch (IdempotencyKeyReusedException) when (req.ClientToken is not null)
+        {
+            throw new IdempotencyKeyReusedException("This clientToken was already used with a different request; use a new clientToken for a new request.");
+        }
 
         var items = admission.Instances.Select(i => InstanceResponse.From(i, caller.IsAdmin)).ToList();
         if (count == 1)
@@ -85,6 +99,18 @@ public static class CreateInstance
         }
         return TypedResults.Accepted($"/v1/operations/{admission.Operation.Id}", new InstanceBatchResponse(items, admission.Operation.Id));
     }
+
+    /// <summary>
+    /// A clientToken rides the Idempotency-Key's mechanism (recorded on the create's operation in the admission
+    /// transaction, a unique column) in a scope of its own, so it never meets a header key. The request it must match is
+    /// the create as bound (its meaning: unknown fields and spelling do not count). It wins over an Idempotency-Key sent
+    /// with it, whose replay the middleware still answers.
+    /// </summary>
+    private static IdempotencyContext? ClientTokenOf(CreateInstanceRequest req, Caller caller) =>
+        req.ClientToken is { } token
+            ? new IdempotencyContext($"client-token:{caller.IdempotencyScope}", token,
+                IdempotencyMiddleware.Hash(HttpMethods.Post, "/v1/instances", JsonSerializer.SerializeToUtf8Bytes(req)))
+            : null;
 
     /// <summary>What a create (and a preview of one) refuses before placement: an image too big for the flavor's disk.</summary>
     public static void EnsureCompatible(Flavor flavor, Image image, SlaPlan plan)

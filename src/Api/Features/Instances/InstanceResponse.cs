@@ -12,13 +12,15 @@ public sealed record InstanceResponse(
     ProvisioningScheme Scheme, bool Preemptible, int Priority, Guid? ReservationId, DateTimeOffset? QueuedAt, DateTimeOffset? ExpiresAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? StoragePoolId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? LastHostId = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? LastHostId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserData = null)
 {
     /// <summary>
     /// The host is operator knowledge: only admins see <c>hostId</c> — the host it is on, absent while it is on none
     /// (waiting, evacuated, preempted, deleted) — <c>lastHostId</c> (the host it was on before) and <c>storagePoolId</c>
-    /// (the shared pool its disk lives on; absent: its host's local disk). <c>resources</c> are the flavor's, wherever the disk lives. <paramref name="queuePosition"/>: where a queued
-    /// instance stands (1 = next), on single reads.
+    /// (the shared pool its disk lives on; absent: its host's local disk). <c>resources</c> are the flavor's, wherever the
+    /// disk lives. <paramref name="queuePosition"/>: where a queued instance stands (1 = next), the same in lists and single
+    /// reads. <c>userData</c>: on single reads only (it may be 64 KiB).
     /// </summary>
     public static InstanceResponse From(Instance i, bool admin, int? queuePosition = null) => new(i.Id, i.Name, i.TenantId, i.Status,
         i.StatusReason, i.FlavorId, i.ImageId, i.SlaPlanId, i.ZoneId, admin ? i.HostId : null, ResourcesDto.From(i.Resources with { DiskGiB = i.DiskGiB }),

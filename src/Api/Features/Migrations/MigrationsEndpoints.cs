@@ -27,21 +27,20 @@ public sealed record MigrationPreviewResponse(Guid InstanceId, Guid SourceHostId
                                               double BandwidthMiBps, int MaxDowntimeMs, string RecommendedType, string? RecommendedEscalation,
                                               string Recommendation, PredictionDto? Prediction, IReadOnlyList<PredictionDto> Alternatives);
 
-public sealed record MigrateRequest(string? Type, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps, Guid? TargetPoolId = null);
+public sealed record MigrateRequest(MigrationType? Type, Guid? TargetHostId, int? MaxDowntimeMs, int? BandwidthMbps, Guid? TargetPoolId = null);
 
 public sealed class MigrateValidator : AbstractValidator<MigrateRequest>
 {
     public MigrateValidator()
     {
-        RuleFor(x => x.Type).Must(t => t is null || EnumWords.TryParse<MigrationType>(t, out _)).WithMessage("'type' must be live, cold or storage.");
         RuleFor(x => x.TargetHostId).NotEqual(Guid.Empty);
         RuleFor(x => x.MaxDowntimeMs).InclusiveBetween(1, 600_000);
         RuleFor(x => x.BandwidthMbps).InclusiveBetween(1, 10_000_000);
         RuleFor(x => x.TargetPoolId).NotEqual(Guid.Empty);
-        RuleFor(x => x.TargetPoolId).NotNull().When(x => x.Type == "storage").WithMessage("A storage migration names the pool the disk moves to.");
-        RuleFor(x => x.TargetPoolId).Null().When(x => x.Type != "storage").WithMessage("'targetPoolId' is for storage migrations.");
-        RuleFor(x => x.TargetHostId).Null().When(x => x.Type == "storage").WithMessage("A storage migration keeps the VM on its host.");
-        RuleFor(x => x.MaxDowntimeMs).Null().When(x => x.Type == "storage").WithMessage("A storage migration does not pause the VM.");
+        RuleFor(x => x.TargetPoolId).NotNull().When(x => x.Type == MigrationType.Storage).WithMessage("A storage migration names the pool the disk moves to.");
+        RuleFor(x => x.TargetPoolId).Null().When(x => x.Type != MigrationType.Storage).WithMessage("'targetPoolId' is for storage migrations.");
+        RuleFor(x => x.TargetHostId).Null().When(x => x.Type == MigrationType.Storage).WithMessage("A storage migration keeps the VM on its host.");
+        RuleFor(x => x.MaxDowntimeMs).Null().When(x => x.Type == MigrationType.Storage).WithMessage("A storage migration does not pause the VM.");
     }
 }
 
@@ -154,8 +153,7 @@ public static class MigrationsEndpoints
     {
         var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
         // Unsaid: live for a running instance, cold for a stopped one.
-        var type = req.Type is { } t ? EnumWords.Parse<MigrationType>(t)
-            : instance.Status == Domain.Instances.InstanceStatus.Stopped ? MigrationType.Cold : MigrationType.Live;
+        var type = req.Type ?? (instance.Status == Domain.Instances.InstanceStatus.Stopped ? MigrationType.Cold : MigrationType.Live);
         if (type == MigrationType.Cold && req.MaxDowntimeMs is not null)
             throw new FieldValidationException("maxDowntimeMs", "A cold migration stops the VM; 'maxDowntimeMs' applies to live migration only.");
         ETags.CheckIfMatch(http, instance.Version);
@@ -238,13 +236,13 @@ public static class MigrationsEndpoints
         moves.Select(m => new PlannedMoveDto(m.InstanceId, m.From, m.To, R(m.MigrationMs))).ToList();
 
     private static async Task<Page<MigrationResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? hostId,
-                                                           string? status, string? order, CancellationToken ct)
+                                                           string? status, string? order, HttpContext http, CancellationToken ct)
     {
         var query = db.Migrations.AsNoTracking();
         if (instanceId is not null) query = query.Where(m => m.InstanceId == instanceId);
         if (hostId is not null) query = query.Where(m => m.SourceHostId == hostId || m.TargetHostId == hostId);
         if (QueryValues.Enum<MigrationStatus>(status, "status") is { } s) query = query.Where(m => m.Status == s);
-        var page = await Paging.PageAsync(query, limit, pageToken, m => m, ct, order);
+        var page = await Paging.PageAsync(http, query, limit, pageToken, m => m, ct, order);
         return new Page<MigrationResponse>(page.Items.Select(MigrationResponse.From).ToList(), page.NextPageToken);
     }
 

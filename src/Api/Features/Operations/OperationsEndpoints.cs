@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
+using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -38,7 +38,7 @@ public static class OperationsEndpoints
         if (op is null || (!caller.IsAdmin && op.TenantId != caller.TenantId)) throw new NotFoundException("operation", id);
         int? position = null;
         if (op.Waiting && op.ResourceId is { } instanceId && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct) is { } waiting)
-            position = await BestEffortQueue.PositionAsync(db, waiting, ct);
+            position = InstanceQueries.PositionOf(await InstanceQueries.QueuePositionsAsync(db, [waiting], ct), instanceId);
         return Store.Ok(http, op.Version, OperationResponse.From(op, position));
     }
 
@@ -47,7 +47,7 @@ public static class OperationsEndpoints
     /// (found through the instance's audit trail).
     /// </summary>
     private static Task<Page<OperationResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? resourceId,
-                                                      string? status, string? kind, CancellationToken ct)
+                                                      string? status, string? kind, HttpContext http, CancellationToken ct)
     {
         var query = db.Operations.AsNoTracking();
         if (caller.TenantId is { } own) query = query.Where(o => o.TenantId == own);
@@ -57,6 +57,6 @@ public static class OperationsEndpoints
                                      || db.InstanceActions.Any(a => a.InstanceId == rid && a.OperationId == o.Id));
         if (QueryValues.Enum<OperationStatus>(status, "status") is { } wanted) query = query.Where(o => o.Status == wanted);
         if (kind is not null) query = query.Where(o => o.Kind == kind);
-        return Paging.PageAsync(query, limit, pageToken, OperationResponse.From, ct);
+        return Paging.PageAsync(http, query, limit, pageToken, OperationResponse.From, ct);
     }
 }

@@ -39,8 +39,8 @@ public static class RegionsEndpoints
         admin.MapDelete("/{id:guid}", Delete).WithName("DeleteRegion").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, CancellationToken ct) =>
-        Paging.PageAsync(db.Regions.AsNoTracking().Where(r => name == null || r.Name == name), limit, pageToken, RegionResponse.From, ct);
+    private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.Regions.AsNoTracking().Where(r => name == null || r.Name == name), limit, pageToken, RegionResponse.From, ct);
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {

@@ -115,14 +115,14 @@ public static class ReservationsEndpoints
     }
 
     private static async Task<Page<ReservationResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? tenantId,
-                                                             string? status, Guid? zoneId, CancellationToken ct)
+                                                             string? status, Guid? zoneId, HttpContext http, CancellationToken ct)
     {
         var query = db.Reservations.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(r => r.TenantId == own)
             : tenantId is not null ? query.Where(r => r.TenantId == tenantId) : query;
         if (QueryValues.Enum<ReservationStatus>(status, "status") is { } s) query = query.Where(r => r.Status == s);
         if (zoneId is not null) query = query.Where(r => r.ZoneId == zoneId);
-        var page = await Paging.PageAsync(query, limit, pageToken, r => r, ct);
+        var page = await Paging.PageAsync(http, query, limit, pageToken, r => r, ct);
         var ids = page.Items.Select(r => r.Id).ToList();
         var inUse = await db.ReservationSlots.AsNoTracking().Where(s => ids.Contains(s.ReservationId) && s.InstanceId != null)
             .GroupBy(s => s.ReservationId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);

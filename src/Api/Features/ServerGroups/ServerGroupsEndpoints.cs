@@ -74,12 +74,12 @@ public static class ServerGroupsEndpoints
     }
 
     private static async Task<Page<ServerGroupResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? tenantId,
-                                                             CancellationToken ct)
+                                                             HttpContext http, CancellationToken ct)
     {
         var query = db.ServerGroups.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(g => g.TenantId == own)
             : tenantId is not null ? query.Where(g => g.TenantId == tenantId) : query;
-        var page = await Paging.PageAsync(query, limit, pageToken, g => g, ct);
+        var page = await Paging.PageAsync(http, query, limit, pageToken, g => g, ct);
         var members = await MembersAsync(db, page.Items.Select(g => g.Id).ToList(), ct);
         return new Page<ServerGroupResponse>(
             page.Items.Select(g => ServerGroupResponse.From(g, members.GetValueOrDefault(g.Id) ?? [])).ToList(), page.NextPageToken);

@@ -67,8 +67,8 @@ public static class SlaPlansEndpoints
         admin.MapDelete("/{id:guid}", Delete).WithName("DeleteSlaPlan").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, CancellationToken ct) =>
-        Paging.PageAsync(db.SlaPlans.AsNoTracking().Where(p => name == null || p.Name == name), limit, pageToken, SlaPlanResponse.From, ct);
+    private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.SlaPlans.AsNoTracking().Where(p => name == null || p.Name == name), limit, pageToken, SlaPlanResponse.From, ct);
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {

@@ -54,8 +54,8 @@ public static class StoragePoolsEndpoints
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteStoragePool").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static Task<Page<StoragePoolResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? name, CancellationToken ct) =>
-        Paging.PageAsync(db.StoragePools.AsNoTracking().Where(p => (zoneId == null || p.ZoneId == zoneId) && (name == null || p.Name == name)),
+    private static Task<Page<StoragePoolResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? zoneId, string? name, HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.StoragePools.AsNoTracking().Where(p => (zoneId == null || p.ZoneId == zoneId) && (name == null || p.Name == name)),
             limit, pageToken, StoragePoolResponse.From, ct);
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)

@@ -52,10 +52,10 @@ public static class ApiKeysEndpoints
         return await CreateAsync(db, Role.Tenant, tenant.Id, req.Name ?? "key", $"/v1/tenants/{id}/api-keys", ct);
     }
 
-    private static async Task<Page<ApiKeyResponse>> ListTenantKeys(Guid id, IaasDbContext db, int? limit, string? pageToken, CancellationToken ct)
+    private static async Task<Page<ApiKeyResponse>> ListTenantKeys(Guid id, IaasDbContext db, int? limit, string? pageToken, HttpContext http, CancellationToken ct)
     {
         await db.Tenants.AsNoTracking().GetAsync(id, "tenant", ct);
-        return await Paging.PageAsync(db.ApiKeys.AsNoTracking().Where(k => k.TenantId == id), limit, pageToken, ApiKeyResponse.From, ct);
+        return await Paging.PageAsync(http, db.ApiKeys.AsNoTracking().Where(k => k.TenantId == id), limit, pageToken, ApiKeyResponse.From, ct);
     }
 
     private static Task<IResult> RevokeTenantKey(Guid id, Guid keyId, IaasDbContext db, CancellationToken ct) =>
@@ -64,8 +64,8 @@ public static class ApiKeysEndpoints
     private static Task<IResult> CreateAdminKey(CreateApiKeyRequest req, IaasDbContext db, CancellationToken ct) =>
         CreateAsync(db, Role.Admin, null, req.Name ?? "admin", "/v1/admin-keys", ct);
 
-    private static Task<Page<ApiKeyResponse>> ListAdminKeys(IaasDbContext db, int? limit, string? pageToken, CancellationToken ct) =>
-        Paging.PageAsync(db.ApiKeys.AsNoTracking().Where(k => k.Role == Role.Admin), limit, pageToken, ApiKeyResponse.From, ct);
+    private static Task<Page<ApiKeyResponse>> ListAdminKeys(IaasDbContext db, int? limit, string? pageToken, HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.ApiKeys.AsNoTracking().Where(k => k.Role == Role.Admin), limit, pageToken, ApiKeyResponse.From, ct);
 
     private static async Task<IResult> RevokeAdminKey(Guid keyId, IaasDbContext db, BootstrapAdminKey bootstrap, CancellationToken ct)
     {

@@ -68,8 +68,8 @@ public static class TenantsEndpoints
         group.MapApiKeys();
     }
 
-    private static Task<Page<TenantResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, CancellationToken ct) =>
-        Paging.PageAsync(db.Tenants.AsNoTracking().Where(t => name == null || t.Name == name), limit, pageToken, TenantResponse.From, ct);
+    private static Task<Page<TenantResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.Tenants.AsNoTracking().Where(t => name == null || t.Name == name), limit, pageToken, TenantResponse.From, ct);
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {

@@ -45,8 +45,8 @@ public static class ZonesEndpoints
     }
 
     private static Task<Page<ZoneResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? regionId, string? name,
-                                                 CancellationToken ct) =>
-        Paging.PageAsync(db.Zones.AsNoTracking().Where(z => (regionId == null || z.RegionId == regionId) && (name == null || z.Name == name)),
+                                                 HttpContext http, CancellationToken ct) =>
+        Paging.PageAsync(http, db.Zones.AsNoTracking().Where(z => (regionId == null || z.RegionId == regionId) && (name == null || z.Name == name)),
             limit, pageToken, ZoneResponse.From, ct);
 
     private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
