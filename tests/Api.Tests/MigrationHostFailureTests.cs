@@ -136,7 +136,7 @@ public sealed class MigrationHostFailureTests(ApiFactory api)
         var committed = await admin.GetJson($"/v1/migrations/{started.Id()}");
         Assert.Equal("activation", committed.Str("stage"));
         var instance = await admin.GetJson($"/v1/instances/{vm}");
-        Assert.Equal(("running", target), (instance.Str("status"), instance["hostId"]!.GetValue<Guid>()));
+        Assert.Equal(("migrating", target), (instance.Str("status"), instance["hostId"]!.GetValue<Guid>()));   // until it runs there
         Assert.Equal((0, 2), (await api.AllocatedVcpusAsync(source), await api.AllocatedVcpusAsync(target)));
 
         // Its lost job is re-driven where the VM now is (the fake's work runs on the shared queue) and activates the guest.
@@ -146,6 +146,7 @@ public sealed class MigrationHostFailureTests(ApiFactory api)
         Assert.Equal("completed", done.Str("status"));
         Assert.Equal("pre-migration reservation pre-copy stop-and-copy commitment activation", Stages(done));
         Assert.Equal((target, VmPowerState.Running), (api.Fake.Find(vm)!.HostId, api.Fake.Find(vm)!.Power));
+        Assert.Equal("running", (await admin.GetJson($"/v1/instances/{vm}")).Str("status"));
         var trail = (await admin.GetJson($"/v1/instances/{vm}/actions"))["items"]!.AsArray().Select(a => a!.Str("action")).ToList();
         Assert.Contains("source-failed", trail);
         Assert.DoesNotContain("host-failed", trail);

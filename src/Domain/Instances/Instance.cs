@@ -262,7 +262,8 @@ public sealed class Instance : Entity
 
     /// <summary>
     /// A storage migration's commitment: the disk now lives on <paramref name="poolId"/>. The caller moves the capacity in
-    /// the same transaction: the local disk (<see cref="Resources"/>' disk) released on the host, the pool's claimed.
+    /// the same transaction: the local disk (<see cref="Resources"/>' disk) released on the host, the pool's claimed. The
+    /// instance reads migrating until the VM runs on the copy (the activation's pivot).
     /// </summary>
     public void CommitDiskMove(Guid poolId, string actor, Guid operationId, DateTimeOffset now, string detail)
     {
@@ -273,7 +274,7 @@ public sealed class Instance : Entity
             Resources = Resources with { DiskGiB = 0 };
         }
         StoragePoolId = poolId;
-        MoveTo(Running, "migrated", actor, operationId, now, detail);
+        Note("migrated", actor, operationId, now, detail);      // migrating still, until the VM runs on the copy (activation)
     }
 
     /// <summary>A step that changes nothing of the status but belongs in the audit trail (a migration's activation).</summary>

@@ -77,9 +77,9 @@ public sealed class OperationOutcomes(IaasDbContext db, CapacityClaims claims)
         await ReleasePooledDiskAsync(instance, ct);
         instance.MarkDeleted(actor, op.Id, now);
         op.Succeed(now);
-        // A create that was still waiting for capacity (pending) ends with its instance.
-        foreach (var waiting in await db.Operations.Where(o => o.ResourceId == instance.Id && o.Id != op.Id && o.Status == OperationStatus.Running).ToListAsync(ct))
-            waiting.Cancel("The instance was deleted before it got capacity.", now);
+        // Work still open on it (a create waiting for capacity, one a killed worker left behind) ends with its instance.
+        foreach (var open in await db.Operations.Where(o => o.ResourceId == instance.Id && o.Id != op.Id && o.Status == OperationStatus.Running).ToListAsync(ct))
+            open.Cancel(open.Waiting ? "The instance was deleted before it got capacity." : "The instance was deleted before this work finished.", now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }

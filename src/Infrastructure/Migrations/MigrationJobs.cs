@@ -275,7 +275,8 @@ public sealed class MigrationJobs(
                 instance.CommitMigration(target.Id, m.RestartOnTarget ? InstanceStatus.Migrating : InstanceStatus.Stopped, Actors.Worker, op.Id, Now(),
                     $"Cold-migrated from host '{source.Name}' to '{target.Name}': {m.DiskTotalMiB ?? 0:F0} MiB of disk copied.");
             else
-                instance.CommitMigration(target.Id, InstanceStatus.Running, Actors.Worker, op.Id, Now(),
+                // Migrating until the target runs it (activation): nothing else may act on a guest still paused there.
+                instance.CommitMigration(target.Id, InstanceStatus.Migrating, Actors.Worker, op.Id, Now(),
                     $"Live-migrated from host '{source.Name}' to '{target.Name}': {m.Rounds.Count} pre-copy round(s), " +
                     $"{m.DowntimeMs:F0} ms of downtime ({EnumWords.ToWord(m.PreCopyOutcome ?? PreCopyOutcome.Converged)}" +
                     $"{(m.Stages.FirstOrDefault(x => x.Stage == MigrationStage.PostCopy) is { EndedAt: { } pulledAt } pull ? $", {(pulledAt - pull.StartedAt).TotalMilliseconds:F0} ms of pull" : "")}).");
@@ -441,7 +442,7 @@ public sealed class MigrationJobs(
         if (m.Stage == MigrationStage.Activation)
         {
             await driver.PivotStorageMirrorAsync(host, instance.Id, ct);
-            instance.Note("activated", Actors.Worker, op.Id, Now(), $"Running on its copy on pool '{targetPool.Name}'; the source disk is deleted.");
+            Activated(instance, op, $"Running on its copy on pool '{targetPool.Name}'; the source disk is deleted.");
             m.Complete($"Completed: {m.DiskTotalMiB ?? 0:F0} MiB copied to pool '{targetPool.Name}'.", Now());
             op.Succeed(Now());
             await db.SaveChangesAsync(ct);
@@ -483,7 +484,7 @@ public sealed class MigrationJobs(
         var release = !sourceDown && hosts.IsLocal(source) ? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct) : null;
         await hosts.ActivateIncomingAsync(target, instance.Id, run: true, m.Id, ct);
         if (!sourceDown) await (release ?? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct));
-        instance.Note("activated", Actors.Worker, op.Id, Now(),
+        Activated(instance, op,
             $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; " +
             (sourceDown ? $"the copy left on host '{source.Name}' (down) is destroyed when it is fenced." : "the source's copy is gone."));
         m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());
@@ -650,9 +651,11 @@ public sealed class MigrationJobs(
                 var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
                 var tracked = await db.Migrations.SingleAsync(x => x.Id == m.Id, ct);
                 var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
-                // A cold migration's copy was registered there but not started: it is stopped there (and goes with that host's evacuation).
+                // Committed there, not yet activated: a live guest (or a cold one to start again) counts as running there, a stopped
+                // one as stopped — and goes with that host's evacuation.
                 if (instance.Status == InstanceStatus.Migrating)
-                    instance.MoveTo(InstanceStatus.Stopped, "migration-failed", Actors.HostMonitor, operationId, Now(), $"{why} before it was activated there.");
+                    instance.MoveTo(m.Type == MigrationType.Cold && !m.RestartOnTarget ? InstanceStatus.Stopped : InstanceStatus.Running,
+                        "migration-failed", Actors.HostMonitor, operationId, Now(), $"{why} before it was activated there.");
                 tracked.Fail($"{why} after the commitment, before the instance was activated there.", Now());
                 op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.HostFailed), "The migration's target host failed.",
                     $"{why} after the commitment; the instance goes with that host's evacuation."), Now());
@@ -680,6 +683,13 @@ public sealed class MigrationJobs(
 
     private Task<bool> IsDownAsync(Guid hostId, CancellationToken ct) =>
         db.Hosts.AsNoTracking().AnyAsync(h => h.Id == hostId && h.State == Domain.Inventory.HostState.Down, ct);
+
+    /// <summary>The activation is done: the instance runs again (a re-run finds it running already and only notes it).</summary>
+    private void Activated(Instance instance, Operation op, string detail)
+    {
+        if (instance.Status == InstanceStatus.Migrating) instance.MoveTo(InstanceStatus.Running, "activated", Actors.Worker, op.Id, Now(), detail);
+        else instance.Note("activated", Actors.Worker, op.Id, Now(), detail);
+    }
 
     /// <summary>After commitment the VM is the target's whatever failed: the migration fails, the instance says why.</summary>
     private async Task FailAfterCommitAsync(Guid operationId, Guid migrationId, string reason, CancellationToken ct)
