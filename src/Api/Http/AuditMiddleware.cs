@@ -4,9 +4,10 @@ using IaasApi.Infrastructure.Persistence;
 namespace IaasApi.Api.Http;
 
 /// <summary>
-/// Records every mutating request under <c>/v1</c> (any key, and anonymous attempts): time, key, role, tenant,
-/// method, route template, resource id and status code. It sits outside the exception handler so it sees the final
-/// status; <see cref="Capture"/>, inside routing, notes the route before the exception handler clears it.
+/// Records every mutating request under <c>/v1</c> (any key, and anonymous attempts; not those the rate limiter
+/// refused): time, key, role, tenant, method, route template, resource id and status code. It sits outside the
+/// exception handler so it sees the final status; <see cref="Capture"/>, inside routing, notes the route before the
+/// exception handler clears it.
 /// </summary>
 internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory scopes, ILogger<AuditMiddleware> log)
 {
@@ -25,7 +26,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
         }
         finally
         {
-            await RecordAsync(http);
+            // A request the rate limiter refused is not recorded: a flood must not turn into a database write per request
+            // (RateLimitLog reports refusals per key instead).
+            if (!http.Items.ContainsKey(RateLimits.RejectedItem)) await RecordAsync(http);
         }
     }
 
