@@ -58,6 +58,12 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
                 http.Request.Headers[IdempotencyMiddleware.Header].FirstOrDefault() is { } k ? Truncate(k) : null));
             await db.SaveChangesAsync(CancellationToken.None);
         }
+        catch (Exception ex) when (DatabaseErrors.IsUnavailable(ex))
+        {
+            // The request itself was answered 503 (it needed the database too); one line, not a stack per request.
+            log.LogWarning("Could not record the audit event for {Method} {Path} ({Status}): the database is unavailable",
+                http.Request.Method, http.Request.Path, http.Response.StatusCode);
+        }
         catch (Exception ex)
         {
             log.LogError(ex, "Could not record the audit event for {Method} {Path}", http.Request.Method, http.Request.Path);
