@@ -58,8 +58,7 @@ app.UseStatusCodePages();                      // empty 404/405/... become probl
 app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseDashboard();                            // /dashboard/: static files, before routing and authentication
 app.UseRouting();
-app.UseAuthentication();
-app.UseRateLimiter();                          // per API key: after authentication, before authorization and any handler
+app.UseIaasRateLimits(() => app.UseAuthentication());   // per API key, around authentication; before authorization and any handler
 app.UseAuthorization();
 app.Use(AuditMiddleware.Capture);
 app.UseMiddleware<IdempotencyMiddleware>();

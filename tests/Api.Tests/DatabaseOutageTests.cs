@@ -44,6 +44,8 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         var tenantId = (await admin.PostOk("/v1/tenants", new { name = "outage" })).Id();
         var tenant = Client(api, (await admin.PostOk($"/v1/tenants/{tenantId}/api-keys", new { name = "k" })).Str("key"));
         await admin.PostOk("/v1/regions", new { name = "before" });
+        var flooder = Client(api, (await admin.PostOk($"/v1/tenants/{tenantId}/api-keys", new { name = "flood" })).Str("key"));
+        await flooder.GetJson("/v1/me");   // seen once: from now on its requests are metered before its lookup
         // Thirty at once: the pool holds as many live connections, which the stop kills.
         Assert.All(await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => tenant.GetAsync("/v1/regions"))),
             r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
@@ -59,6 +61,11 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
             await ExpectUnavailableAsync(() => tenant.GetAsync("/v1/instances"));
             await ExpectUnavailableAsync(() => admin.SendAsync(WithIdempotencyKey(new { name = "sg", policy = "affinity", tenantId }, "outage-1")));
         }
+        // A known key over its budget (the default: burst 100) is refused before its lookup: 429, not 503.
+        var flood = await Task.WhenAll(Enumerable.Range(0, 150).Select(_ => flooder.GetAsync("/v1/me")));
+        Assert.All(flood, r => Assert.True(r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests, $"{r.StatusCode}"));
+        Assert.InRange(flood.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests), 20, 50);
+
         var readyz = await Timed(() => api.Client(null).GetAsync("/readyz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
         Assert.NotNull(readyz.Headers.RetryAfter);
