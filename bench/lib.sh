@@ -17,10 +17,11 @@ trap cleanup EXIT
 
 start_postgres() { "$root/scripts/local-postgres.sh" start "$work/pg"; }
 
-# start_api PORT [VAR=value ...]: the Release Api on 127.0.0.1:PORT, back once /readyz answers.
+# start_api PORT [VAR=value ...]: the Release Api on 127.0.0.1:PORT, back once /readyz answers. The rate limiter is off
+# (the benchmarks measure the control plane) unless the caller passes Iaas__RateLimits__Enabled=true.
 start_api() {
   local port=$1; shift
-  env "$@" Iaas__BootstrapAdminKey="$key" Logging__LogLevel__Default=Warning \
+  env Iaas__RateLimits__Enabled=false "$@" Iaas__BootstrapAdminKey="$key" Logging__LogLevel__Default=Warning \
     dotnet "$api_dll" --urls "http://127.0.0.1:$port" >"$work/api-$port.log" 2>&1 &
   api_pid=$!
   for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.5; done

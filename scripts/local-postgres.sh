@@ -32,10 +32,12 @@ case "$cmd" in
     if [[ ! -f "$dir/data/PG_VERSION" ]]; then
       as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
     fi
-    # A random high port; if something already listens there, PostgreSQL fails to start and we try another.
+    # A random port below Linux's ephemeral range (32768–60999), so that while a cluster is stopped its port is not
+    # handed to some outgoing connection; if something already listens there, PostgreSQL fails to start and we try
+    # another. A cluster started again comes back on its previous port first (clients reconnect to the address they know).
     started=""
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      port=$((20000 + RANDOM % 40000))
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+      if [[ $attempt -eq 1 && -f "$dir/port" ]]; then port=$(cat "$dir/port"); else port=$((20000 + RANDOM % 12000)); fi
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
            -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null; then
         started=1

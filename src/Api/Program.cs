@@ -42,6 +42,7 @@ if (migrateOnly)
 }
 
 builder.Services.AddIaasApi(Bootstrap.ResolveAdminKey(options, mode));
+builder.Services.AddIaasRateLimits(builder.Configuration);
 if (options.InProcessWorkers) builder.Services.AddIaasWorkers(Bootstrap.AllQueues);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimitsMiddleware.MaxBodyBytes);
 
@@ -57,7 +58,7 @@ app.UseStatusCodePages();                      // empty 404/405/... become probl
 app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseDashboard();                            // /dashboard/: static files, before routing and authentication
 app.UseRouting();
-app.UseAuthentication();
+app.UseIaasRateLimits(() => app.UseAuthentication());   // per API key, around authentication; before authorization and any handler
 app.UseAuthorization();
 app.Use(AuditMiddleware.Capture);
 app.UseMiddleware<IdempotencyMiddleware>();

@@ -22,6 +22,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IaasDbContext db,
     BootstrapAdminKey bootstrap,
+    KnownKeys known,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -38,11 +39,15 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var hash = ApiKeySecrets.Hash(key);
         if (bootstrap.Hash is { } configured && ApiKeySecrets.FixedTimeEquals(hash, configured))
-            return Success(ApiKeySecrets.BootstrapKeyId(configured), Role.Admin, null);
+            return Success(hash, ApiKeySecrets.BootstrapKeyId(configured), Role.Admin, null);
 
         var found = await db.ApiKeys.AsNoTracking().Where(k => k.Hash == hash)
             .Select(k => new { k.Id, k.Role, k.TenantId, k.RevokedAt, k.LastUsedAt }).SingleOrDefaultAsync(Context.RequestAborted);
-        if (found is null || found.RevokedAt is not null) return AuthenticateResult.Fail("The API key is not valid or was revoked.");
+        if (found is null || found.RevokedAt is not null)
+        {
+            known.Forget(hash);
+            return AuthenticateResult.Fail("The API key is not valid or was revoked.");
+        }
 
         var now = db.Clock.GetUtcNow();
         if (found.LastUsedAt is null || now - found.LastUsedAt > LastUsedResolution)
@@ -50,11 +55,21 @@ internal sealed class ApiKeyAuthenticationHandler(
             // Throttled to once a minute per key: no write per request.
             await db.ApiKeys.Where(k => k.Id == found.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), Context.RequestAborted);
         }
-        return Success(found.Id, found.Role, found.TenantId);
+        return Success(hash, found.Id, found.Role, found.TenantId);
     }
 
-    private AuthenticateResult Success(Guid keyId, Role role, Guid? tenantId)
+    /// <summary>The key in <c>Authorization: Bearer &lt;key&gt;</c>, if the header has that shape (the rate limiter's view, before the lookup).</summary>
+    public static string? BearerKey(HttpRequest request)
     {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return null;
+        var key = header["Bearer ".Length..].Trim();
+        return key.Length is 0 or > 200 ? null : key;
+    }
+
+    private AuthenticateResult Success(string hash, Guid keyId, Role role, Guid? tenantId)
+    {
+        known.Remember(hash, new Caller(keyId, role, tenantId));
         var claims = new List<Claim> { new(Caller.KeyIdClaim, keyId.ToString()), new(ClaimTypes.Role, EnumWords.ToWord(role)) };
         if (tenantId is { } t) claims.Add(new Claim(Caller.TenantClaim, t.ToString()));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));

@@ -4,9 +4,10 @@ using IaasApi.Infrastructure.Persistence;
 namespace IaasApi.Api.Http;
 
 /// <summary>
-/// Records every mutating request under <c>/v1</c> (any key, and anonymous attempts): time, key, role, tenant,
-/// method, route template, resource id and status code. It sits outside the exception handler so it sees the final
-/// status; <see cref="Capture"/>, inside routing, notes the route before the exception handler clears it.
+/// Records every mutating request under <c>/v1</c> (any key, and anonymous attempts; not those the rate limiter
+/// refused): time, key, role, tenant, method, route template, resource id and status code. It sits outside the
+/// exception handler so it sees the final status; <see cref="Capture"/>, inside routing, notes the route before the
+/// exception handler clears it.
 /// </summary>
 internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory scopes, ILogger<AuditMiddleware> log)
 {
@@ -25,7 +26,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
         }
         finally
         {
-            await RecordAsync(http);
+            // A request the rate limiter refused is not recorded: a flood must not turn into a database write per request
+            // (RateLimitLog reports refusals per key instead).
+            if (!http.Items.ContainsKey(RateLimits.RejectedItem)) await RecordAsync(http);
         }
     }
 
@@ -54,6 +57,12 @@ internal sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory
                 http.Request.Method, Truncate(route), Truncate(http.Request.Path.Value), resourceId, http.Response.StatusCode,
                 http.Request.Headers[IdempotencyMiddleware.Header].FirstOrDefault() is { } k ? Truncate(k) : null));
             await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (DatabaseErrors.IsUnavailable(ex))
+        {
+            // The request itself was answered 503 (it needed the database too); one line, not a stack per request.
+            log.LogWarning("Could not record the audit event for {Method} {Path} ({Status}): the database is unavailable",
+                http.Request.Method, http.Request.Path, http.Response.StatusCode);
         }
         catch (Exception ex)
         {

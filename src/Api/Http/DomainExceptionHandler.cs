@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
@@ -29,7 +30,11 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         if (http.Response.HasStarted) return true;
         http.Response.StatusCode = problem.Status!.Value;
         if (problem.Status == 401) http.Response.Headers.WWWAuthenticate = "Bearer";
-        if (problem.Status == 503) http.Response.Headers.RetryAfter = "1";
+        if (problem.Status == 503)
+        {
+            var seconds = DatabaseErrors.IsUnavailable(ex) ? DatabaseErrors.RetryAfterSeconds : 1;
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = ex });
     }
 
@@ -61,6 +66,10 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
                                                         "The hypervisor could not answer.", h.Message),
         _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is busy.",
                                                         "Concurrent requests conflicted; retry this one."),
+        // PostgreSQL stopped, restarting or unreachable — also in authentication's key lookup, which runs before any
+        // endpoint. Npgsql's pool drops the dead connections and reconnects by itself once it is back.
+        _ when DatabaseErrors.IsUnavailable(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is unavailable.",
+                                                        $"The control plane cannot reach its database right now; retry after {DatabaseErrors.RetryAfterSeconds} s."),
         _ => null,
     };
 

@@ -74,21 +74,39 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHand
             if (http.Response.StatusCode < 500)
             {
                 // Not the request's token: once the work is done, the record must be written even if the client left.
-                await db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key).ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Completed, true)
-                    .SetProperty(r => r.StatusCode, http.Response.StatusCode)
-                    .SetProperty(r => r.ContentType, http.Response.ContentType)
-                    .SetProperty(r => r.Location, http.Response.Headers.Location.ToString())
-                    .SetProperty(r => r.Body, noReplay ? null : buffer.ToArray()), CancellationToken.None);
-                kept = true;
+                kept = await WhileReachableAsync(() => db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(r => r.Completed, true)
+                        .SetProperty(r => r.StatusCode, http.Response.StatusCode)
+                        .SetProperty(r => r.ContentType, http.Response.ContentType)
+                        .SetProperty(r => r.Location, http.Response.Headers.Location.ToString())
+                        .SetProperty(r => r.Body, noReplay ? null : buffer.ToArray()), CancellationToken.None));
             }
         }
         finally
         {
-            if (!kept) await db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key).ExecuteDeleteAsync(CancellationToken.None);
+            // The database gone meanwhile: the claim stays until it counts as abandoned (a retry's create still finds
+            // its work through the key recorded in its own transaction). The answer goes out either way.
+            if (!kept)
+                await WhileReachableAsync(() => db.IdempotencyRecords.Where(r => r.Scope == context.Scope && r.Key == context.Key)
+                    .ExecuteDeleteAsync(CancellationToken.None));
             buffer.Position = 0;
             http.Response.Body = original;
             if (buffer.Length > 0) await buffer.CopyToAsync(original);
+        }
+    }
+
+    /// <summary>Runs a bookkeeping write; false instead of an exception when the database cannot be reached.</summary>
+    private static async Task<bool> WhileReachableAsync(Func<Task<int>> write)
+    {
+        try
+        {
+            await write();
+            return true;
+        }
+        catch (Exception ex) when (DatabaseErrors.IsUnavailable(ex))
+        {
+            return false;
         }
     }
 

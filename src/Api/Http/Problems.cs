@@ -32,6 +32,7 @@ public static class Problems
         413 => (ProblemTypes.PayloadTooLarge, "The request body is larger than 1 MiB."),
         415 => (ProblemTypes.UnsupportedMediaType, "The body must be JSON (application/json)."),
         422 => (ProblemTypes.Validation, "The request could not be processed."),
+        429 => (ProblemTypes.RateLimited, "Too many requests."),
         503 => (ProblemTypes.Unavailable, "The service is temporarily unavailable."),
         >= 500 => (ProblemTypes.Internal, "An internal error occurred."),
         _ => ("error", "The request failed."),

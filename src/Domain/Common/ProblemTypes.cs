@@ -22,6 +22,8 @@ public static class ProblemTypes
     public const string IdempotencyKeyInFlight = "idempotency-key-in-flight";
     public const string CapacityUnavailable = "capacity-unavailable";
     public const string Unavailable = "unavailable";
+    /// <summary>The caller's API key spent its request budget (429 with <c>Retry-After</c>).</summary>
+    public const string RateLimited = "rate-limited";
     public const string Internal = "internal";
     // Operation failures
     public const string HypervisorError = "hypervisor-error";

@@ -65,6 +65,15 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         b.UseSetting("Iaas:Reconciler:StuckAfterSeconds", "60");
         b.UseSetting("Iaas:Reconciler:MaxRedrives", "2");
         b.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Tests poll every 50 ms and race dozens of creators on one tenant key: far past a real cloud's budget (the
+        // defaults, 20/s per tenant key). RateLimitTests runs a child api with small budgets instead.
+        foreach (var bucket in new[] { "Tenant", "Admin", "Anonymous" })
+        {
+            b.UseSetting($"Iaas:RateLimits:{bucket}PermitsPerSecond", "100000");
+            b.UseSetting($"Iaas:RateLimits:{bucket}Burst", "100000");
+        }
+        b.UseSetting("Iaas:RateLimits:TenantMutationsPerSecond", "100000");
+        b.UseSetting("Iaas:RateLimits:TenantMutationBurst", "100000");
         b.ConfigureLogging(l => l.AddProvider(Errors));
         b.ConfigureTestServices(s =>
         {

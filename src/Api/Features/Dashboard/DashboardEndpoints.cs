@@ -25,7 +25,7 @@ public static class DashboardEndpoints
                     "The dashboard was not built with this Api (its build needs Node.js and npm; see the README).",
                     statusCode: StatusCodes.Status503ServiceUnavailable, type: Domain.Common.ProblemTypes.Uri(Domain.Common.ProblemTypes.Unavailable),
                     title: "The dashboard is not available."))
-               .ExcludeFromDescription();
+               .ExcludeFromDescription().DisableRateLimiting();
             return;
         }
         var files = new PhysicalFileProvider(root);

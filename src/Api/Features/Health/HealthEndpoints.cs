@@ -14,8 +14,8 @@ public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithTags("Health").WithName("Healthz").AllowAnonymous();
-        app.MapGet("/readyz", Ready).WithTags("Health").WithName("Readyz").AllowAnonymous().ProducesProblem(503);
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithTags("Health").WithName("Healthz").AllowAnonymous().DisableRateLimiting();
+        app.MapGet("/readyz", Ready).WithTags("Health").WithName("Readyz").AllowAnonymous().DisableRateLimiting().ProducesProblem(503);
     }
 
     /// <summary>Ready = the database answers and every migration is applied.</summary>
