@@ -17,25 +17,16 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string _workDir = Directory.CreateTempSubdirectory("iaas-outage-").FullName;
-    private string? _connectionString;
+    private LocalCluster? _cluster;
 
-    private string Cluster => Path.Combine(_workDir, "pg");
-
-    public async ValueTask InitializeAsync()
-    {
-        // The cluster runs as the postgres user when the tests run as root: it must reach its directory.
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(_workDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                                           | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        _connectionString = await PostgresAsync("start");
-    }
+    public async ValueTask InitializeAsync() => _cluster = await LocalCluster.StartAsync(_workDir);
 
     [Fact]
     public async Task Requests_Answer503WithRetryAfter_WhilePostgresIsDown_AndSucceedAgain_WhenItIsBack()
     {
         using var api = await ChildProcess.StartApiAsync(new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = _connectionString!,
+            ["ConnectionStrings__Postgres"] = _cluster!.ConnectionString,
             ["Iaas__BootstrapAdminKey"] = AdminKey,
             ["Iaas__MigrateOnStart"] = "true",
             ["Iaas__InProcessWorkers"] = "false",
@@ -50,7 +41,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.All(await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => tenant.GetAsync("/v1/regions"))),
             r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
 
-        await PostgresAsync("stop");
+        await _cluster.StopAsync();
 
         // Twice each: the first may meet a pooled connection PostgreSQL closed, the second opens a new one (refused).
         for (var round = 0; round < 2; round++)
@@ -73,7 +64,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"While PostgreSQL was down: {OutageLatenciesMs.Count} requests answered 503, in {OutageLatenciesMs.Max():F0} ms at most");
 
-        Assert.Equal(_connectionString, await PostgresAsync("start"));   // back on its port
+        Assert.Equal(_cluster.ConnectionString, await _cluster.StartAgainAsync());   // back on its port
 
         // Back without restarting the api: Npgsql dropped the pool's dead connections at the first failure, so the first
         // request after the start opens a new one.
@@ -87,7 +78,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"Served again {back.Elapsed.TotalMilliseconds:F0} ms after PostgreSQL was started: {string.Join(", ", statuses.Select(s => (int)s))}");
         Assert.True(statuses is [HttpStatusCode.OK], $"Not served at once after the start: {string.Join(", ", statuses.Take(5))}…\n" +
-            $"{Tail(Path.Combine(Cluster, "postgres.log"))}\n{Tail(api.Output())}");
+            $"{Tail(_cluster.LogFile)}\n{Tail(api.Output())}");
         Assert.All(await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => tenant.GetAsync("/v1/regions"))),
             r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         await admin.PostOk("/v1/regions", new { name = "after" });
@@ -144,25 +135,9 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     }
 
     /// <summary>scripts/local-postgres.sh start|stop on this test's cluster; start prints the connection string.</summary>
-    private async Task<string> PostgresAsync(string verb)
-    {
-        var script = Path.Combine(ChildProcess.RepoRoot() ?? throw new InvalidOperationException("Repository root not found."), "scripts", "local-postgres.sh");
-        using var process = Process.Start(new ProcessStartInfo("bash", [script, verb, Cluster])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"local-postgres.sh {verb}: {await errors}");
-        return (await output).Trim();
-    }
-
     public async ValueTask DisposeAsync()
     {
-        try { await PostgresAsync("stop"); } catch (Exception) { /* best effort */ }
+        if (_cluster is not null) await _cluster.DisposeAsync();
         try { Directory.Delete(_workDir, recursive: true); } catch (Exception) { }
     }
 }

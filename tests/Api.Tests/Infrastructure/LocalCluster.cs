@@ -30,7 +30,11 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public Task StopAsync() => RunAsync("stop", _directory);
 
-    public Task StartAgainAsync() => RunAsync("start", _directory);
+    /// <summary>Starts it again; returns its connection string (the same port as before, unless that port was taken meanwhile).</summary>
+    public Task<string> StartAgainAsync() => RunAsync("start", _directory);
+
+    /// <summary>The server's own log, for a failure's message.</summary>
+    public string LogFile => Path.Combine(_directory, "postgres.log");
 
     private static async Task<string> RunAsync(string verb, string directory)
     {
