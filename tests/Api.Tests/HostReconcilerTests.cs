@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
@@ -70,5 +71,44 @@ public sealed class HostReconcilerTests(ApiFactory api)
         Assert.Empty((await admin.GetJson($"/v1/hosts/{host}"))["reported"]!["unmanagedVms"]!.AsArray());
         (await tenant.PostAsync($"/v1/instances/{crashed}/actions/start", null)).EnsureSuccessStatusCode();   // found stopped: starts again
         await tenant.WaitForStatusAsync(crashed, "running");
+    }
+
+    [Fact]
+    public async Task Reconcile_DestroysTheLeftoversOfDeletedOrMovedInstances_ButNotAStrangersVm()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, flavorVcpus: 1);
+        var tenant = api.Client(cloud.TenantKey);
+        var (host, other) = (cloud.HostIds[0], cloud.HostIds[1]);
+        (await api.Admin().PatchAsJsonAsync($"/v1/hosts/{other}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var gone = (await tenant.CreateOkAsync(cloud)).Id();
+        var moved = (await tenant.CreateOkAsync(cloud)).Id();
+        foreach (var id in new[] { gone, moved }) await tenant.WaitForStatusAsync(id, "running");
+        (await api.Admin().PatchAsJsonAsync($"/v1/hosts/{other}", new { state = "enabled" })).EnsureSuccessStatusCode();
+        (await tenant.DeleteAsync($"/v1/instances/{gone}")).EnsureSuccessStatusCode();
+        await tenant.WaitForStatusAsync(gone, "deleted");
+        var migration = await api.MigrateOkAsync(moved, new { targetHostId = other });
+        Assert.Equal("completed", (await api.SettleMigrationAsync(migration.Id(), TimeSpan.FromMilliseconds(250))).Str("status"));
+
+        // What a worker killed between a driver call and its clean-up leaves behind: the deleted instance's VM, the moved
+        // one's old copy; and a VM of no instance at all.
+        var where = new HostRef(host, "host", "fake");
+        var drivers = api.Services.GetRequiredService<IaasApi.Infrastructure.Hypervisors.HypervisorDrivers>();
+        var stranger = Guid.NewGuid();
+        foreach (var id in new[] { gone, stranger })
+            await drivers.For("fake").SpawnAsync(where, new InstanceSpec(id, "left", new Resources(1, 512, 1, 0), null, null, null), CancellationToken.None);
+        var leftover = api.Fake.VmsOn(other).Single(v => v.InstanceId == moved);
+        await api.Fake.DestroyOutOfBandAsync(moved);                              // (the model holds one copy per VM: put the old one back on the source)
+        await drivers.For("fake").SpawnAsync(where, new InstanceSpec(moved, "old copy", leftover.Resources, null, null, null), CancellationToken.None);
+
+        ReconcileReport? report = null;
+        await api.WithScopeAsync(async sp => report = await sp.GetRequiredService<HostReconciler>().ReconcileAsync(where, CancellationToken.None));
+        Assert.Equal(2, report!.Reaped);
+        Assert.Equal([stranger], report.Unmanaged);
+        Assert.Equal([stranger], api.Fake.VmsOn(host).Select(v => v.InstanceId).ToArray());
+        foreach (var id in new[] { gone, moved })
+            Assert.Contains((await api.Admin().GetJson($"/v1/instances/{id}/actions"))["items"]!.AsArray(), a => a!.Str("action") == "reaped");
+        await api.Fake.DestroyOutOfBandAsync(stranger);
+        await drivers.For("fake").SpawnAsync(new HostRef(other, "other", "fake"), new InstanceSpec(moved, "vm", leftover.Resources, null, null, null),
+            CancellationToken.None);                                              // the moved instance's own copy, as it was
     }
 }

@@ -16,21 +16,23 @@ using Microsoft.Extensions.Options;
 namespace IaasApi.Infrastructure.Health;
 
 /// <summary>What one comparison of a host with the database found and did.</summary>
-public sealed record ReconcileReport(string Host, int Vms, IReadOnlyList<Guid> Unmanaged, int FoundStopped, int PoweredOff, int Vanished)
+public sealed record ReconcileReport(string Host, int Vms, IReadOnlyList<Guid> Unmanaged, int FoundStopped, int PoweredOff, int Vanished, int Reaped = 0)
 {
-    public bool Any => Unmanaged.Count + FoundStopped + PoweredOff + Vanished > 0;
+    public bool Any => Unmanaged.Count + FoundStopped + PoweredOff + Vanished + Reaped > 0;
 
     public override string ToString() =>
-        $"host {Host}: {Vms} VM(s); {Unmanaged.Count} unknown to the control plane, {FoundStopped} found stopped, {PoweredOff} powered off, {Vanished} vanished";
+        $"host {Host}: {Vms} VM(s); {Unmanaged.Count} unknown to the control plane, {FoundStopped} found stopped, {PoweredOff} powered off, " +
+        $"{Vanished} vanished, {Reaped} leftover(s) destroyed";
 }
 
 /// <summary>
 /// A host's agent compares what its host runs with what the database expects (at the agent's start, then every
 /// <c>Iaas:Health:ReconcileSeconds</c>), Nova's power-state sync with the database as the truth of what should run:
 /// <list type="bullet">
-/// <item>a VM the database does not know on this host (no instance, a deleted one, one placed elsewhere) is reported on
-/// the host (<c>reported.unmanagedVms</c>) and in the log, never destroyed — an operator decides (fencing removes the
-/// stale copies of evacuated VMs);</item>
+/// <item>a leftover — a VM of a deleted instance, or of one that is on another host now — is destroyed (audit
+/// <c>reaped</c>): a worker killed between a delete's or a migration's driver call and its clean-up leaves such copies;</item>
+/// <item>a VM of no instance the database knows is reported on the host (<c>reported.unmanagedVms</c>) and in the log,
+/// never destroyed — an operator decides (fencing removes the stale copies of evacuated VMs);</item>
 /// <item>an instance <c>running</c> whose VM is shut off (the guest powered off, QEMU died, the machine rebooted) becomes
 /// <c>stopped</c>, with why in its audit trail; starting it runs it again;</item>
 /// <item>an instance <c>stopped</c> whose VM runs is powered off again;</item>
@@ -49,6 +51,22 @@ public sealed class HostReconciler(IaasDbContext db, HypervisorDrivers drivers, 
         var busy = await BusyAsync(host.Id, ct);
         var ids = vms.Keys.ToList();
         var records = await db.Instances.AsNoTracking().Where(i => ids.Contains(i.Id)).Select(i => new { i.Id, i.HostId, i.Status }).ToListAsync(ct);
+        // Leftovers — a VM of a deleted instance, or of one that is on another host now (a release or a clean-up lost with
+        // a killed worker) — are destroyed: a VM must not outlive its instance or run twice (Nova's
+        // running_deleted_instance_action = reap). A VM of no instance at all is only reported: not the control plane's.
+        var leftovers = records.Where(r => !busy.Contains(r.Id) && (r.Status == InstanceStatus.Deleted || (r.HostId is { } on && on != host.Id)))
+            .Select(r => r.Id).Order().ToList();
+        foreach (var id in leftovers)
+        {
+            await driver.DestroyAsync(host, id, ct);
+            vms.Remove(id);
+            var instance = await db.Instances.SingleAsync(i => i.Id == id, ct);
+            instance.Note("reaped", Agent(host), null, Now(), instance.Status == InstanceStatus.Deleted
+                ? $"A VM of it was still on host '{host.Name}' after its deletion; the host's agent destroyed it."
+                : $"A leftover copy of it was on host '{host.Name}' (it is on another host); the host's agent destroyed it.");
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
         var unmanaged = vms.Keys
             .Where(id => !busy.Contains(id) && !records.Any(r => r.Id == id && r.HostId == host.Id && r.Status != InstanceStatus.Deleted))
             .Order().ToList();
@@ -95,7 +113,7 @@ public sealed class HostReconciler(IaasDbContext db, HypervisorDrivers drivers, 
         }
         await db.Hosts.Where(h => h.Id == host.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.UnmanagedVms, unmanaged).SetProperty(h => h.ReconciledAt, Now()), ct);
-        var report = new ReconcileReport(host.Name, vms.Count, unmanaged, foundStopped, poweredOff, vanished);
+        var report = new ReconcileReport(host.Name, vms.Count, unmanaged, foundStopped, poweredOff, vanished, leftovers.Count);
         if (unmanaged.Count > 0)
             log.LogWarning("Host {Host} runs VM(s) the control plane does not know there: {Ids}", host.Name, string.Join(", ", unmanaged));
         if (report.Any) log.LogInformation("Reconciled {Report}", report);

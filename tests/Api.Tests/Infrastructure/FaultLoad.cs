@@ -115,12 +115,16 @@ public sealed class FaultLoad(Fleet fleet, string adminKey, TimeSpan clientTimeo
                     if (status is "running" or "stopped")
                         await SendAsync(tenant.PostAsync($"/v1/instances/{vm}/actions/{(status == "running" ? "stop" : "start")}", null, CancellationToken.None), "power");
                 }
-                else if (roll < 0.72) await SendAsync(admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "live" }, CancellationToken.None), "live");
-                else if (roll < 0.84) await SendAsync(admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold" }, CancellationToken.None), "cold");
-                else if (roll < 0.92)
+                else
                 {
+                    // An operator moves what is up: live and storage for a running instance, cold for a running or stopped one.
                     var instance = await SendAsync(admin.GetAsync($"/v1/instances/{vm}", CancellationToken.None), "get");
-                    if (instance?["zoneId"]?.GetValue<Guid>() is { } zone && instance["storagePoolId"] is null)
+                    var status = instance?["status"]?.GetValue<string>();
+                    if (roll < 0.72 && status == "running")
+                        await SendAsync(admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "live" }, CancellationToken.None), "live");
+                    else if (roll < 0.84 && status is "running" or "stopped")
+                        await SendAsync(admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "cold" }, CancellationToken.None), "cold");
+                    else if (roll < 0.92 && status == "running" && instance!["storagePoolId"] is null && instance["zoneId"]?.GetValue<Guid>() is { } zone)
                         await SendAsync(admin.PostAsJsonAsync($"/v1/instances/{vm}/actions/migrate", new { type = "storage", targetPoolId = cloud.Pools[zone] },
                             CancellationToken.None), "storage");
                 }

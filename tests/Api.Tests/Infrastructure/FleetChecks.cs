@@ -38,8 +38,36 @@ public static class FleetChecks
 
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(15));
 
-    /// <summary>The campaign's invariants, from the database and from the agents' own models.</summary>
+    /// <summary>
+    /// The invariants, asserted; the report of what the campaign left. The agents' own models are compared again for a
+    /// while (their reconcilers destroy leftovers every few seconds) before a difference counts.
+    /// </summary>
     public static async Task<string> AssertInvariantsAsync(string connectionString, Fleet fleet)
+    {
+        var watch = Stopwatch.StartNew();
+        var (problems, instances, hosts, vms) = await CheckAsync(connectionString, fleet);
+        while (problems.Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(1000);
+            (problems, instances, hosts, vms) = await CheckAsync(connectionString, fleet);
+        }
+        await using var db = Db(connectionString);
+        var byStatus = string.Join(", ", instances.GroupBy(i => i.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"));
+        var operations = await db.Operations.AsNoTracking().GroupBy(o => new { o.Kind, o.Status }).Select(g => new { g.Key.Kind, g.Key.Status, N = g.Count() }).ToListAsync();
+        var migrations = await db.Migrations.AsNoTracking().GroupBy(m => new { m.Type, m.Status }).Select(g => new { g.Key.Type, g.Key.Status, N = g.Count() }).ToListAsync();
+        var whyFailed = (await db.Migrations.AsNoTracking().Where(m => m.Status == MigrationStatus.Failed).Select(m => new { m.Type, m.Reason }).ToListAsync())
+            .GroupBy(m => $"{m.Type.ToString().ToLowerInvariant()}: {(m.Reason.Length > 90 ? m.Reason[..90] + "…" : m.Reason)}")
+            .OrderByDescending(g => g.Count()).Select(g => $"  {g.Count()} × {g.Key}");
+        Assert.True(problems.Count == 0, $"{problems.Count} invariant(s) broken:\n{string.Join("\n", problems.Take(30))}");
+        return $"Instances: {instances.Count} ({byStatus}); VMs the agents hold: {vms.Count}.\n"
+               + $"Operations: {string.Join(", ", operations.OrderBy(o => o.Kind).ThenBy(o => o.Status).Select(o => $"{o.Kind} {o.Status.ToString().ToLowerInvariant()} {o.N}"))}.\n"
+               + $"Migrations: {string.Join(", ", migrations.OrderBy(m => m.Type).ThenBy(m => m.Status).Select(m => $"{m.Type.ToString().ToLowerInvariant()} {m.Status.ToString().ToLowerInvariant()} {m.N}"))}.\n"
+               + $"Failed migrations, why:\n{string.Join("\n", whyFailed)}\n"
+               + $"Invariants: 0 leaked allocations over {hosts.Count} hosts, 0 instances on two hosts, 0 running operations, every status its trail's end, usage = instances.\n";
+    }
+
+    private static async Task<(List<string> Problems, List<Instance> Instances, List<Host> Hosts, List<(string Agent, IaasApi.Infrastructure.Hypervisors.Fake.FakeVm Vm)> Vms)>
+        CheckAsync(string connectionString, Fleet fleet)
     {
         await using var db = Db(connectionString);
         var hosts = await db.Hosts.AsNoTracking().ToListAsync();
@@ -88,18 +116,7 @@ public static class FleetChecks
                     break;
             }
         }
-        var byStatus = string.Join(", ", instances.GroupBy(i => i.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"));
-        var operations = await db.Operations.AsNoTracking().GroupBy(o => new { o.Kind, o.Status }).Select(g => new { g.Key.Kind, g.Key.Status, N = g.Count() }).ToListAsync();
-        var migrations = await db.Migrations.AsNoTracking().GroupBy(m => new { m.Type, m.Status }).Select(g => new { g.Key.Type, g.Key.Status, N = g.Count() }).ToListAsync();
-        var whyFailed = (await db.Migrations.AsNoTracking().Where(m => m.Status == MigrationStatus.Failed).Select(m => new { m.Type, m.Reason }).ToListAsync())
-            .GroupBy(m => $"{m.Type.ToString().ToLowerInvariant()}: {(m.Reason.Length > 90 ? m.Reason[..90] + "…" : m.Reason)}")
-            .OrderByDescending(g => g.Count()).Select(g => $"  {g.Count()} × {g.Key}");
-        Assert.True(problems.Count == 0, $"{problems.Count} invariant(s) broken:\n{string.Join("\n", problems.Take(30))}");
-        return $"Instances: {instances.Count} ({byStatus}); VMs the agents hold: {vms.Count}.\n"
-               + $"Operations: {string.Join(", ", operations.OrderBy(o => o.Kind).ThenBy(o => o.Status).Select(o => $"{o.Kind} {o.Status.ToString().ToLowerInvariant()} {o.N}"))}.\n"
-               + $"Migrations: {string.Join(", ", migrations.OrderBy(m => m.Type).ThenBy(m => m.Status).Select(m => $"{m.Type.ToString().ToLowerInvariant()} {m.Status.ToString().ToLowerInvariant()} {m.N}"))}.\n"
-               + $"Failed migrations, why:\n{string.Join("\n", whyFailed)}\n"
-               + $"Invariants: 0 leaked allocations over {hosts.Count} hosts, 0 instances on two hosts, 0 running operations, every status its trail's end, usage = instances.\n";
+        return (problems, instances, hosts, vms);
     }
 
     public static PostgresDbContext Db(string connectionString) =>
