@@ -128,7 +128,8 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         await a.StartLiveMigrationAsync(again, default);
         await UntilAsync(a, spec.InstanceId, s => s.Rounds.Count >= 1, 30);
         await a.ForceCompleteLiveMigrationAsync(A, spec.InstanceId, default);
-        var forced = await UntilAsync(a, spec.InstanceId, s => s.State != LiveMigrationState.Active, 120);
+        // Post-copy's pull (QEMU's postcopy-active) is a state of its own; it ends switched over.
+        var forced = await UntilAsync(a, spec.InstanceId, s => s.State is not (LiveMigrationState.Active or LiveMigrationState.PostCopy), 120);
         Assert.Equal((LiveMigrationState.Switched, PreCopyOutcome.ForceCompleted), (forced.State, forced.Outcome));
         output.WriteLine($"post-copy: {forced.Rounds.Count} round(s), downtime {forced.DowntimeMs} ms");
         await b.ActivateIncomingAsync(B, spec.InstanceId, run: true, default);
