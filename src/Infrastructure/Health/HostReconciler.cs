@@ -60,12 +60,26 @@ public sealed class HostReconciler(IaasDbContext db, HypervisorDrivers drivers, 
         {
             await driver.DestroyAsync(host, id, ct);
             vms.Remove(id);
-            var instance = await db.Instances.SingleAsync(i => i.Id == id, ct);
-            instance.Note("reaped", Agent(host), null, Now(), instance.Status == InstanceStatus.Deleted
-                ? $"A VM of it was still on host '{host.Name}' after its deletion; the host's agent destroyed it."
-                : $"A leftover copy of it was on host '{host.Name}' (it is on another host); the host's agent destroyed it.");
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
+            for (var attempt = 1; attempt <= 3; attempt++)
+            {
+                try
+                {
+                    var instance = await db.Instances.SingleAsync(i => i.Id == id, ct);
+                    instance.Note("reaped", Agent(host), null, Now(), instance.Status == InstanceStatus.Deleted
+                        ? $"A VM of it was still on host '{host.Name}' after its deletion; the host's agent destroyed it."
+                        : $"A leftover copy of it was on host '{host.Name}' (it is on another host); the host's agent destroyed it.");
+                    await db.SaveChangesAsync(ct);
+                    break;
+                }
+                catch (DbUpdateConcurrencyException)
+                {
+                    // It changed meanwhile (a job finished with it): the row says what it is now.
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                }
+            }
         }
         var unmanaged = vms.Keys
             .Where(id => !busy.Contains(id) && !records.Any(r => r.Id == id && r.HostId == host.Id && r.Status != InstanceStatus.Deleted))

@@ -88,10 +88,18 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
     }
 
-    /// <summary>Every update bumps the version (the optimistic concurrency token behind ETags) and the update time.</summary>
+    /// <summary>
+    /// Every update bumps the version (the optimistic concurrency token behind ETags) and the update time. An instance
+    /// that only gains an audit row is written too: the row records the status as read, so a concurrent change must make
+    /// this save fail rather than leave the trail out of step with the status.
+    /// </summary>
     private void Stamp()
     {
         ChangeTracker.DetectChanges();
+        var audited = ChangeTracker.Entries<InstanceAction>().Where(a => a.State == EntityState.Added).Select(a => a.Entity.InstanceId).ToHashSet();
+        if (audited.Count > 0)
+            foreach (var instance in ChangeTracker.Entries<Instance>().Where(i => i.State == EntityState.Unchanged && audited.Contains(i.Entity.Id)))
+                instance.Property(i => i.Version).IsModified = true;
         var now = clock.GetUtcNow();
         foreach (var entry in ChangeTracker.Entries<Entity>())
         {
