@@ -196,8 +196,9 @@ public sealed class ConcurrencyAndPagingTests(ApiFactory api)
         var tenant = api.Client(cloud.TenantKey);
         var vm = (await tenant.CreateInstanceAsync(cloud)).Id();
         var (z, r, t, h, f, p, any) = (cloud.ZoneId, cloud.RegionId, cloud.TenantId, cloud.HostIds[0], cloud.FlavorId, cloud.PlanId, Guid.CreateVersion7());
-        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"));
-        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(2).ToString("O"));
+        var now = api.Clock.GetUtcNow();                                     // the control plane's clock: earlier tests move it
+        var since = Uri.EscapeDataString(now.AddHours(-1).ToString("O"));
+        var to = Uri.EscapeDataString(now.AddHours(2).ToString("O"));
         foreach (var query in new[]
                  {
                      $"instances?status=running&zoneId={z}&hostId={h}&tenantId={t}&flavorId={f}&name=x&reservationId={any}&scheme=immediate&slaPlanId={p}&order=desc&limit=5",

@@ -84,7 +84,7 @@ public sealed class CrossTenantSweepTests(ApiFactory api)
     /// <summary>The first tenant's world: every kind of resource a tenant owns, plus the cloud's ids the paths need.</summary>
     private sealed record World(Cloud Cloud, Guid TenantId, string TenantName, Guid KeyId, Guid AdminKeyId, Guid Instance, string InstanceName,
         Guid MigratedInstance, Guid Operation, Guid Group, string GroupName, Guid Reservation, string ReservationName, Guid LeasePlan,
-        Guid Snapshot, string SnapshotName, Guid Migration, Guid PrivateImage, string PrivateImageName, Guid StoragePool)
+        Guid Snapshot, string SnapshotName, Guid Migration, Guid PrivateImage, string PrivateImageName, Guid StoragePool, DateTimeOffset Now)
     {
         /// <summary>What must never reach another tenant: the first tenant's ids and names.</summary>
         public IReadOnlyList<string> Secrets =>
@@ -220,7 +220,7 @@ public sealed class CrossTenantSweepTests(ApiFactory api)
     private static IEnumerable<(string Label, object? Body)> BodiesFor(string key, World w)
     {
         var c = w.Cloud;
-        var start = DateTimeOffset.UtcNow.AddDays(2);
+        var start = w.Now.AddDays(2);                            // the control plane's clock: earlier tests move it
         switch (key)
         {
             case "POST /v1/instances":
@@ -350,7 +350,7 @@ public sealed class CrossTenantSweepTests(ApiFactory api)
 
         return new World(cloud, cloud.TenantId, tenant.Str("name"), keyId, adminKeyId, instance.Id(), instanceName, migrated.Id(),
             instance["operationId"]!.GetValue<Guid>(), group.Id(), groupName, reservation.Id(), reservationName, leasePlan.Id(),
-            snapshot.Id(), snapshotName, migration.Id(), imageId, imageName, pool.Id());
+            snapshot.Id(), snapshotName, migration.Id(), imageId, imageName, pool.Id(), api.Clock.GetUtcNow());
     }
 
     /// <summary>What the owner sees of its resources (statuses and versions): the sweep must leave it as it was.</summary>

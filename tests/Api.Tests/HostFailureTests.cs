@@ -239,6 +239,40 @@ public sealed class HostFailureTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task EvacuatedInstance_DeletedWhileItsHostIsDown_IsDeletedAtOnce_AndItsCopyGoesAtFencing()
+    {
+        var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 8, flavorVcpus: 2);
+        var admin = api.Admin();
+        var tenant = api.Client(cloud.TenantKey);
+        var (a, b) = (cloud.HostIds[0], cloud.HostIds[1]);
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "disabled" })).EnsureSuccessStatusCode();
+        var vm = (await tenant.CreateOkAsync(cloud)).Id();
+        await tenant.WaitForStatusAsync(vm, "running");
+        await api.TickAsync();
+
+        // Its host fails and nothing else can take it: it waits, on no host, its copy still on the silent host.
+        await Silence(a, true);
+        for (var i = 0; i < 5; i++) await api.AdvanceAsync(Beat);
+        await tenant.WaitForStatusAsync(vm, "suspended");
+        Assert.Contains(api.Fake.VmsOn(a), v => v.InstanceId == vm);
+
+        // Deleting it needs nothing from the unreachable host: deleted now, its quota back.
+        var before = await tenant.UsageAsync("vcpus");
+        var deleting = await (await tenant.DeleteAsync($"/v1/instances/{vm}")).ExpectAsync(HttpStatusCode.Accepted);
+        await tenant.WaitForStatusAsync(vm, "deleted", timeoutMs: 5000);
+        Assert.Equal("succeeded", (await tenant.WaitForOperationAsync(deleting["operationId"]!.GetValue<Guid>())).Str("status"));
+        Assert.Equal(before - 2, await tenant.UsageAsync("vcpus"));
+
+        // Back: fencing destroys the copy it left.
+        await Silence(a, false);
+        await api.AdvanceAsync(Beat);
+        var fence = (await admin.GetJson($"/v1/operations?kind=host.fence&resourceId={a}"))["items"]!.AsArray().Single()!;
+        Assert.Equal("succeeded", (await admin.WaitForOperationAsync(fence.Id())).Str("status"));
+        Assert.DoesNotContain(api.Fake.VmsOn(a), v => v.InstanceId == vm);
+        (await admin.PatchAsJsonAsync($"/v1/hosts/{b}", new { state = "enabled" })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task AffinityGroup_EvacuatedTogether_RestartsTogetherOnAnotherHost()
     {
         var cloud = await api.SeedAsync(hosts: 2, hostVcpus: 8, flavorVcpus: 2);

@@ -1,6 +1,7 @@
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
@@ -177,12 +178,15 @@ public sealed class InstanceJobs(
             return;
         }
         await BeginAttemptAsync(op, 10, ct);
-        if (instance.VmHostId is not null && await SnapshotNameAsync(instance, ct) is { } snapshot
+        // A VM left on a host that is down (the instance was evacuated off it) cannot be reached, and need not be: the
+        // host's fencing destroys it when it answers again. Anywhere else the driver destroys it now.
+        var reach = instance.VmHostId is { } vmHost
+                    && !(instance.HostId is null && await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == vmHost && h.State == HostState.Down, ct));
+        if (reach && await SnapshotNameAsync(instance, ct) is { } snapshot
             && !await CallDriverAsync(op, instance, async (driver, host) =>
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
-        if (instance.VmHostId is not null
-            && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
-        if (instance.VmHostId is not null && instance.StoragePoolId is not null)
+        if (reach && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
+        if (reach && instance.StoragePoolId is not null)
         {
             var spec = await SpecAsync(instance, ct);
             if (!await CallDriverAsync(op, instance, (driver, host) => driver.DeletePooledDiskAsync(host, spec, ct), ct)) return;
@@ -190,8 +194,7 @@ public sealed class InstanceJobs(
         // Its snapshots go with it.
         foreach (var taken in await db.Snapshots.Where(s => s.InstanceId == instance.Id && s.Status != Domain.Snapshots.SnapshotStatus.Deleted).ToListAsync(ct))
         {
-            if (instance.VmHostId is not null
-                && !await CallDriverAsync(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
+            if (reach && !await CallDriverAsync(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
             taken.MarkDeleted();
         }
         try

@@ -24,6 +24,16 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
     public static async Task<string> QueueForHostAsync(IaasDbContext db, Guid? hostId, CancellationToken ct) =>
         hostId is not null && await HostRefs.FindAsync(db, hostId, ct) is { } host ? QueueFor(host.Hypervisor, host.Name) : ControlQueue;
 
+    /// <summary>
+    /// The queue for work on an instance's VM: its host's, else the host where it was left (a VM still being saved
+    /// there) — unless that host is down: nothing there can be reached, and its agent may never come back to serve it.
+    /// </summary>
+    public static async Task<string> QueueForVmAsync(IaasDbContext db, Domain.Instances.Instance instance, CancellationToken ct) =>
+        instance.HostId is not null || instance.LastHostId is not { } left
+            || !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == left && h.State == Domain.Inventory.HostState.Down, ct)
+            ? await QueueForHostAsync(db, instance.VmHostId, ct)
+            : ControlQueue;
+
     public const string HostQueuePrefix = "h-";
 
     public static string HostQueue(string hostName) => HostQueuePrefix + hostName;

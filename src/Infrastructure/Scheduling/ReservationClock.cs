@@ -292,7 +292,7 @@ public sealed class ReservationClock(
     {
         var op = new Operation(kind, "instance", instance.Id, instance.TenantId, null, now)
         {
-            Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct),
+            Queue = await JobDispatcher.QueueForVmAsync(db, instance, ct),
         };
         db.Operations.Add(op);
         if (transitional is { } next) instance.Begin(next, verb, Actors.Scheduler, op.Id, now);

@@ -3,6 +3,7 @@ using Hangfire;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,8 +39,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Errors logged by the control plane during the run.</summary>
     public ErrorLog Errors { get; } = new();
 
+    /// <summary>The assembly's control plane (for diagnostics in helpers that only hold an HttpClient).</summary>
+    public static ApiFactory? Current { get; private set; }
+
     public async ValueTask InitializeAsync()
     {
+        Current = this;
         _postgres = await TestPostgres.StartAsync();
         _ = Server;   // start the host: migrations run on start, the Hangfire server starts polling
     }
@@ -84,6 +89,29 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             s.AddSingleton(sp => new DroppingJobClient((IBackgroundJobClient)original.ImplementationFactory!(sp), sp));
             s.AddSingleton<IBackgroundJobClient>(sp => sp.GetRequiredService<DroppingJobClient>());
         });
+    }
+
+    /// <summary>
+    /// What the control plane was busy with (for a wait's timeout message): Hangfire's jobs in progress and enqueued per
+    /// queue, the running operations by kind with their oldest's age, the clock.
+    /// </summary>
+    public async Task<string> DescribeBacklogAsync()
+    {
+        try
+        {
+            var monitor = JobStorage.Current.GetMonitoringApi();
+            var processing = monitor.ProcessingJobs(0, 50).Select(j => $"{j.Value.Job?.Method.Name}@{j.Value.StartedAt:HH:mm:ss}");
+            var queues = monitor.Queues().Select(q => $"{q.Name}: {q.Length}");
+            var running = await WithDbAsync(db => db.Operations.AsNoTracking().Where(o => o.Status == Domain.Operations.OperationStatus.Running)
+                .GroupBy(o => o.Kind).Select(g => new { g.Key, N = g.Count(), Oldest = g.Min(o => o.CreatedAt) }).ToListAsync());
+            var now = Clock.GetUtcNow();
+            return $"clock {now:O}; jobs processing ({monitor.ProcessingCount()}): {string.Join(", ", processing)}; enqueued: {string.Join(", ", queues)}; " +
+                   $"running operations: {string.Join(", ", running.Select(r => $"{r.Key} × {r.N} (oldest {(now - r.Oldest).TotalSeconds:0} s)"))}";
+        }
+        catch (Exception ex)
+        {
+            return $"(backlog unknown: {ex.Message})";
+        }
     }
 
     public HttpClient Client(string? apiKey)

@@ -30,14 +30,29 @@ public static class FleetChecks
             var transitional = (await db.Instances.AsNoTracking().Select(i => i.Status).ToListAsync()).Count(InstanceTransitions.IsTransitional);
             if (running.Count == 0 && migrating == 0 && unsettledHosts == 0 && transitional == 0) return watch.Elapsed;
             if (watch.Elapsed > limit)
+            {
+                var live = (await db.Migrations.AsNoTracking().Where(m => m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running).ToListAsync())
+                    .Select(m => $"migration {m.Id} {m.Type} {m.Status} at {m.Stage}, operation {m.OperationId}: " +
+                                 (db.Operations.AsNoTracking().SingleOrDefault(o => o.Id == m.OperationId) is { } o ? $"{o.Status} ({o.Error?.Detail ?? o.StatusReason})" : "none"));
                 throw new TimeoutException($"Not settled after {limit.TotalSeconds:0} s: running operations {string.Join(", ", running.GroupBy(k => k).Select(g => $"{g.Key} × {g.Count()}"))}; " +
                                            $"{migrating} migration(s) live, {unsettledHosts} host(s) down, {transitional} instance(s) in transition.\n" +
-                                           string.Join("\n", fleet.Agents.Select(a => $"--- {a}\n{Tail(fleet.Output(a))}")));
+                                           string.Join("\n", live) + "\n" +
+                                           string.Join("\n", new[] { ("api", fleet.Api.Output()) }.Concat(fleet.Agents.Select(a => (a, fleet.Output(a))))
+                                               .Select(p => $"--- {p.Item1}\n{Failures(p.Item2)}\n{Tail(p.Item2)}")));
+            }
             await Task.Delay(500);
         }
     }
 
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(15));
+
+    /// <summary>The last errors a process logged: each <c>fail:</c> entry's first lines (its message, the exception's type and message).</summary>
+    private static string Failures(string text)
+    {
+        var lines = text.Split('\n');
+        var starts = Enumerable.Range(0, lines.Length).Where(i => lines[i].StartsWith("fail:", StringComparison.Ordinal)).TakeLast(6);
+        return string.Join('\n', starts.SelectMany(i => lines.Skip(i).Take(4)));
+    }
 
     /// <summary>
     /// The invariants, asserted; the report of what the campaign left. The agents' own models are compared again for a

@@ -76,8 +76,11 @@ public static class TestCloud
             await Task.Delay(50);
         }
         var op = last?["operationId"]?.GetValue<Guid?>() is { } opId ? (await client.GetAsync($"/v1/operations/{opId}")).Content.ReadAsStringAsync().Result : null;
-        throw new TimeoutException($"Instance {instanceId} did not reach '{status}' in {timeoutMs} ms; last: {last?.ToJsonString()}; its operation: {op}");
+        throw new TimeoutException($"Instance {instanceId} did not reach '{status}' in {timeoutMs} ms; last: {last?.ToJsonString()}; its operation: {op}; " +
+                                   await BacklogAsync());
     }
+
+    private static Task<string> BacklogAsync() => ApiFactory.Current?.DescribeBacklogAsync() ?? Task.FromResult("");
 
     public static async Task<JsonObject> WaitForOperationAsync(this HttpClient client, Guid operationId, int timeoutMs = 15000)
     {
@@ -89,7 +92,7 @@ public static class TestCloud
             if (last["status"]!.GetValue<string>() != "running") return last;
             await Task.Delay(50);
         }
-        throw new TimeoutException($"Operation {operationId} still running after {timeoutMs} ms: {last?.ToJsonString()}");
+        throw new TimeoutException($"Operation {operationId} still running after {timeoutMs} ms: {last?.ToJsonString()}; {await BacklogAsync()}");
     }
 
     public static async Task<JsonObject> GetJson(this HttpClient client, string url)

@@ -105,7 +105,7 @@ public static class InstanceActions
         ETags.CheckIfMatch(http, instance.Version);
         var op = new Operation(spec.Kind, "instance", instance.Id, instance.TenantId, null, db.Clock.GetUtcNow())
         {
-            Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct),
+            Queue = await JobDispatcher.QueueForVmAsync(db, instance, ct),
         };
         instance.Begin(spec.Transitional, spec.Verb, caller.Actor, op.Id, db.Clock.GetUtcNow());   // 409 invalid-state if not allowed
         db.Operations.Add(op);

@@ -152,7 +152,7 @@ public static class SnapshotsEndpoints
     /// <summary>An operation run by the agent of the instance's host (where the driver reaches the VM).</summary>
     private static async Task<Operation> OperationOnHostAsync(IaasDbContext db, string kind, Instance instance, string resourceType, Guid resourceId,
                                                               DateTimeOffset now, CancellationToken ct) =>
-        new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForHostAsync(db, instance.VmHostId, ct) };
+        new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForVmAsync(db, instance, ct) };
 
     private static async Task<Snapshot> FindVisibleAsync(IaasDbContext db, Caller caller, Guid id, CancellationToken ct)
     {
