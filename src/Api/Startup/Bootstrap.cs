@@ -45,6 +45,8 @@ public static class Bootstrap
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
+        if (await SquashedHistory.AdoptAsync(db, ct))
+            Console.WriteLine("Schema history: this database's pre-2026-12-07 migrations are now recorded as the squashed Initial.");
         await db.Database.MigrateAsync(ct);
         if (db.IsSqlite)
         {

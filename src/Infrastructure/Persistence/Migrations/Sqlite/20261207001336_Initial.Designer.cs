@@ -6,78 +6,72 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
+namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
 {
-    [DbContext(typeof(PostgresDbContext))]
-    [Migration("20261206113952_GuestMemoryStats")]
-    partial class GuestMemoryStats
+    [DbContext(typeof(SqliteDbContext))]
+    [Migration("20261207001336_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder
-                .HasDefaultSchema("iaas")
-                .HasAnnotation("ProductVersion", "10.0.15")
-                .HasAnnotation("Relational:MaxIdentifierLength", 63);
-
-            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
             modelBuilder.Entity("IaasApi.Domain.Audit.AuditEvent", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("idempotency_key");
 
                     b.Property<Guid?>("KeyId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("key_id");
 
                     b.Property<string>("Method")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("method");
 
                     b.Property<string>("Path")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("path");
 
                     b.Property<Guid?>("ResourceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("resource_id");
 
                     b.Property<string>("Role")
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("role");
 
                     b.Property<string>("Route")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("route");
 
                     b.Property<int>("StatusCode")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status_code");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
                     b.HasKey("Id")
@@ -92,58 +86,58 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_audit_events_tenant_id_id");
 
-                    b.ToTable("audit_events", "iaas");
+                    b.ToTable("audit_events", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Flavor", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Family")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("family");
 
-                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
+                    b.PrimitiveCollection<string>("ForbiddenTraits")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("forbidden_traits");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
+                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_cpu_features");
 
                     b.Property<string>("RequiredCpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_cpu_model");
 
-                    b.PrimitiveCollection<List<string>>("RequiredTraits")
+                    b.PrimitiveCollection<string>("RequiredTraits")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_traits");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Catalog.Flavor.Resources#Resources", b1 =>
@@ -151,19 +145,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -174,85 +168,85 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_flavors_name");
 
-                    b.ToTable("flavors", "iaas");
+                    b.ToTable("flavors", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
+                    b.PrimitiveCollection<string>("ForbiddenTraits")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("forbidden_traits");
 
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("format");
 
                     b.Property<string>("Hypervisor")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("hypervisor");
 
                     b.Property<int>("MinDiskGiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("min_disk_gib");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Os")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("os");
 
                     b.Property<Guid?>("OwnerTenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("owner_tenant_id");
 
-                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
+                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_cpu_features");
 
                     b.Property<string>("RequiredCpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_cpu_model");
 
-                    b.PrimitiveCollection<List<string>>("RequiredTraits")
+                    b.PrimitiveCollection<string>("RequiredTraits")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_traits");
 
                     b.Property<int>("SizeMiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("size_mib");
 
                     b.Property<Guid?>("SourceInstanceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("source_instance_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -268,90 +262,90 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("SourceInstanceId")
                         .HasDatabaseName("ix_images_source_instance_id");
 
-                    b.ToTable("images", "iaas");
+                    b.ToTable("images", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.SlaPlan", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<double>("AvailabilityTarget")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("availability_target");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<int>("MaxProvisioningSeconds")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("max_provisioning_seconds");
 
                     b.Property<bool>("MigrationAllowCold")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("migration_allow_cold");
 
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("migration_escalation");
 
                     b.Property<int?>("MigrationMaxDowntimeMs")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("migration_max_downtime_ms");
 
                     b.Property<double?>("MigrationTimeoutSecondsPerGiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("migration_timeout_seconds_per_gib");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<double>("PenaltyPercent")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("penalty_percent");
 
                     b.Property<string>("PlacementStrategy")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("placement_strategy");
 
                     b.Property<bool>("Preemptible")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("preemptible");
 
-                    b.Property<decimal>("PricePerHour")
+                    b.Property<double>("PricePerHour")
                         .HasPrecision(12, 4)
-                        .HasColumnType("numeric(12,4)")
+                        .HasColumnType("REAL")
                         .HasColumnName("price_per_hour");
 
                     b.Property<int>("Priority")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("priority");
 
-                    b.PrimitiveCollection<List<string>>("RequiredCapabilities")
+                    b.PrimitiveCollection<string>("RequiredCapabilities")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("required_capabilities");
 
-                    b.PrimitiveCollection<string[]>("Schemes")
+                    b.PrimitiveCollection<string>("Schemes")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("schemes");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -361,148 +355,148 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_sla_plans_name");
 
-                    b.ToTable("sla_plans", "iaas");
+                    b.ToTable("sla_plans", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<string>("ClaimKind")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("claim_kind");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("DeletedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("deleted_at");
 
-                    b.Property<DateTimeOffset?>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
 
                     b.Property<Guid?>("FlavorId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("flavor_id");
 
                     b.Property<double?>("GuestDirtyRateMiBps")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("guest_dirty_rate_mibps");
 
-                    b.Property<DateTimeOffset?>("GuestMeasuredAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("GuestMeasuredAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("guest_measured_at");
 
                     b.Property<double?>("GuestTouchedMiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("guest_touched_mib");
 
                     b.Property<double?>("GuestWorkingSetMiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("guest_working_set_mib");
 
                     b.Property<Guid?>("HostId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("host_id");
 
                     b.Property<Guid?>("ImageId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("image_id");
+
+                    b.Property<Guid?>("LastHostId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_host_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
                     b.Property<int>("PooledDiskGiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("pooled_disk_gib");
 
                     b.Property<bool>("Preemptible")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("preemptible");
 
                     b.Property<int>("Priority")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("priority");
 
-                    b.Property<DateTimeOffset?>("QueuedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("QueuedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("queued_at");
 
                     b.Property<bool>("QuotaClaimed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("quota_claimed");
 
                     b.Property<Guid?>("ReservationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("reservation_id");
-
-                    b.Property<bool>("ResourcesClaimed")
-                        .HasColumnType("boolean")
-                        .HasColumnName("resources_claimed");
 
                     b.Property<string>("Scheme")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("scheme");
 
                     b.Property<Guid?>("ServerGroupId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("server_group_id");
 
                     b.Property<Guid?>("SlaPlanId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("sla_plan_id");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid?>("StoragePoolId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("storage_pool_id");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<string>("UserData")
                         .HasMaxLength(65536)
-                        .HasColumnType("character varying(65536)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("user_data");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.Property<Guid?>("ZoneId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Instances.Instance.Resources#Resources", b1 =>
@@ -510,19 +504,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -534,6 +528,9 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_instances_image_id");
+
+                    b.HasIndex("LastHostId")
+                        .HasDatabaseName("ix_instances_last_host_id");
 
                     b.HasIndex("ReservationId")
                         .HasDatabaseName("ix_instances_reservation_id");
@@ -562,53 +559,53 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("Status", "Priority", "QueuedAt")
                         .HasDatabaseName("ix_instances_status_priority_queued_at");
 
-                    b.ToTable("instances", "iaas");
+                    b.ToTable("instances", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Instances.InstanceAction", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<string>("Action")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("action");
 
                     b.Property<string>("Actor")
                         .IsRequired()
                         .HasMaxLength(80)
-                        .HasColumnType("character varying(80)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("actor");
 
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
                     b.Property<string>("Detail")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("detail");
 
                     b.Property<string>("FromStatus")
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("from_status");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("ToStatus")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("to_status");
 
                     b.HasKey("Id")
@@ -620,119 +617,119 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("InstanceId", "Id")
                         .HasDatabaseName("ix_instance_actions_instance_id_id");
 
-                    b.ToTable("instance_actions", "iaas");
+                    b.ToTable("instance_actions", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Host", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<long>("ConfigVersion")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("config_version");
 
-                    b.PrimitiveCollection<List<string>>("CpuFeatures")
+                    b.PrimitiveCollection<string>("CpuFeatures")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("cpu_features");
 
                     b.Property<string>("CpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("cpu_model");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("DownSince")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DownSince")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("down_since");
 
                     b.Property<string>("Hypervisor")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("hypervisor");
 
                     b.Property<int>("InstanceCount")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("instance_count");
 
-                    b.Property<DateTimeOffset?>("LastHeartbeatAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("LastHeartbeatAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_heartbeat_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Power")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("power");
 
-                    b.Property<DateTimeOffset?>("ReconciledAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ReconciledAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("reconciled_at");
 
                     b.Property<Guid>("RegionId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("region_id");
 
                     b.Property<int?>("ReportedDiskGiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("reported_disk_gib");
 
                     b.Property<int?>("ReportedMemoryMiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("reported_memory_mib");
 
                     b.Property<int?>("ReportedVcpus")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("reported_vcpus");
 
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("state");
 
                     b.Property<string>("StateBeforeDown")
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("state_before_down");
 
                     b.Property<long>("TimelineVersion")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("timeline_version");
 
-                    b.PrimitiveCollection<List<string>>("Traits")
+                    b.PrimitiveCollection<string>("Traits")
                         .IsRequired()
-                        .HasColumnType("text[]")
+                        .HasColumnType("TEXT")
                         .HasColumnName("traits");
 
                     b.Property<string>("UnmanagedVms")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("unmanaged_vms");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.Property<Guid>("ZoneId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Allocated", "IaasApi.Domain.Inventory.Host.Allocated#Resources", b1 =>
@@ -740,19 +737,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("allocated_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("allocated_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("allocated_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("allocated_vcpus");
                         });
 
@@ -761,15 +758,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<double>("Cpu")
-                                .HasColumnType("double precision")
+                                .HasColumnType("REAL")
                                 .HasColumnName("cpu_allocation_ratio");
 
                             b1.Property<double>("Disk")
-                                .HasColumnType("double precision")
+                                .HasColumnType("REAL")
                                 .HasColumnName("disk_allocation_ratio");
 
                             b1.Property<double>("Memory")
-                                .HasColumnType("double precision")
+                                .HasColumnType("REAL")
                                 .HasColumnName("memory_allocation_ratio");
                         });
 
@@ -778,19 +775,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("capacity_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("capacity_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("capacity_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("capacity_vcpus");
                         });
 
@@ -799,19 +796,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("idle_reserved_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("idle_reserved_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("idle_reserved_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("idle_reserved_vcpus");
                         });
 
@@ -820,19 +817,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("preemptible_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("preemptible_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("preemptible_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("preemptible_vcpus");
                         });
 
@@ -841,19 +838,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_vcpus");
                         });
 
@@ -862,19 +859,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_peak_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_peak_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_peak_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("reserved_peak_vcpus");
                         });
 
@@ -883,19 +880,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("in_slots_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("in_slots_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("in_slots_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("in_slots_vcpus");
                         });
 
@@ -915,32 +912,32 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_hosts_zone_id");
 
-                    b.ToTable("hosts", "iaas");
+                    b.ToTable("hosts", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Region", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -950,44 +947,44 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_regions_name");
 
-                    b.ToTable("regions", "iaas");
+                    b.ToTable("regions", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<int>("AllocatedGiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("allocated_gib");
 
                     b.Property<int>("CapacityGiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("capacity_gib");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.Property<Guid>("ZoneId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("zone_id");
 
                     b.HasKey("Id")
@@ -1000,36 +997,36 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_storage_pools_zone_id");
 
-                    b.ToTable("storage_pools", "iaas");
+                    b.ToTable("storage_pools", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<Guid>("RegionId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("region_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1042,149 +1039,153 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("RegionId")
                         .HasDatabaseName("ix_zones_region_id");
 
-                    b.ToTable("zones", "iaas");
+                    b.ToTable("zones", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<int?>("BandwidthMbps")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("bandwidth_mbps");
 
                     b.Property<bool>("CancelRequested")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("cancel_requested");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<double?>("DiskCopiedMiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("disk_copied_mib");
 
                     b.Property<double?>("DiskTotalMiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("disk_total_mib");
 
                     b.Property<double?>("DowntimeMs")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("downtime_ms");
 
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
 
                     b.Property<string>("Escalation")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("escalation");
 
                     b.Property<bool>("ForceCompleteRequested")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("force_complete_requested");
 
                     b.Property<double?>("HypervisorTotalMs")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("hypervisor_total_ms");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
 
                     b.Property<int?>("MaxDowntimeMs")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("max_downtime_ms");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("PreCopyOutcome")
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("pre_copy_outcome");
 
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("reason");
 
+                    b.Property<double?>("RemainingMiB")
+                        .HasColumnType("REAL")
+                        .HasColumnName("remaining_mib");
+
                     b.Property<bool>("RestartOnTarget")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("restart_on_target");
 
                     b.Property<string>("Rounds")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("rounds");
 
                     b.Property<Guid>("SourceHostId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("source_host_id");
 
                     b.Property<Guid?>("SourcePoolId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("source_pool_id");
 
                     b.Property<string>("Stages")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("stages");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("started_at");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<bool>("TargetClaimed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("target_claimed");
 
                     b.Property<Guid?>("TargetHostId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("target_host_id");
 
                     b.Property<Guid?>("TargetPoolId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("target_pool_id");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
                     b.Property<double?>("TimeoutSecondsPerGiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("timeout_seconds_per_gib");
 
                     b.Property<double?>("TransferredMiB")
-                        .HasColumnType("double precision")
+                        .HasColumnType("REAL")
                         .HasColumnName("transferred_mib");
 
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("type");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1210,129 +1211,129 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("Status", "Id")
                         .HasDatabaseName("ix_migrations_status_id");
 
-                    b.ToTable("migrations", "iaas");
+                    b.ToTable("migrations", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Operations.Operation", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
 
                     b.Property<string>("ClientToken")
                         .HasMaxLength(336)
-                        .HasColumnType("character varying(336)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("client_token");
 
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("completed_at");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("JobId")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("job_id");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(48)
-                        .HasColumnType("character varying(48)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
                     b.Property<string>("Parameters")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("parameters");
 
                     b.Property<Guid?>("ParentId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("parent_id");
 
                     b.Property<int>("Progress")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("progress");
 
                     b.Property<string>("Queue")
                         .HasMaxLength(80)
-                        .HasColumnType("character varying(80)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("queue");
 
                     b.Property<int>("Redrives")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("redrives");
 
                     b.Property<string>("RequestHash")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("request_hash");
 
                     b.Property<Guid?>("ResourceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("resource_id");
 
                     b.Property<string>("ResourceType")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("resource_type");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.Property<bool>("Waiting")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("waiting");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Error", "IaasApi.Domain.Operations.Operation.Error#OperationError", b1 =>
                         {
                             b1.Property<string>("Detail")
                                 .HasMaxLength(2000)
-                                .HasColumnType("character varying(2000)")
+                                .HasColumnType("TEXT")
                                 .HasColumnName("error_detail");
 
                             b1.Property<string>("Title")
                                 .IsRequired()
                                 .HasMaxLength(255)
-                                .HasColumnType("character varying(255)")
+                                .HasColumnType("TEXT")
                                 .HasColumnName("error_title");
 
                             b1.Property<string>("Type")
                                 .IsRequired()
                                 .HasMaxLength(255)
-                                .HasColumnType("character varying(255)")
+                                .HasColumnType("TEXT")
                                 .HasColumnName("error_type");
                         });
 
@@ -1355,96 +1356,96 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
-                    b.ToTable("operations", "iaas");
+                    b.ToTable("operations", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<bool>("AutoStart")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("auto_start");
 
                     b.Property<int>("Count")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("count");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset>("End")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("End")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("end");
 
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
 
                     b.Property<Guid?>("FlavorId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("flavor_id");
 
                     b.Property<int>("GraceSeconds")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("grace_seconds");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<DateTimeOffset?>("NoticeGivenAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("NoticeGivenAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("notice_given_at");
 
                     b.Property<string>("OnEnd")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("on_end");
 
                     b.Property<Guid?>("SlaPlanId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("sla_plan_id");
 
-                    b.Property<DateTimeOffset>("Start")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("start");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("started_at");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
                     b.Property<int>("UnitsFree")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("units_free");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.Property<Guid?>("ZoneId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.Reservation.Resources#Resources", b1 =>
@@ -1452,19 +1453,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -1489,33 +1490,33 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_reservations_tenant_id_id");
 
-                    b.ToTable("reservations", "iaas");
+                    b.ToTable("reservations", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("End")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("End")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("end");
 
                     b.Property<Guid>("HostId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("host_id");
 
                     b.Property<Guid?>("InstanceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
 
                     b.Property<Guid>("ReservationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("reservation_id");
 
-                    b.Property<DateTimeOffset>("Start")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("start");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.ReservationSlot.Resources#Resources", b1 =>
@@ -1523,19 +1524,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -1548,46 +1549,46 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("ReservationId", "InstanceId")
                         .HasDatabaseName("ix_reservation_slots_reservation_id_instance_id");
 
-                    b.ToTable("reservation_slots", "iaas");
+                    b.ToTable("reservation_slots", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<int?>("MaxPerHost")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("max_per_host");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Policy")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("policy");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1596,64 +1597,64 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_server_groups_tenant_id_id");
 
-                    b.ToTable("server_groups", "iaas");
+                    b.ToTable("server_groups", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<bool>("IncludesMemory")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("includes_memory");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("operation_id");
 
                     b.Property<int?>("SizeMiB")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("size_mib");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1665,62 +1666,62 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_snapshots_tenant_id_id");
 
-                    b.ToTable("snapshots", "iaas");
+                    b.ToTable("snapshots", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("hash");
 
-                    b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_used_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("prefix");
 
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
 
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("role");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1733,32 +1734,32 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_api_keys_tenant_id");
 
-                    b.ToTable("api_keys", "iaas");
+                    b.ToTable("api_keys", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Quotas", "IaasApi.Domain.Tenancy.Tenant.Quotas#Quotas", b1 =>
@@ -1766,15 +1767,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("Instances")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("quota_instances");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("quota_memory_mib");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("quota_vcpus");
                         });
 
@@ -1783,15 +1784,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                             b1.IsRequired();
 
                             b1.Property<int>("Instances")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("usage_instances");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("usage_memory_mib");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("integer")
+                                .HasColumnType("INTEGER")
                                 .HasColumnName("usage_vcpus");
                         });
 
@@ -1802,59 +1803,59 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("ix_tenants_name");
 
-                    b.ToTable("tenants", "iaas");
+                    b.ToTable("tenants", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Agents.AgentTask", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("error");
 
                     b.Property<Guid>("HostId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("host_id");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(48)
-                        .HasColumnType("character varying(48)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
                     b.Property<Guid?>("MigrationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("TEXT")
                         .HasColumnName("migration_id");
 
                     b.Property<string>("Request")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("request");
 
                     b.Property<string>("Result")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("result");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("character varying(24)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("status");
 
                     b.Property<bool>("Transient")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("transient");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -1866,55 +1867,55 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("MigrationId", "HostId", "Kind")
                         .HasDatabaseName("ix_agent_tasks_migration_id_host_id_kind");
 
-                    b.ToTable("agent_tasks", "iaas");
+                    b.ToTable("agent_tasks", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Scope")
                         .HasMaxLength(80)
-                        .HasColumnType("character varying(80)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("scope");
 
                     b.Property<string>("Key")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("key");
 
                     b.Property<byte[]>("Body")
-                        .HasColumnType("bytea")
+                        .HasColumnType("BLOB")
                         .HasColumnName("body");
 
                     b.Property<bool>("Completed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("completed");
 
                     b.Property<string>("ContentType")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("content_type");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Location")
                         .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("location");
 
                     b.Property<bool>("NoReplay")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("no_replay");
 
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("request_hash");
 
                     b.Property<int>("StatusCode")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status_code");
 
                     b.HasKey("Scope", "Key")
@@ -1923,7 +1924,7 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_idempotency_records_created_at");
 
-                    b.ToTable("idempotency_records", "iaas");
+                    b.ToTable("idempotency_records", (string)null);
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
@@ -1954,6 +1955,12 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
                         .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_instances_images_image_id");
+
+                    b.HasOne("IaasApi.Domain.Inventory.Host", null)
+                        .WithMany()
+                        .HasForeignKey("LastHostId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_instances_hosts_last_host_id");
 
                     b.HasOne("IaasApi.Domain.Reservations.Reservation", null)
                         .WithMany()

@@ -6,72 +6,78 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
+namespace IaasApi.Infrastructure.Persistence.Migrations.Postgres
 {
-    [DbContext(typeof(SqliteDbContext))]
-    [Migration("20261206203047_InstanceLastHost")]
-    partial class InstanceLastHost
+    [DbContext(typeof(PostgresDbContext))]
+    [Migration("20261207001225_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
+            modelBuilder
+                .HasDefaultSchema("iaas")
+                .HasAnnotation("ProductVersion", "10.0.15")
+                .HasAnnotation("Relational:MaxIdentifierLength", 63);
+
+            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("IaasApi.Domain.Audit.AuditEvent", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("At")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("idempotency_key");
 
                     b.Property<Guid?>("KeyId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("key_id");
 
                     b.Property<string>("Method")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(16)")
                         .HasColumnName("method");
 
                     b.Property<string>("Path")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("path");
 
                     b.Property<Guid?>("ResourceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("resource_id");
 
                     b.Property<string>("Role")
                         .HasMaxLength(16)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(16)")
                         .HasColumnName("role");
 
                     b.Property<string>("Route")
                         .IsRequired()
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("route");
 
                     b.Property<int>("StatusCode")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("status_code");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
                     b.HasKey("Id")
@@ -86,58 +92,58 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_audit_events_tenant_id_id");
 
-                    b.ToTable("audit_events", (string)null);
+                    b.ToTable("audit_events", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Flavor", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Family")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("family");
 
-                    b.PrimitiveCollection<string>("ForbiddenTraits")
+                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("forbidden_traits");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
-                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
+                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("required_cpu_features");
 
                     b.Property<string>("RequiredCpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("required_cpu_model");
 
-                    b.PrimitiveCollection<string>("RequiredTraits")
+                    b.PrimitiveCollection<List<string>>("RequiredTraits")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("required_traits");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Catalog.Flavor.Resources#Resources", b1 =>
@@ -145,19 +151,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -168,85 +174,85 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_flavors_name");
 
-                    b.ToTable("flavors", (string)null);
+                    b.ToTable("flavors", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.PrimitiveCollection<string>("ForbiddenTraits")
+                    b.PrimitiveCollection<List<string>>("ForbiddenTraits")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("forbidden_traits");
 
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("format");
 
                     b.Property<string>("Hypervisor")
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(32)")
                         .HasColumnName("hypervisor");
 
                     b.Property<int>("MinDiskGiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("min_disk_gib");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<string>("Os")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("os");
 
                     b.Property<Guid?>("OwnerTenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("owner_tenant_id");
 
-                    b.PrimitiveCollection<string>("RequiredCpuFeatures")
+                    b.PrimitiveCollection<List<string>>("RequiredCpuFeatures")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("required_cpu_features");
 
                     b.Property<string>("RequiredCpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("required_cpu_model");
 
-                    b.PrimitiveCollection<string>("RequiredTraits")
+                    b.PrimitiveCollection<List<string>>("RequiredTraits")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("required_traits");
 
                     b.Property<int>("SizeMiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("size_mib");
 
                     b.Property<Guid?>("SourceInstanceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("source_instance_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -262,90 +268,90 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("SourceInstanceId")
                         .HasDatabaseName("ix_images_source_instance_id");
 
-                    b.ToTable("images", (string)null);
+                    b.ToTable("images", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.SlaPlan", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<double>("AvailabilityTarget")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("availability_target");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<int>("MaxProvisioningSeconds")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("max_provisioning_seconds");
 
                     b.Property<bool>("MigrationAllowCold")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("migration_allow_cold");
 
                     b.Property<string>("MigrationEscalation")
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("migration_escalation");
 
                     b.Property<int?>("MigrationMaxDowntimeMs")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("migration_max_downtime_ms");
 
                     b.Property<double?>("MigrationTimeoutSecondsPerGiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("migration_timeout_seconds_per_gib");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<double>("PenaltyPercent")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("penalty_percent");
 
                     b.Property<string>("PlacementStrategy")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("placement_strategy");
 
                     b.Property<bool>("Preemptible")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("preemptible");
 
-                    b.Property<double>("PricePerHour")
+                    b.Property<decimal>("PricePerHour")
                         .HasPrecision(12, 4)
-                        .HasColumnType("REAL")
+                        .HasColumnType("numeric(12,4)")
                         .HasColumnName("price_per_hour");
 
                     b.Property<int>("Priority")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("priority");
 
-                    b.PrimitiveCollection<string>("RequiredCapabilities")
+                    b.PrimitiveCollection<List<string>>("RequiredCapabilities")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("required_capabilities");
 
-                    b.PrimitiveCollection<string>("Schemes")
+                    b.PrimitiveCollection<string[]>("Schemes")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("schemes");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -355,148 +361,148 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_sla_plans_name");
 
-                    b.ToTable("sla_plans", (string)null);
+                    b.ToTable("sla_plans", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<string>("ClaimKind")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("claim_kind");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<long?>("DeletedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
-                    b.Property<long?>("ExpiresAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
 
                     b.Property<Guid?>("FlavorId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("flavor_id");
 
                     b.Property<double?>("GuestDirtyRateMiBps")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("guest_dirty_rate_mibps");
 
-                    b.Property<long?>("GuestMeasuredAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("GuestMeasuredAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("guest_measured_at");
 
                     b.Property<double?>("GuestTouchedMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("guest_touched_mib");
 
                     b.Property<double?>("GuestWorkingSetMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("guest_working_set_mib");
 
                     b.Property<Guid?>("HostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("host_id");
 
                     b.Property<Guid?>("ImageId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("image_id");
 
                     b.Property<Guid?>("LastHostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("last_host_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.Property<int>("PooledDiskGiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("pooled_disk_gib");
 
                     b.Property<bool>("Preemptible")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("preemptible");
 
                     b.Property<int>("Priority")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("priority");
 
-                    b.Property<long?>("QueuedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("queued_at");
 
                     b.Property<bool>("QuotaClaimed")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("quota_claimed");
 
                     b.Property<Guid?>("ReservationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("reservation_id");
 
                     b.Property<string>("Scheme")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("scheme");
 
                     b.Property<Guid?>("ServerGroupId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("server_group_id");
 
                     b.Property<Guid?>("SlaPlanId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("sla_plan_id");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid?>("StoragePoolId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("storage_pool_id");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<string>("UserData")
                         .HasMaxLength(65536)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(65536)")
                         .HasColumnName("user_data");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.Property<Guid?>("ZoneId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Instances.Instance.Resources#Resources", b1 =>
@@ -504,19 +510,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -559,53 +565,53 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("Status", "Priority", "QueuedAt")
                         .HasDatabaseName("ix_instances_status_priority_queued_at");
 
-                    b.ToTable("instances", (string)null);
+                    b.ToTable("instances", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Instances.InstanceAction", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<string>("Action")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(32)")
                         .HasColumnName("action");
 
                     b.Property<string>("Actor")
                         .IsRequired()
                         .HasMaxLength(80)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(80)")
                         .HasColumnName("actor");
 
-                    b.Property<long>("At")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
                     b.Property<string>("Detail")
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("detail");
 
                     b.Property<string>("FromStatus")
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("from_status");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("instance_id");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("ToStatus")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("to_status");
 
                     b.HasKey("Id")
@@ -617,119 +623,119 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("InstanceId", "Id")
                         .HasDatabaseName("ix_instance_actions_instance_id_id");
 
-                    b.ToTable("instance_actions", (string)null);
+                    b.ToTable("instance_actions", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Host", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<long>("ConfigVersion")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("config_version");
 
-                    b.PrimitiveCollection<string>("CpuFeatures")
+                    b.PrimitiveCollection<List<string>>("CpuFeatures")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("cpu_features");
 
                     b.Property<string>("CpuModel")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("cpu_model");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<long?>("DownSince")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("DownSince")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("down_since");
 
                     b.Property<string>("Hypervisor")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(32)")
                         .HasColumnName("hypervisor");
 
                     b.Property<int>("InstanceCount")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("instance_count");
 
-                    b.Property<long?>("LastHeartbeatAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("LastHeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_heartbeat_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<string>("Power")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("power");
 
-                    b.Property<long?>("ReconciledAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("ReconciledAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("reconciled_at");
 
                     b.Property<Guid>("RegionId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("region_id");
 
                     b.Property<int?>("ReportedDiskGiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("reported_disk_gib");
 
                     b.Property<int?>("ReportedMemoryMiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("reported_memory_mib");
 
                     b.Property<int?>("ReportedVcpus")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("reported_vcpus");
 
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("state");
 
                     b.Property<string>("StateBeforeDown")
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("state_before_down");
 
                     b.Property<long>("TimelineVersion")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("timeline_version");
 
-                    b.PrimitiveCollection<string>("Traits")
+                    b.PrimitiveCollection<List<string>>("Traits")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text[]")
                         .HasColumnName("traits");
 
                     b.Property<string>("UnmanagedVms")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("unmanaged_vms");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.Property<Guid>("ZoneId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Allocated", "IaasApi.Domain.Inventory.Host.Allocated#Resources", b1 =>
@@ -737,19 +743,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("allocated_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("allocated_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("allocated_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("allocated_vcpus");
                         });
 
@@ -758,15 +764,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<double>("Cpu")
-                                .HasColumnType("REAL")
+                                .HasColumnType("double precision")
                                 .HasColumnName("cpu_allocation_ratio");
 
                             b1.Property<double>("Disk")
-                                .HasColumnType("REAL")
+                                .HasColumnType("double precision")
                                 .HasColumnName("disk_allocation_ratio");
 
                             b1.Property<double>("Memory")
-                                .HasColumnType("REAL")
+                                .HasColumnType("double precision")
                                 .HasColumnName("memory_allocation_ratio");
                         });
 
@@ -775,19 +781,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("capacity_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("capacity_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("capacity_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("capacity_vcpus");
                         });
 
@@ -796,19 +802,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("idle_reserved_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("idle_reserved_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("idle_reserved_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("idle_reserved_vcpus");
                         });
 
@@ -817,19 +823,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("preemptible_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("preemptible_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("preemptible_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("preemptible_vcpus");
                         });
 
@@ -838,19 +844,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_vcpus");
                         });
 
@@ -859,19 +865,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_peak_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_peak_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_peak_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("reserved_peak_vcpus");
                         });
 
@@ -880,19 +886,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("in_slots_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("in_slots_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("in_slots_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("in_slots_vcpus");
                         });
 
@@ -912,32 +918,32 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_hosts_zone_id");
 
-                    b.ToTable("hosts", (string)null);
+                    b.ToTable("hosts", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Region", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -947,44 +953,44 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_regions_name");
 
-                    b.ToTable("regions", (string)null);
+                    b.ToTable("regions", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.StoragePool", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<int>("AllocatedGiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("allocated_gib");
 
                     b.Property<int>("CapacityGiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("capacity_gib");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.Property<Guid>("ZoneId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("zone_id");
 
                     b.HasKey("Id")
@@ -997,36 +1003,36 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("ZoneId")
                         .HasDatabaseName("ix_storage_pools_zone_id");
 
-                    b.ToTable("storage_pools", (string)null);
+                    b.ToTable("storage_pools", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Inventory.Zone", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<Guid>("RegionId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("region_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1039,153 +1045,153 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("RegionId")
                         .HasDatabaseName("ix_zones_region_id");
 
-                    b.ToTable("zones", (string)null);
+                    b.ToTable("zones", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Migrations.Migration", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<int?>("BandwidthMbps")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("bandwidth_mbps");
 
                     b.Property<bool>("CancelRequested")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("cancel_requested");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<double?>("DiskCopiedMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("disk_copied_mib");
 
                     b.Property<double?>("DiskTotalMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("disk_total_mib");
 
                     b.Property<double?>("DowntimeMs")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("downtime_ms");
 
-                    b.Property<long?>("EndedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
 
                     b.Property<string>("Escalation")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("escalation");
 
                     b.Property<bool>("ForceCompleteRequested")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("force_complete_requested");
 
                     b.Property<double?>("HypervisorTotalMs")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("hypervisor_total_ms");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("instance_id");
 
                     b.Property<int?>("MaxDowntimeMs")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("max_downtime_ms");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("PreCopyOutcome")
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("pre_copy_outcome");
 
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("reason");
 
                     b.Property<double?>("RemainingMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("remaining_mib");
 
                     b.Property<bool>("RestartOnTarget")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("restart_on_target");
 
                     b.Property<string>("Rounds")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("rounds");
 
                     b.Property<Guid>("SourceHostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("source_host_id");
 
                     b.Property<Guid?>("SourcePoolId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("source_pool_id");
 
                     b.Property<string>("Stages")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("stages");
 
-                    b.Property<long?>("StartedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<bool>("TargetClaimed")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("target_claimed");
 
                     b.Property<Guid?>("TargetHostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("target_host_id");
 
                     b.Property<Guid?>("TargetPoolId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("target_pool_id");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
                     b.Property<double?>("TimeoutSecondsPerGiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("timeout_seconds_per_gib");
 
                     b.Property<double?>("TransferredMiB")
-                        .HasColumnType("REAL")
+                        .HasColumnType("double precision")
                         .HasColumnName("transferred_mib");
 
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("type");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1211,129 +1217,129 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("Status", "Id")
                         .HasDatabaseName("ix_migrations_status_id");
 
-                    b.ToTable("migrations", (string)null);
+                    b.ToTable("migrations", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Operations.Operation", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("attempts");
 
                     b.Property<string>("ClientToken")
                         .HasMaxLength(336)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(336)")
                         .HasColumnName("client_token");
 
-                    b.Property<long?>("CompletedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("JobId")
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("job_id");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(48)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(48)")
                         .HasColumnName("kind");
 
                     b.Property<string>("LastError")
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("last_error");
 
                     b.Property<string>("Parameters")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("parameters");
 
                     b.Property<Guid?>("ParentId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("parent_id");
 
                     b.Property<int>("Progress")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("progress");
 
                     b.Property<string>("Queue")
                         .HasMaxLength(80)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(80)")
                         .HasColumnName("queue");
 
                     b.Property<int>("Redrives")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("redrives");
 
                     b.Property<string>("RequestHash")
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("request_hash");
 
                     b.Property<Guid?>("ResourceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("resource_id");
 
                     b.Property<string>("ResourceType")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(32)")
                         .HasColumnName("resource_type");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.Property<bool>("Waiting")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("waiting");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Error", "IaasApi.Domain.Operations.Operation.Error#OperationError", b1 =>
                         {
                             b1.Property<string>("Detail")
                                 .HasMaxLength(2000)
-                                .HasColumnType("TEXT")
+                                .HasColumnType("character varying(2000)")
                                 .HasColumnName("error_detail");
 
                             b1.Property<string>("Title")
                                 .IsRequired()
                                 .HasMaxLength(255)
-                                .HasColumnType("TEXT")
+                                .HasColumnType("character varying(255)")
                                 .HasColumnName("error_title");
 
                             b1.Property<string>("Type")
                                 .IsRequired()
                                 .HasMaxLength(255)
-                                .HasColumnType("TEXT")
+                                .HasColumnType("character varying(255)")
                                 .HasColumnName("error_type");
                         });
 
@@ -1356,96 +1362,96 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_operations_tenant_id_id");
 
-                    b.ToTable("operations", (string)null);
+                    b.ToTable("operations", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.Reservation", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<bool>("AutoStart")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("auto_start");
 
                     b.Property<int>("Count")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("count");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<long>("End")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("End")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("end");
 
-                    b.Property<long?>("EndedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
 
                     b.Property<Guid?>("FlavorId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("flavor_id");
 
                     b.Property<int>("GraceSeconds")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("grace_seconds");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
-                    b.Property<long?>("NoticeGivenAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("NoticeGivenAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("notice_given_at");
 
                     b.Property<string>("OnEnd")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("on_end");
 
                     b.Property<Guid?>("SlaPlanId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("sla_plan_id");
 
-                    b.Property<long>("Start")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("start");
 
-                    b.Property<long?>("StartedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
                     b.Property<int>("UnitsFree")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("units_free");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.Property<Guid?>("ZoneId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("zone_id");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.Reservation.Resources#Resources", b1 =>
@@ -1453,19 +1459,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -1490,33 +1496,33 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_reservations_tenant_id_id");
 
-                    b.ToTable("reservations", (string)null);
+                    b.ToTable("reservations", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Reservations.ReservationSlot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("End")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("End")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("end");
 
                     b.Property<Guid>("HostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("host_id");
 
                     b.Property<Guid?>("InstanceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("instance_id");
 
                     b.Property<Guid>("ReservationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("reservation_id");
 
-                    b.Property<long>("Start")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("Start")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("start");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Resources", "IaasApi.Domain.Reservations.ReservationSlot.Resources#Resources", b1 =>
@@ -1524,19 +1530,19 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("DiskGiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_disk_gib");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_memory_mib");
 
                             b1.Property<int>("NetworkMbps")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_network_mbps");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("resources_vcpus");
                         });
 
@@ -1549,46 +1555,46 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("ReservationId", "InstanceId")
                         .HasDatabaseName("ix_reservation_slots_reservation_id_instance_id");
 
-                    b.ToTable("reservation_slots", (string)null);
+                    b.ToTable("reservation_slots", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.ServerGroups.ServerGroup", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<int?>("MaxPerHost")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("max_per_host");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<string>("Policy")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("policy");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1597,64 +1603,64 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_server_groups_tenant_id_id");
 
-                    b.ToTable("server_groups", (string)null);
+                    b.ToTable("server_groups", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Snapshots.Snapshot", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<bool>("IncludesMemory")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("includes_memory");
 
                     b.Property<Guid>("InstanceId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("instance_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<Guid?>("OperationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.Property<int?>("SizeMiB")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("size_mib");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<string>("StatusReason")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("status_reason");
 
                     b.Property<Guid>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1666,62 +1672,62 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_snapshots_tenant_id_id");
 
-                    b.ToTable("snapshots", (string)null);
+                    b.ToTable("snapshots", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Hash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("hash");
 
-                    b.Property<long?>("LastUsedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(16)")
                         .HasColumnName("prefix");
 
-                    b.Property<long?>("RevokedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
 
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("role");
 
                     b.Property<Guid?>("TenantId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
@@ -1734,32 +1740,32 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_api_keys_tenant_id");
 
-                    b.ToTable("api_keys", (string)null);
+                    b.ToTable("api_keys", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Tenancy.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(63)")
                         .HasColumnName("name");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Quotas", "IaasApi.Domain.Tenancy.Tenant.Quotas#Quotas", b1 =>
@@ -1767,15 +1773,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("Instances")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("quota_instances");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("quota_memory_mib");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("quota_vcpus");
                         });
 
@@ -1784,15 +1790,15 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                             b1.IsRequired();
 
                             b1.Property<int>("Instances")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("usage_instances");
 
                             b1.Property<int>("MemoryMiB")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("usage_memory_mib");
 
                             b1.Property<int>("Vcpus")
-                                .HasColumnType("INTEGER")
+                                .HasColumnType("integer")
                                 .HasColumnName("usage_vcpus");
                         });
 
@@ -1803,59 +1809,59 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_tenants_name");
 
-                    b.ToTable("tenants", (string)null);
+                    b.ToTable("tenants", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Agents.AgentTask", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(2000)")
                         .HasColumnName("error");
 
                     b.Property<Guid>("HostId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("host_id");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(48)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(48)")
                         .HasColumnName("kind");
 
                     b.Property<Guid?>("MigrationId")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("uuid")
                         .HasColumnName("migration_id");
 
                     b.Property<string>("Request")
                         .IsRequired()
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("request");
 
                     b.Property<string>("Result")
-                        .HasColumnType("TEXT")
+                        .HasColumnType("text")
                         .HasColumnName("result");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(24)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("status");
 
                     b.Property<bool>("Transient")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("transient");
 
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -1867,55 +1873,55 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("MigrationId", "HostId", "Kind")
                         .HasDatabaseName("ix_agent_tasks_migration_id_host_id_kind");
 
-                    b.ToTable("agent_tasks", (string)null);
+                    b.ToTable("agent_tasks", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Infrastructure.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Scope")
                         .HasMaxLength(80)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(80)")
                         .HasColumnName("scope");
 
                     b.Property<string>("Key")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("key");
 
                     b.Property<byte[]>("Body")
-                        .HasColumnType("BLOB")
+                        .HasColumnType("bytea")
                         .HasColumnName("body");
 
                     b.Property<bool>("Completed")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("completed");
 
                     b.Property<string>("ContentType")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("content_type");
 
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Location")
                         .HasMaxLength(255)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(255)")
                         .HasColumnName("location");
 
                     b.Property<bool>("NoReplay")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("boolean")
                         .HasColumnName("no_replay");
 
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT")
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("request_hash");
 
                     b.Property<int>("StatusCode")
-                        .HasColumnType("INTEGER")
+                        .HasColumnType("integer")
                         .HasColumnName("status_code");
 
                     b.HasKey("Scope", "Key")
@@ -1924,7 +1930,7 @@ namespace IaasApi.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_idempotency_records_created_at");
 
-                    b.ToTable("idempotency_records", (string)null);
+                    b.ToTable("idempotency_records", "iaas");
                 });
 
             modelBuilder.Entity("IaasApi.Domain.Catalog.Image", b =>
