@@ -5,7 +5,9 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Fake;
+using IaasApi.Infrastructure.Health;
 using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using IaasApi.Infrastructure.Scheduling;
@@ -122,13 +124,18 @@ public static class DependencyInjection
     /// </summary>
     public static IServiceCollection AddIaasWorkers(this IServiceCollection services, Func<IServiceProvider, IReadOnlyList<string>> queues)
     {
-        services.AddScoped<IInstanceJobs, InstanceJobs>();
-        services.AddScoped<ISnapshotJobs, SnapshotJobs>();
-        services.AddScoped<Migrations.IMigrationJobs, Migrations.MigrationJobs>();
-        services.AddScoped<Migrations.IDrainJobs, Migrations.DrainJobs>();
-        services.AddScoped<Health.IHostJobs, Health.HostJobs>();
-        services.AddScoped<Migrations.IPlanJobs, Migrations.PlanJobs>();
-        services.AddScoped<ITickJob, TickJob>();
+        services.AddScoped<Operations.IOperationJobs, Operations.OperationJobs>();
+        services.AddSingleton<Operations.OperationKindRegistry>();
+        services.AddInstanceOperations();
+        services.AddMigrationOperations();
+        services.AddHostOperations();
+        services.AddScoped<Operations.ITickJob, Operations.TickJob>();
+        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<OperationReconciler>());
+        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<Health.HostMonitor>());
+        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<ReservationClock>());
+        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<BestEffortQueue>());
+        services.AddScoped<Operations.ITickStep, Idempotency.IdempotencyRetention>();
+        services.AddScoped<Operations.ITickStep, Agents.AgentTaskRetention>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
         services.AddScoped<Agents.IAgentTaskJobs, Agents.AgentTaskJobs>();

@@ -104,7 +104,7 @@ public sealed class ReconcilerTests(ApiFactory api)
             var db = sp.GetRequiredService<IaasApi.Infrastructure.Persistence.IaasDbContext>();
             var op = db.Operations.Single(o => o.ResourceId == instanceId);
             var jobId = api.Services.GetRequiredService<IBackgroundJobClient>().Create(
-                Hangfire.Common.Job.FromExpression<IInstanceJobs>(j => j.ProvisionAsync(op.Id, CancellationToken.None)),
+                Hangfire.Common.Job.FromExpression<IaasApi.Infrastructure.Operations.IOperationJobs>(j => j.RunAsync(op.Id, op.Kind, CancellationToken.None)),
                 new HeldBy(serverId));
             db.Entry(op).Property(o => o.JobId).CurrentValue = jobId;
             await db.SaveChangesAsync();
@@ -130,7 +130,7 @@ public sealed class ReconcilerTests(ApiFactory api)
         var id = (await tenant.CreateInstanceAsync(cloud)).Id();
         api.Clock.Advance(TimeSpan.FromMinutes(2));
 
-        api.Services.GetRequiredService<IRecurringJobManager>().Trigger(TickJob.RecurringJobId);
+        api.Services.GetRequiredService<IRecurringJobManager>().Trigger(IaasApi.Infrastructure.Operations.TickJob.RecurringJobId);
 
         await tenant.WaitForStatusAsync(id, "running", timeoutMs: 20000);
     }

@@ -10,25 +10,13 @@ using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Health;
 
-/// <summary>The jobs that carry a host's own operations (on the host's queue: its agent does the work).</summary>
-public interface IHostJobs
-{
-    Task FenceAsync(Guid operationId, CancellationToken ct);
-
-    /// <summary>Boots a powering-on host; once it answers it is <c>on</c> and the queue runs (its capacity is there).</summary>
-    Task PowerOnAsync(Guid operationId, CancellationToken ct);
-
-    /// <summary>Tells the hardware to power off a host the database already has off (empty, no placement).</summary>
-    Task PowerOffAsync(Guid operationId, CancellationToken ct);
-}
-
 /// <summary>
 /// Fencing a host that was down and answers again: every VM it still runs that the control plane no longer places there
 /// (its instance was evacuated, deleted, or is waiting to restart elsewhere) is destroyed — a VM must never run twice —
 /// and only then does the host return to the state it had. A driver error (the host cut off again) is retried.
 /// </summary>
 public sealed class HostJobs(IaasDbContext db, HypervisorDrivers drivers, JobDispatcher dispatcher, OperationOutcomes outcomes,
-                             ILogger<HostJobs> log) : IHostJobs
+                             ILogger<HostJobs> log)
 {
     public async Task FenceAsync(Guid operationId, CancellationToken ct)
     {

@@ -44,7 +44,7 @@ public sealed class HostMonitorClock
 /// is declared <c>down</c> (placement stops at once: its configuration version moves) and evacuated: every instance
 /// holding capacity there is dealt with in one transaction each (<see cref="Instance.Evacuate"/>), most important
 /// first; the ones to restart join the queue, whose pass — right after, in the same tick — restarts them on other
-/// hosts in SLA priority order. A down host that beats again is fenced (<see cref="IHostJobs.FenceAsync"/>) before it
+/// hosts in SLA priority order. A down host that beats again is fenced (<see cref="HostJobs.FenceAsync"/>) before it
 /// serves again. Re-entrant: an instance that could not be evacuated yet (migrating) is picked up by a later tick.
 /// </summary>
 /// <remarks>
@@ -54,8 +54,16 @@ public sealed class HostMonitorClock
 /// when none of them beat lately (its workers were overloaded: seen seeding 10,000 instances on 2 cores).
 /// </remarks>
 public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, JobDispatcher dispatcher, HostMonitorClock watching,
-                                Migrations.IMigrationJobs migrations, IOptions<IaasOptions> options, ILogger<HostMonitor> log)
+                                Migrations.IMigrationJobs migrations, IOptions<IaasOptions> options, ILogger<HostMonitor> log) : Operations.ITickStep
 {
+    int Operations.ITickStep.Order => 100;
+
+    async Task Operations.ITickStep.RunAsync(CancellationToken ct)
+    {
+        var health = await RunAsync(ct);
+        if (health.Any) log.LogInformation("Tick: {Report}", health);
+    }
+
     public async Task<HostHealthReport> RunAsync(CancellationToken ct)
     {
         var now = db.Clock.GetUtcNow();

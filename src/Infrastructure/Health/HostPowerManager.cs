@@ -14,7 +14,7 @@ namespace IaasApi.Infrastructure.Health;
 /// Host power (DPM-like): a powered-off host is woken when placement finds no powered-on host for a request but a
 /// powered-off one would take it — it turns <c>powering-on</c> at once, so the request claims on it and its work waits
 /// for the boot — and empty hosts are powered off on request (consolidation, or an operator). Each change is a
-/// <c>host.power-on</c> / <c>host.power-off</c> operation carried by <see cref="IHostJobs"/>.
+/// <c>host.power-on</c> / <c>host.power-off</c> operation carried by <see cref="HostJobs"/>.
 /// </summary>
 public sealed class HostPowerManager(IaasDbContext db, HostSnapshot snapshot, PlacementPipeline pipeline, JobDispatcher dispatcher,
                                      ILogger<HostPowerManager> log)

@@ -24,7 +24,7 @@ public sealed class InstanceJobs(
     OperationOutcomes outcomes,
     JobDispatcher dispatcher,
     IOptions<IaasOptions> options,
-    ILogger<InstanceJobs> log) : IInstanceJobs
+    ILogger<InstanceJobs> log)
 {
     private int MaxAttempts => Math.Max(1, options.Value.Jobs.MaxAttempts);
 
@@ -207,6 +207,18 @@ public sealed class InstanceJobs(
             log.LogInformation("Delete of {InstanceId} raced another writer; the retry re-checks", instance.Id);
             throw;   // Hangfire retries; the next run sees the current state
         }
+    }
+
+    /// <summary>The reconciler gave up on the operation: it fails, and its instance says so (released as a failed create is).</summary>
+    public async Task GiveUpAsync(Operation op, OperationError error, CancellationToken ct)
+    {
+        if (op.ResourceId is { } id && await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct) is { } instance)
+        {
+            await outcomes.FailAsync(op, instance, error, Actors.Reconciler, ct);
+            return;
+        }
+        op.Fail(error, db.Clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task<(Operation, Instance)?> LoadAsync(Guid operationId, CancellationToken ct)

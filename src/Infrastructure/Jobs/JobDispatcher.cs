@@ -71,22 +71,7 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
         }
     }
 
-    internal string Enqueue(string kind, Guid operationId, string queue) => kind switch
-    {
-        OperationKinds.InstanceCreate => jobs.Enqueue<IInstanceJobs>(queue, j => j.ProvisionAsync(operationId, CancellationToken.None)),
-        OperationKinds.InstanceStart or OperationKinds.InstanceStop or OperationKinds.InstanceReboot
-            or OperationKinds.InstanceSuspend or OperationKinds.InstanceResume or OperationKinds.InstanceShelve or OperationKinds.InstanceRestore =>
-            jobs.Enqueue<IInstanceJobs>(queue, j => j.PowerAsync(operationId, CancellationToken.None)),
-        OperationKinds.InstanceDelete => jobs.Enqueue<IInstanceJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
-        OperationKinds.SnapshotCreate => jobs.Enqueue<ISnapshotJobs>(queue, j => j.CreateAsync(operationId, CancellationToken.None)),
-        OperationKinds.SnapshotDelete => jobs.Enqueue<ISnapshotJobs>(queue, j => j.DeleteAsync(operationId, CancellationToken.None)),
-        OperationKinds.InstanceMigrate => jobs.Enqueue<Migrations.IMigrationJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
-        OperationKinds.HostDrain => jobs.Enqueue<Migrations.IDrainJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
-        OperationKinds.HostFence => jobs.Enqueue<Health.IHostJobs>(queue, j => j.FenceAsync(operationId, CancellationToken.None)),
-        OperationKinds.HostPowerOn => jobs.Enqueue<Health.IHostJobs>(queue, j => j.PowerOnAsync(operationId, CancellationToken.None)),
-        OperationKinds.HostPowerOff => jobs.Enqueue<Health.IHostJobs>(queue, j => j.PowerOffAsync(operationId, CancellationToken.None)),
-        OperationKinds.ZoneConsolidate or OperationKinds.ZoneRebalance =>
-            jobs.Enqueue<Migrations.IPlanJobs>(queue, j => j.RunAsync(operationId, CancellationToken.None)),
-        _ => throw new InvalidOperationException($"No job carries operations of kind '{kind}'."),
-    };
+    /// <summary>One job per operation, on its queue; the kind picks the feature's handler where it runs.</summary>
+    internal string Enqueue(string kind, Guid operationId, string queue) =>
+        jobs.Enqueue<Operations.IOperationJobs>(queue, j => j.RunAsync(operationId, kind, CancellationToken.None));
 }

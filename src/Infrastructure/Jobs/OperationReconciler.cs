@@ -24,10 +24,19 @@ public sealed class OperationReconciler(
     JobStorage storage,
     JobDispatcher dispatcher,
     OperationOutcomes outcomes,
-    Migrations.IMigrationJobs migrations,
+    Operations.OperationKindRegistry kinds,
+    IServiceProvider services,
     IOptions<IaasOptions> options,
-    ILogger<OperationReconciler> log)
+    ILogger<OperationReconciler> log) : Operations.ITickStep
 {
+    int Operations.ITickStep.Order => 0;
+
+    async Task Operations.ITickStep.RunAsync(CancellationToken ct)
+    {
+        var report = await RunAsync(ct);
+        if (report.Redriven + report.GivenUp + report.RolledUp > 0) log.LogInformation("Tick: {Report}", report);
+    }
+
     public async Task<ReconcileReport> RunAsync(CancellationToken ct)
     {
         var o = options.Value.Reconciler;
@@ -76,21 +85,14 @@ public sealed class OperationReconciler(
     {
         var error = new OperationError(ProblemTypes.Uri(ProblemTypes.GaveUp), "The operation did not complete.",
             $"Gave up after {op.Redrives} re-drives and {op.Attempts} attempts. Last error: {op.LastError ?? "none recorded"}");
-        if (op.Kind == OperationKinds.InstanceMigrate)
-        {
-            log.LogWarning("Giving up on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, error.Detail);
-            await migrations.GiveUpAsync(op.Id, error.Detail!, ct);
-            return;
-        }
-        var instance = op.ResourceId is { } id ? await db.Instances.SingleOrDefaultAsync(i => i.Id == id, ct) : null;
-        if (instance is null)
-        {
-            op.Fail(error, db.Clock.GetUtcNow());
-            await db.SaveChangesAsync(ct);
-            return;
-        }
         log.LogWarning("Giving up on {Kind} {OperationId}: {Detail}", op.Kind, op.Id, error.Detail);
-        await outcomes.FailAsync(op, instance, error, Actors.Reconciler, ct);
+        if (kinds.Get(op.Kind).GiveUp is { } giveUp)
+        {
+            await giveUp(services, op, error, ct);
+            return;
+        }
+        op.Fail(error, db.Clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>Parents whose children all finished but whose roll-up was lost (a crash between the two commits).</summary>

@@ -10,7 +10,7 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager recurring, 
     public Task StartAsync(CancellationToken ct)
     {
         var seconds = Math.Clamp(options.Value.Reconciler.IntervalSeconds, 1, 59);
-        recurring.AddOrUpdate<ITickJob>(TickJob.RecurringJobId, JobDispatcher.ControlQueue,
+        recurring.AddOrUpdate<Operations.ITickJob>(Operations.TickJob.RecurringJobId, JobDispatcher.ControlQueue,
             j => j.RunAsync(CancellationToken.None), $"*/{seconds} * * * * *");
         return Task.CompletedTask;
     }

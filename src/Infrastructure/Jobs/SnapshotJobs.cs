@@ -11,20 +11,13 @@ using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Jobs;
 
-/// <summary>The jobs that take and delete instance snapshots, on the queue of the instance's host.</summary>
-public interface ISnapshotJobs
-{
-    Task CreateAsync(Guid operationId, CancellationToken ct);
-    Task DeleteAsync(Guid operationId, CancellationToken ct);
-}
-
 /// <summary>
 /// Takes a snapshot at the driver (the instance must still be running or stopped on its host: its memory only while it
 /// runs) and records its size, or the reason it could not be taken; deletes one at the driver. Transient driver errors
 /// are retried by Hangfire up to <c>Iaas:Jobs:MaxAttempts</c>. A snapshot deleted while it was being taken (its instance
 /// deleted meanwhile) is removed at the driver once taken.
 /// </summary>
-public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IOptions<IaasOptions> options, ILogger<SnapshotJobs> log) : ISnapshotJobs
+public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IOptions<IaasOptions> options, ILogger<SnapshotJobs> log)
 {
     public async Task CreateAsync(Guid operationId, CancellationToken ct)
     {

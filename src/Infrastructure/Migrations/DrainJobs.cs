@@ -11,12 +11,6 @@ using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Migrations;
 
-/// <summary>The job that carries a <c>host.drain</c> operation.</summary>
-public interface IDrainJobs
-{
-    Task RunAsync(Guid operationId, CancellationToken ct);
-}
-
 /// <summary>
 /// Empties a host in maintenance: its running instances are live-migrated away, the most important (SLA priority)
 /// first, at most <c>Iaas:Maintenance:MaxParallelPerHost</c> out of this host and <c>MaxParallelPerZone</c> out of its
@@ -26,7 +20,7 @@ public interface IDrainJobs
 /// maintenance: cancelled).
 /// </summary>
 public sealed class DrainJobs(IaasDbContext db, MigrationStarter starter, MigrationPlanner planner, IOptions<IaasOptions> options,
-                              ILogger<DrainJobs> log) : IDrainJobs
+                              ILogger<DrainJobs> log)
 {
     public async Task RunAsync(Guid operationId, CancellationToken ct)
     {

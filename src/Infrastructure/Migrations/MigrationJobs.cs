@@ -109,8 +109,7 @@ public sealed partial class MigrationJobs(
         {
             if (instance.Status != InstanceStatus.Migrating || instance.HostId != m.SourceHostId)
                 throw new StayOnSource($"The instance is '{EnumWords.ToWord(instance.Status)}', no longer migrating from its host.");
-            m.Enter(MigrationStage.PreMigration, Now());
-            await SaveProgressAsync(op, m, ct);
+            await EnterAsync(op, m, MigrationStage.PreMigration, ct);
         }
         if (m.Type == MigrationType.Storage)
         {
@@ -127,8 +126,7 @@ public sealed partial class MigrationJobs(
         }
         if (m.Stage == MigrationStage.Reservation)
         {
-            m.Enter(MigrationStage.PreCopy, Now());
-            await SaveProgressAsync(op, m, ct);
+            await EnterAsync(op, m, MigrationStage.PreCopy, ct);
         }
         if (m.Stage is MigrationStage.PreCopy or MigrationStage.PostCopy) await PreCopyAsync(op, m, instance, endpoint, ct);
         if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.PostCopy or MigrationStage.Commitment) await CommitAsync(op, m, instance, ct);
@@ -138,7 +136,7 @@ public sealed partial class MigrationJobs(
     /// <summary>Pre-migration checks, then the reservation: the target's capacity claimed in the stage's transaction.</summary>
     private async Task ReserveTargetAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
-        if (await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
+        await ThrowIfCancelRequestedAsync(m, ct);
         if (instance.ReservationId is not null || instance.ClaimKind == ClaimKind.InSlot)
             throw new StayOnSource("The instance runs in a reservation's slot, which is bound to its host.");
         HostCandidate target;
@@ -157,8 +155,7 @@ public sealed partial class MigrationJobs(
             throw new StayOnSource($"Host '{target.Name}' no longer has room for the instance.");
         if (m.TargetHostId is null) m.ChooseTarget(target.Id);
         m.MarkTargetClaimed(true);
-        m.Enter(MigrationStage.Reservation, Now());
-        await SaveProgressAsync(op, m, ct);
+        await EnterAsync(op, m, MigrationStage.Reservation, ct);
         await tx.CommitAsync(ct);
         snapshot.Adjust(target.Id, instance.Resources, 1, instance.ClaimKind);
     }
@@ -177,93 +174,13 @@ public sealed partial class MigrationJobs(
     private Task<IncomingEndpoint> PrepareTargetAsync(Migration m, HostRef source, HostRef target, InstanceSpec spec, CancellationToken ct) =>
         hosts.PrepareIncomingAsync(new IncomingRequest(target, source, spec, m.Type), m.Id, ct);
 
-    /// <summary>
-    /// Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends. A switch to
-    /// post-copy is recorded as its own stage (the push was pre-copy, the pull is post-copy, each with its times), and
-    /// followed until every page is on the target.
-    /// </summary>
-    private async Task PreCopyAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
-    {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        var driver = drivers.For(source.Hypervisor);
-        var o = options.Value.Migration;
-        if (m.Stage == MigrationStage.PreCopy)
-        {
-            var mbps = m.BandwidthMbps ?? await db.Hosts.AsNoTracking().Where(h => h.Id == source.Id || h.Id == target.Id)
-                .MinAsync(h => h.Capacity.NetworkMbps, ct);
-            if (mbps <= 0) throw new StayOnSource("The hosts declare no network capacity and the request named no bandwidth.");
-            var spec = await SpecAsync(instance, ct);
-            endpoint ??= await PrepareTargetAsync(m, source, target, spec, ct);
-            await driver.StartLiveMigrationAsync(new LiveMigrationRequest(source, target, spec, endpoint,
-                planner.LinkFor(mbps).BandwidthMiBps, m.MaxDowntimeMs ?? o.MaxDowntimeMs, m.Escalation, o.MaxRounds,
-                m.TimeoutSecondsPerGiB ?? o.TimeoutSecondsPerGiB), ct);
-        }
-
-        var forced = false;
-        while (true)
-        {
-            var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
-            if (m.Stage == MigrationStage.PreCopy)
-            {
-                foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);
-                if (status.DiskTotalMiB > 0) m.RecordDiskCopy(status.DiskCopiedMiB, status.DiskTotalMiB);
-                if (status.State == LiveMigrationState.Active) m.RecordTransfer(status.TransferredMiB, status.RemainingMiB);
-            }
-            switch (status.State)
-            {
-                case LiveMigrationState.Switched when m.Stage == MigrationStage.PostCopy:
-                    m.RecordPulled(status.DowntimeMs, status.TotalMs, status.TransferredMiB);
-                    await SaveProgressAsync(op, m, ct);
-                    return;
-                case LiveMigrationState.Switched:
-                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.Converged, status.DowntimeMs ?? 0, status.TotalMs, status.TransferredMiB);
-                    m.Enter(MigrationStage.StopAndCopy, Now());
-                    await SaveProgressAsync(op, m, ct);
-                    return;
-                case LiveMigrationState.PostCopy when m.Stage == MigrationStage.PreCopy:
-                    // The push is over: the switch-over's pause, then the guest runs on the target while it pulls the rest.
-                    m.RecordSwitchover(status.Outcome ?? PreCopyOutcome.PostCopy, status.DowntimeMs ?? 0, null, status.TransferredMiB);
-                    m.Enter(MigrationStage.StopAndCopy, Now());
-                    m.Enter(MigrationStage.PostCopy, Now());
-                    m.RecordPull(status.TransferredMiB, status.RemainingMiB);
-                    log.LogInformation("Migration {MigrationId}: instance {InstanceId} switched to post-copy with {MiB:F1} MiB to pull",
-                        m.Id, instance.Id, status.RemainingMiB);
-                    break;
-                case LiveMigrationState.PostCopy:
-                    m.RecordPull(status.TransferredMiB, status.RemainingMiB);
-                    break;
-                case LiveMigrationState.Failed:
-                case LiveMigrationState.Cancelled:
-                    await SaveProgressAsync(op, m, ct);
-                    throw new StayOnSource(status.Error ?? "The hypervisor ended the migration.", status.State == LiveMigrationState.Cancelled);
-            }
-            await SaveProgressAsync(op, m, ct);
-            if (m.Stage == MigrationStage.PostCopy)
-            {
-                await driver.WaitForLiveMigrationAsync(source, instance.Id, TimeSpan.FromMilliseconds(Math.Max(10, o.PollMilliseconds)), ct);
-                continue;
-            }
-            var asked = await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id)
-                .Select(x => new { x.CancelRequested, x.ForceCompleteRequested }).SingleAsync(ct);
-            if (asked.CancelRequested) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
-            if (asked.ForceCompleteRequested && !forced)
-            {
-                await driver.ForceCompleteLiveMigrationAsync(source, instance.Id, ct);
-                forced = true;
-                continue;
-            }
-            await driver.WaitForLiveMigrationAsync(source, instance.Id, TimeSpan.FromMilliseconds(Math.Max(10, o.PollMilliseconds)), ct);
-        }
-    }
-
     /// <summary>The commitment: one transaction moves the instance and releases the source's claim.</summary>
     private async Task CommitAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         if (m.Stage is MigrationStage.StopAndCopy or MigrationStage.PostCopy)
         {
-            if (m.Stage == MigrationStage.StopAndCopy && await CancelRequestedAsync(m, ct)) throw new StayOnSource("Cancelled by an operator.", cancelled: true);
-            m.Enter(MigrationStage.Commitment, Now());
-            await SaveProgressAsync(op, m, ct);
+            if (m.Stage == MigrationStage.StopAndCopy) await ThrowIfCancelRequestedAsync(m, ct);
+            await EnterAsync(op, m, MigrationStage.Commitment, ct);
         }
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
         try
@@ -292,49 +209,12 @@ public sealed partial class MigrationJobs(
         log.LogInformation("Migration {MigrationId}: instance {InstanceId} committed to host {Target}", m.Id, instance.Id, target.Name);
     }
 
-    /// <summary>Activation: the driver runs the VM on the target (port rebound, address advertised) and drops the source's copy.</summary>
-    private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
-    {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        // A source declared down cannot let its copy go: fencing destroys it when the host answers again.
-        var sourceDown = await IsDownAsync(source.Id, ct);
-        // Committed: the paused source may go while the target resumes (a local call needs no database, so the two can overlap).
-        var release = !sourceDown && hosts.IsLocal(source) ? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct) : null;
-        await hosts.ActivateIncomingAsync(target, instance.Id, run: true, m.Id, ct);
-        if (!sourceDown) await (release ?? hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct));
-        Activated(instance, op,
-            $"Running on host '{target.Name}': its network port is bound there and its address is advertised from it; " +
-            (sourceDown ? $"the copy left on host '{source.Name}' (down) is destroyed when it is fenced." : "the source's copy is gone."));
-        m.Complete(m.PreCopyOutcome is { } outcome ? $"Completed ({EnumWords.ToWord(outcome)}, {m.DowntimeMs:F0} ms of downtime)." : "Completed.", Now());
-        op.Succeed(Now());
-        await db.SaveChangesAsync(ct);
-        await dispatcher.RequestQueuePassAsync(CancellationToken.None);        // the source's capacity is free
-    }
-
     /// <summary>The activation is done: the instance runs again (a re-run finds it running already and only notes it).</summary>
     private void Activated(Instance instance, Operation op, string detail)
     {
         if (instance.Status == InstanceStatus.Migrating) instance.MoveTo(InstanceStatus.Running, "activated", Actors.Worker, op.Id, Now(), detail);
         else instance.Note("activated", Actors.Worker, op.Id, Now(), detail);
     }
-
-    private Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct) => InstanceSpecs.OfAsync(db, instance, ct);
-
-    private async Task<bool> CancelRequestedAsync(Migration m, CancellationToken ct) =>
-        await db.Migrations.AsNoTracking().Where(x => x.Id == m.Id).Select(x => x.CancelRequested).SingleAsync(ct);
-
-    private async Task SaveProgressAsync(Operation op, Migration m, CancellationToken ct)
-    {
-        op.ReportProgress(m.Percent());
-        await db.SaveChangesAsync(ct);
-    }
-
-    private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
-        await FindHostAsync(id, ct) ?? throw new StayOnSource($"Host {id} no longer exists.");
-
-    private Task<HostRef?> FindHostAsync(Guid id, CancellationToken ct) => HostRefs.FindAsync(db, id, ct);
-
-    private DateTimeOffset Now() => db.Clock.GetUtcNow();
 
     /// <summary>A reason to end the migration before commitment, with the VM where it was.</summary>
     private sealed class StayOnSource(string message, bool cancelled = false) : Exception(message)

@@ -28,12 +28,6 @@ public sealed record StoredPlan(string Kind, Guid ZoneId, IReadOnlyList<PlannedM
         ?? throw new InvalidOperationException($"Operation {op.Id} carries no plan.");
 }
 
-/// <summary>The job that carries a <c>zone.consolidate</c> or <c>zone.rebalance</c> operation.</summary>
-public interface IPlanJobs
-{
-    Task RunAsync(Guid operationId, CancellationToken ct);
-}
-
 /// <summary>
 /// Executes a stored plan: each move a live migration to its planned host (a child <c>instance.migrate</c> of the
 /// plan's operation), longest first, at most <c>Iaas:Maintenance:MaxParallelPerZone</c> in the zone at a time. A move
@@ -46,7 +40,7 @@ public interface IPlanJobs
 /// with the reason.
 /// </summary>
 public sealed class PlanJobs(IaasDbContext db, MigrationStarter starter, HostPowerManager power, IOptions<IaasOptions> options,
-                             ILogger<PlanJobs> log) : IPlanJobs
+                             ILogger<PlanJobs> log)
 {
     public async Task RunAsync(Guid operationId, CancellationToken ct)
     {

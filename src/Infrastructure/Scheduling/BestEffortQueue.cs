@@ -28,8 +28,12 @@ public sealed class BestEffortQueue(
     JobDispatcher dispatcher,
     OperationOutcomes outcomes,
     IOptions<IaasOptions> options,
-    ILogger<BestEffortQueue> log)
+    ILogger<BestEffortQueue> log) : Operations.ITickStep
 {
+    int Operations.ITickStep.Order => 300;
+
+    Task Operations.ITickStep.RunAsync(CancellationToken ct) => RunAsync(ct);
+
     public async Task<QueuePassReport> RunAsync(CancellationToken ct)
     {
         var expired = await ExpireAsync(ct);

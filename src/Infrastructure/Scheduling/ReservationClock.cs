@@ -28,8 +28,16 @@ public sealed class ReservationClock(
     ReservationBook book,
     JobDispatcher dispatcher,
     IOptions<IaasOptions> options,
-    ILogger<ReservationClock> log)
+    ILogger<ReservationClock> log) : Operations.ITickStep
 {
+    int Operations.ITickStep.Order => 200;
+
+    async Task Operations.ITickStep.RunAsync(CancellationToken ct)
+    {
+        var leases = await RunAsync(ct);
+        if (leases.Noticed + leases.Started + leases.Ended > 0) log.LogInformation("Tick: {Report}", leases);
+    }
+
     private const int Batch = 100;
 
     public async Task<ReservationTickReport> RunAsync(CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Infrastructure.Health;
 using IaasApi.Infrastructure.Jobs;
+using IaasApi.Infrastructure.Operations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests.Infrastructure;
