@@ -1,6 +1,7 @@
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Health;
@@ -19,7 +20,7 @@ public static class HealthEndpoints
     }
 
     /// <summary>Ready = the database answers and every migration is applied.</summary>
-    private static async Task<IResult> Ready(IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Ready(IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         string? reason;
         try

@@ -7,6 +7,7 @@ using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -130,26 +131,26 @@ public static class MigrationsEndpoints
           .Validate<ConsolidationRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
         v1.MapPost("/planners/consolidation/execute", ExecuteConsolidation).WithTags("Migrations").WithName("ExecuteConsolidation")
           .Validate<ConsolidationRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
-          .Produces<PlanExecutionResponse>(202).ProducesProblem(404).ProducesProblem(409);
+          .ProducesProblem(404).ProducesProblem(409);
         v1.MapPost("/planners/rebalance", Rebalance).WithTags("Migrations").WithName("PlanRebalance")
           .Validate<RebalanceRequest>().RequireAuthorization(AuthorizationPolicies.Admin).ProducesProblem(404);
         v1.MapPost("/planners/rebalance/execute", ExecuteRebalance).WithTags("Migrations").WithName("ExecuteRebalance")
           .Validate<RebalanceRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
-          .Produces<PlanExecutionResponse>(202).ProducesProblem(404).ProducesProblem(409);
-        group.MapGet("/{id:guid}", Get).WithName("GetMigration").Produces<MigrationResponse>().ProducesProblem(404);
+          .ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/{id:guid}", Get).WithName("GetMigration").ProducesProblem(404);
         group.MapPost("/{id:guid}/actions/{action:regex(^(cancel|force-complete)$)}", Steer).WithName("MigrationAction")
-             .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         v1.MapPost("/instances/{id:guid}/actions/migrate", Migrate).WithTags("Migrations").WithName("MigrateInstance")
           .Validate<MigrateRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
-          .Produces<MigrationResponse>(202).ProducesProblem(404).ProducesProblem(409);
+          .ProducesProblem(404).ProducesProblem(409);
     }
 
     /// <summary>
     /// Chooses the target now (409 <c>no-valid-host</c> with the filters' reasons if none), then in one transaction the
     /// instance goes <c>migrating</c>, the migration and its operation are stored; the job does the rest.
     /// </summary>
-    private static async Task<IResult> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db, MigrationStarter starter,
-                                               HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<MigrationResponse>> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db,
+                                                                   MigrationStarter starter, HttpContext http, CancellationToken ct)
     {
         var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
         // Unsaid: live for a running instance, cold for a stopped one.
@@ -164,7 +165,7 @@ public static class MigrationsEndpoints
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
 
-    private static async Task<IResult> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct) =>
+    private static async Task<Ok<ConsolidationResponse>> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct) =>
         TypedResults.Ok((await ConsolidationPlanAsync(req, planner, ct)).Response);
 
     private static async Task<(ConsolidationResponse Response, StoredPlan Stored)> ConsolidationPlanAsync(ConsolidationRequest req,
@@ -176,7 +177,8 @@ public static class MigrationsEndpoints
         return (response, new StoredPlan(OperationKinds.ZoneConsolidate, req.ZoneId.Value, plan.Moves, plan.FreedHosts, plan.EstimatedTotalMs));
     }
 
-    private static async Task<IResult> Rebalance(RebalanceRequest req, MigrationPlanner planner, IOptions<IaasOptions> options, CancellationToken ct) =>
+    private static async Task<Ok<RebalanceResponse>> Rebalance(RebalanceRequest req, MigrationPlanner planner, IOptions<IaasOptions> options,
+                                                               CancellationToken ct) =>
         TypedResults.Ok((await RebalancePlanAsync(req, planner, options.Value.Rebalance, ct)).Response);
 
     private static async Task<(RebalanceResponse Response, StoredPlan Stored)> RebalancePlanAsync(RebalanceRequest req, MigrationPlanner planner,
@@ -191,15 +193,16 @@ public static class MigrationsEndpoints
             plan.ImbalanceBefore, plan.ImbalanceAfter));
     }
 
-    private static async Task<IResult> ExecuteConsolidation(ConsolidationRequest req, MigrationPlanner planner, IaasDbContext db,
-                                                            JobDispatcher dispatcher, CancellationToken ct)
+    private static async Task<Accepted<PlanExecutionResponse>> ExecuteConsolidation(ConsolidationRequest req, MigrationPlanner planner,
+                                                                                    IaasDbContext db, JobDispatcher dispatcher, CancellationToken ct)
     {
         var (response, stored) = await ConsolidationPlanAsync(req, planner, ct);
         return await ExecuteAsync(stored, response, db, dispatcher, ct);
     }
 
-    private static async Task<IResult> ExecuteRebalance(RebalanceRequest req, MigrationPlanner planner, IOptions<IaasOptions> options, IaasDbContext db,
-                                                        JobDispatcher dispatcher, CancellationToken ct)
+    private static async Task<Accepted<PlanExecutionResponse>> ExecuteRebalance(RebalanceRequest req, MigrationPlanner planner,
+                                                                                IOptions<IaasOptions> options, IaasDbContext db,
+                                                                                JobDispatcher dispatcher, CancellationToken ct)
     {
         var (response, stored) = await RebalancePlanAsync(req, planner, options.Value.Rebalance, ct);
         return await ExecuteAsync(stored, response, db, dispatcher, ct);
@@ -209,7 +212,8 @@ public static class MigrationsEndpoints
     /// One plan runs per zone at a time: asking again for the same kind while it runs returns that operation; another
     /// kind is <c>409</c>. Otherwise the plan is stored on a new operation whose job executes it.
     /// </summary>
-    private static async Task<IResult> ExecuteAsync(StoredPlan stored, object response, IaasDbContext db, JobDispatcher dispatcher, CancellationToken ct)
+    private static async Task<Accepted<PlanExecutionResponse>> ExecuteAsync(StoredPlan stored, object response, IaasDbContext db,
+                                                                            JobDispatcher dispatcher, CancellationToken ct)
     {
         var running = await db.Operations.AsNoTracking()
             .Where(o => o.ResourceId == stored.ZoneId && (o.Kind == OperationKinds.ZoneConsolidate || o.Kind == OperationKinds.ZoneRebalance)
@@ -246,14 +250,14 @@ public static class MigrationsEndpoints
         return new Page<MigrationResponse>(page.Items.Select(MigrationResponse.From).ToList(), page.NextPageToken);
     }
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<MigrationResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var migration = await db.Migrations.AsNoTracking().GetAsync(id, "migration", ct);
         return Store.Ok(http, migration.Version, MigrationResponse.From(migration));
     }
 
     /// <summary>Records the operator's request; the job acts on it at its next step (202: it has not happened yet).</summary>
-    private static async Task<IResult> Steer(Guid id, string action, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<MigrationResponse>> Steer(Guid id, string action, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var migration = await db.Migrations.AsNoTracking().GetAsync(id, "migration", ct);
         ETags.CheckIfMatch(http, migration.Version);
@@ -270,7 +274,7 @@ public static class MigrationsEndpoints
         return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
 
-    private static async Task<IResult> Preview(MigrationPreviewRequest req, MigrationPlanner planner, CancellationToken ct)
+    private static async Task<Ok<MigrationPreviewResponse>> Preview(MigrationPreviewRequest req, MigrationPlanner planner, CancellationToken ct)
     {
         var p = await planner.PreviewAsync(req.InstanceId!.Value, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, ct);
         return TypedResults.Ok(new MigrationPreviewResponse(p.InstanceId, p.Source.Id, p.Target.Id, p.Target.Name,

@@ -7,6 +7,7 @@ using IaasApi.Domain.Operations;
 using IaasApi.Domain.Snapshots;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Snapshots;
@@ -53,17 +54,17 @@ public static class SnapshotsEndpoints
     {
         var group = v1.MapGroup("/snapshots").WithTags("Snapshots");
         group.MapPost("/", Create).Validate<CreateSnapshotRequest>().WithName("CreateSnapshot")
-             .Produces<SnapshotResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/", List).WithName("ListSnapshots");
-        group.MapGet("/{id:guid}", Get).WithName("GetSnapshot").Produces<SnapshotResponse>().ProducesProblem(404);
+        group.MapGet("/{id:guid}", Get).WithName("GetSnapshot").ProducesProblem(404);
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteSnapshot")
-             .Produces<SnapshotResponse>(202).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         v1.MapPost("/instances/{id:guid}/actions/restore", Restore).Validate<RestoreSnapshotRequest>().WithTags("Instances")
-          .WithName("RestoreInstance").Produces<InstanceResponse>(202).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+          .WithName("RestoreInstance").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static async Task<IResult> Create(CreateSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
-                                              CancellationToken ct)
+    private static async Task<Accepted<SnapshotResponse>> Create(CreateSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                                                 HttpContext http, CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, req.InstanceId!.Value, ct);
         if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null)
@@ -97,14 +98,15 @@ public static class SnapshotsEndpoints
         return Paging.PageAsync(http, query, limit, pageToken, SnapshotResponse.From, ct);
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<SnapshotResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var snapshot = await FindVisibleAsync(db, caller, id, ct);
         return Store.Ok(http, snapshot.Version, SnapshotResponse.From(snapshot));
     }
 
     /// <summary>Idempotent: deleting a deleting or deleted snapshot answers 202 with its current state.</summary>
-    private static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<SnapshotResponse>> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                                 CancellationToken ct)
     {
         var snapshot = await FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, snapshot.Version);
@@ -125,8 +127,8 @@ public static class SnapshotsEndpoints
     /// Puts the instance back to one of its available snapshots and runs it from there (resumed from the saved memory,
     /// or booted from the saved disk): running → <c>rebooting</c>, or stopped → <c>starting</c>, then <c>running</c>.
     /// </summary>
-    private static async Task<IResult> Restore(Guid id, RestoreSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                               HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<InstanceResponse>> Restore(Guid id, RestoreSnapshotRequest req, Caller caller, IaasDbContext db,
+                                                                  JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, instance.Version);
