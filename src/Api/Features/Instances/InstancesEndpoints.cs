@@ -1,3 +1,5 @@
+using IaasApi.Api.Features.Migrations;
+using IaasApi.Api.Features.Snapshots;
 using IaasApi.Api.Http;
 
 namespace IaasApi.Api.Features.Instances;
@@ -14,6 +16,12 @@ public static class InstancesEndpoints
         group.MapDelete("/{id:guid}", InstanceActions.Delete).WithName("DeleteInstance")
              .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         group.MapGet("/{id:guid}/actions", InstanceQueries.Actions).WithName("ListInstanceActions").ProducesProblem(404);
+        // Every /v1/instances/{id}/actions/* route is mapped here, whichever feature does the work. (Restore and migrate
+        // first: the 404 for an unknown action lists the actions in this order.)
+        group.MapPost("/{id:guid}/actions/restore", RestoreInstance.Handle).Validate<RestoreSnapshotRequest>().WithName("RestoreInstance")
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        group.MapPost("/{id:guid}/actions/migrate", MigrateInstance.Handle).Validate<MigrateRequest>().WithTags("Migrations")
+             .RequireAuthorization(AuthorizationPolicies.Admin).WithName("MigrateInstance").ProducesProblem(404).ProducesProblem(409);
         group.MapPost("/{id:guid}/actions/reset-state", InstanceActions.ResetState).Validate<ResetStateRequest>()
              .RequireAuthorization(AuthorizationPolicies.Admin).WithName("ResetInstanceState")
              .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);

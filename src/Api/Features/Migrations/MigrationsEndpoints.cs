@@ -115,9 +115,9 @@ public sealed class MigrationPreviewValidator : AbstractValidator<MigrationPrevi
 }
 
 /// <summary>
-/// Migrations (admin): <c>POST /v1/instances/{id}/actions/migrate</c> starts one (202 with the migration; its stages run
-/// in a job), <c>/v1/migrations</c> lists and reads them with live progress, <c>actions/cancel</c> and
-/// <c>actions/force-complete</c> steer a running one, and <c>POST /v1/migrations/preview</c> predicts one without
+/// Migrations (admin): <c>POST /v1/instances/{id}/actions/migrate</c> starts one (mapped with the instance's actions,
+/// <c>Instances/MigrateInstance.cs</c>; 202 with the migration, its stages run in a job), <c>/v1/migrations</c> lists and
+/// reads them with live progress, <c>actions/cancel</c> and <c>actions/force-complete</c> steer a running one, and <c>POST /v1/migrations/preview</c> predicts one without
 /// claiming or moving anything.
 /// </summary>
 public static class MigrationsEndpoints
@@ -140,29 +140,6 @@ public static class MigrationsEndpoints
         group.MapGet("/{id:guid}", Get).WithName("GetMigration").ProducesProblem(404);
         group.MapPost("/{id:guid}/actions/{action:regex(^(cancel|force-complete)$)}", Steer).WithName("MigrationAction")
              .ProducesProblem(404).ProducesProblem(409);
-        v1.MapPost("/instances/{id:guid}/actions/migrate", Migrate).WithTags("Migrations").WithName("MigrateInstance")
-          .Validate<MigrateRequest>().RequireAuthorization(AuthorizationPolicies.Admin)
-          .ProducesProblem(404).ProducesProblem(409);
-    }
-
-    /// <summary>
-    /// Chooses the target now (409 <c>no-valid-host</c> with the filters' reasons if none), then in one transaction the
-    /// instance goes <c>migrating</c>, the migration and its operation are stored; the job does the rest.
-    /// </summary>
-    private static async Task<Accepted<MigrationResponse>> Migrate(Guid id, MigrateRequest req, Caller caller, IaasDbContext db,
-                                                                   MigrationStarter starter, HttpContext http, CancellationToken ct)
-    {
-        var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
-        // Unsaid: live for a running instance, cold for a stopped one.
-        var type = req.Type ?? (instance.Status == Domain.Instances.InstanceStatus.Stopped ? MigrationType.Cold : MigrationType.Live);
-        if (type == MigrationType.Cold && req.MaxDowntimeMs is not null)
-            throw new FieldValidationException("maxDowntimeMs", "A cold migration stops the VM; 'maxDowntimeMs' applies to live migration only.");
-        ETags.CheckIfMatch(http, instance.Version);
-        var migration = type == MigrationType.Storage
-            ? await starter.StartStorageAsync(id, req.TargetPoolId!.Value, req.BandwidthMbps, caller.Actor, ct)
-            : await starter.StartAsync(id, type, req.TargetHostId, req.MaxDowntimeMs, req.BandwidthMbps, caller.Actor, ct);
-        ETags.Set(http, migration.Version);
-        return TypedResults.Accepted($"/v1/migrations/{migration.Id}", MigrationResponse.From(migration));
     }
 
     private static async Task<Ok<ConsolidationResponse>> Consolidation(ConsolidationRequest req, MigrationPlanner planner, CancellationToken ct) =>
