@@ -1,5 +1,4 @@
 using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -38,6 +37,6 @@ public static class HealthEndpoints
         }
         if (reason is null) return TypedResults.Ok(new HealthResponse("ready", db.IsSqlite ? "sqlite" : "postgresql"));
         http.Response.Headers.RetryAfter = "5";
-        return Problems.Result(503, ProblemTypes.Unavailable, "Not ready.", reason);
+        return Problems.Result(503, HttpProblemTypes.Unavailable, "Not ready.", reason);
     }
 }
