@@ -84,6 +84,8 @@ v1.MapServerGroups();
 v1.MapPlacement();
 v1.MapReservations();
 v1.MapMigrations();
+v1.MapMigrationPreview();
+v1.MapPlanners();
 v1.MapOperations();
 v1.MapOverview();
 v1.MapAuditEvents();

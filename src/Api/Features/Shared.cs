@@ -3,6 +3,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features;
@@ -71,8 +72,8 @@ public static class Store
     }
 
     /// <summary>DELETE with If-Match and an in-use check: a 409 naming what still uses it, never a cascade.</summary>
-    public static async Task<IResult> DeleteAsync<T>(IaasDbContext db, HttpContext http, Guid id, string resource,
-                                                     Func<Task<string?>> inUse, CancellationToken ct) where T : Entity
+    public static async Task<NoContent> DeleteAsync<T>(IaasDbContext db, HttpContext http, Guid id, string resource, Func<Task<string?>> inUse,
+                                                       CancellationToken ct) where T : Entity
     {
         var entity = await db.Set<T>().GetAsync(id, resource, ct);
         ETags.CheckIfMatch(http, entity.Version);
@@ -84,14 +85,14 @@ public static class Store
     }
 
     /// <summary>The 201 every create returns: Location, ETag and the resource.</summary>
-    public static IResult Created<TResponse>(HttpContext http, string location, long version, TResponse body)
+    public static Created<TResponse> Created<TResponse>(HttpContext http, string location, long version, TResponse body)
     {
         ETags.Set(http, version);
         return TypedResults.Created(location, body);
     }
 
     /// <summary>The 200 of a single-resource GET or PATCH, with its ETag.</summary>
-    public static IResult Ok<TResponse>(HttpContext http, long version, TResponse body)
+    public static Ok<TResponse> Ok<TResponse>(HttpContext http, long version, TResponse body)
     {
         ETags.Set(http, version);
         return TypedResults.Ok(body);

@@ -84,7 +84,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = Problems.Create(401, ProblemTypes.Unauthorized, "A valid API key is required.",
+            ProblemDetails = Problems.Create(401, HttpProblemTypes.Unauthorized, "A valid API key is required.",
                 result.Failure?.Message ?? "Send 'Authorization: Bearer <api key>'."),
         });
     }
@@ -95,7 +95,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = Problems.Create(403, ProblemTypes.Forbidden, "This API key may not do that.",
+            ProblemDetails = Problems.Create(403, HttpProblemTypes.Forbidden, "This API key may not do that.",
                 "This route needs an admin key."),
         });
     }

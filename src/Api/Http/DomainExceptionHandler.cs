@@ -40,10 +40,10 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
 
     private static ProblemDetails? Map(Exception ex, HttpContext http) => ex switch
     {
-        IdempotencyKeyReusedException r => Problems.Create(422, ProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was reused.", r.Message),
-        IdempotencyKeyInFlightException i => Problems.Create(409, ProblemTypes.IdempotencyKeyInFlight, "The Idempotency-Key is in flight.", i.Message),
+        IdempotencyKeyReusedException r => Problems.Create(422, HttpProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was reused.", r.Message),
+        IdempotencyKeyInFlightException i => Problems.Create(409, HttpProblemTypes.IdempotencyKeyInFlight, "The Idempotency-Key is in flight.", i.Message),
         FieldValidationException f => Validation(f.Field, f.Message),
-        NotFoundException nf => Problems.Create(404, ProblemTypes.NotFound, "The resource was not found.", nf.Message),
+        NotFoundException nf => Problems.Create(404, HttpProblemTypes.NotFound, "The resource was not found.", nf.Message),
         InvalidStateException s => Problems.Create(409, ProblemTypes.InvalidState, "The resource's status does not allow this action.", s.Message),
         QuotaExceededException q => With(Problems.Create(409, ProblemTypes.QuotaExceeded, "Tenant quota exceeded.", q.Message),
                                          "exceeded", q.Exceeded),
@@ -51,24 +51,24 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         CapacityUnavailableException c => CapacityUnavailable(c),
         SchemeNotAllowedException s => With(Problems.Create(409, ProblemTypes.SchemeNotAllowed, "The SLA plan does not offer this scheme.", s.Message),
                                             "offered", s.Offered),
-        ConflictException c => Problems.Create(409, ProblemTypes.Conflict, "The request conflicts with the current state.", c.Message),
-        PreconditionFailedException p => Problems.Create(412, ProblemTypes.PreconditionFailed, "The resource has changed.", p.Message),
-        DbUpdateConcurrencyException => Problems.Create(409, ProblemTypes.Conflict, "The resource changed concurrently.",
+        ConflictException c => Problems.Create(409, HttpProblemTypes.Conflict, "The request conflicts with the current state.", c.Message),
+        PreconditionFailedException p => Problems.Create(412, HttpProblemTypes.PreconditionFailed, "The resource has changed.", p.Message),
+        DbUpdateConcurrencyException => Problems.Create(409, HttpProblemTypes.Conflict, "The resource changed concurrently.",
                                                         "Another request updated this resource at the same time; read it again and retry."),
-        DbUpdateException db when IsUniqueViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The name is already taken.",
+        DbUpdateException db when IsUniqueViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The name is already taken.",
                                                         "A resource with this name already exists; names are unique per cloud."),
-        DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, ProblemTypes.Conflict, "The resource is referenced.",
+        DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The resource is referenced.",
                                                         "The resource is in use or a referenced resource no longer exists."),
         BadHttpRequestException b => BadRequest(b, http),
-        ContendedException c => Problems.Create(503, ProblemTypes.Unavailable, "The resource is contended.", c.Message),
+        ContendedException c => Problems.Create(503, HttpProblemTypes.Unavailable, "The resource is contended.", c.Message),
         // A driver call made while answering (a preview reading the guest): the hypervisor's failure, not ours.
         Domain.Hypervisors.HypervisorException h => Problems.Create(h.IsTransient ? 503 : 502, ProblemTypes.HypervisorError,
                                                         "The hypervisor could not answer.", h.Message),
-        _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is busy.",
+        _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, HttpProblemTypes.Unavailable, "The database is busy.",
                                                         "Concurrent requests conflicted; retry this one."),
         // PostgreSQL stopped, restarting or unreachable — also in authentication's key lookup, which runs before any
         // endpoint. Npgsql's pool drops the dead connections and reconnects by itself once it is back.
-        _ when DatabaseErrors.IsUnavailable(ex) => Problems.Create(503, ProblemTypes.Unavailable, "The database is unavailable.",
+        _ when DatabaseErrors.IsUnavailable(ex) => Problems.Create(503, HttpProblemTypes.Unavailable, "The database is unavailable.",
                                                         $"The control plane cannot reach its database right now; retry after {DatabaseErrors.RetryAfterSeconds} s."),
         _ => null,
     };
@@ -140,7 +140,7 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
     {
         var p = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
         {
-            Status = 400, Type = ProblemTypes.Uri(ProblemTypes.Validation), Title = "The request is invalid.", Detail = message,
+            Status = 400, Type = ProblemTypes.Uri(HttpProblemTypes.Validation), Title = "The request is invalid.", Detail = message,
         };
         return p;
     }

@@ -144,7 +144,7 @@ public static class RateLimits
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = Problems.Create(429, ProblemTypes.RateLimited, "Too many requests.",
+            ProblemDetails = Problems.Create(429, HttpProblemTypes.RateLimited, "Too many requests.",
                 $"This {(partition?.Caller is null ? "address" : "API key")} has used its request budget; retry after {seconds} s."),
         });
     }

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using IaasApi.Domain.Common;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -23,12 +22,12 @@ public static partial class UnknownActions
         var endpoints = routes.Endpoints.OfType<RouteEndpoint>().ToList();
         if (!endpoints.Any(e => e.RoutePattern.PathSegments is [{ } v1, { } first, ..] && Literal(v1) == "v1"
                                 && string.Equals(Literal(first), collection, StringComparison.OrdinalIgnoreCase)))
-            return TypedResults.Problem(Problems.Create(404, ProblemTypes.NotFound, "The resource was not found."));
+            return TypedResults.Problem(Problems.Create(404, HttpProblemTypes.NotFound, "The resource was not found."));
 
         var actions = endpoints.Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Post) == true
                                            && (caller.IsAdmin || !AdminOnly(e)))
             .SelectMany(e => ActionsIn(e.RoutePattern, collection)).Distinct(StringComparer.Ordinal).ToList();
-        var problem = Problems.Create(404, ProblemTypes.NotFound, "The action was not found.", actions.Count > 0
+        var problem = Problems.Create(404, HttpProblemTypes.NotFound, "The action was not found.", actions.Count > 0
             ? $"'{Truncate(action)}' is not an action on {collection}; the actions are: {string.Join(", ", actions)}."
             : $"'{Truncate(action)}' is not an action on {collection}; {collection} take no actions.");
         problem.Extensions["actions"] = actions;

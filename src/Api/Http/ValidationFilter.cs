@@ -18,7 +18,7 @@ public static class ValidationFilter
         TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ValidationProblemDetails(errors)
         {
             Status = StatusCodes.Status400BadRequest,
-            Type = Domain.Common.ProblemTypes.Uri(Domain.Common.ProblemTypes.Validation),
+            Type = Domain.Common.ProblemTypes.Uri(HttpProblemTypes.Validation),
             Title = "The request is invalid.",
             Detail = "See errors for the fields to correct.",
         });

@@ -58,10 +58,6 @@ public sealed class IdempotencyKeyReusedException(string message) : DomainExcept
         : this("This Idempotency-Key was already used with a different request body; use a new key for a new request.") { }
 }
 
-/// <summary>An Idempotency-Key whose first request is still being processed.</summary>
-public sealed class IdempotencyKeyInFlightException() : DomainException(
-    "A request with this Idempotency-Key is still being processed; retry shortly.");
-
 public static class Text
 {
     public static string? Cap(string? s, int max = Limits.DetailMaxLength) => s is { Length: > 0 } && s.Length > max ? s[..max] : s;

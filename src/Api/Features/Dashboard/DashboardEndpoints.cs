@@ -23,7 +23,7 @@ public static class DashboardEndpoints
         {
             app.MapGet("/dashboard/{**path}", () => TypedResults.Problem(
                     "The dashboard was not built with this Api (its build needs Node.js and npm; see the README).",
-                    statusCode: StatusCodes.Status503ServiceUnavailable, type: Domain.Common.ProblemTypes.Uri(Domain.Common.ProblemTypes.Unavailable),
+                    statusCode: StatusCodes.Status503ServiceUnavailable, type: Domain.Common.ProblemTypes.Uri(HttpProblemTypes.Unavailable),
                     title: "The dashboard is not available."))
                .ExcludeFromDescription().DisableRateLimiting();
             return;

@@ -5,6 +5,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Flavors;
@@ -80,13 +81,13 @@ public static class FlavorsEndpoints
             limit, pageToken, FlavorResponse.From, ct);
     }
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<FlavorResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var flavor = await db.Flavors.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
     }
 
-    private static async Task<IResult> Create(CreateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<FlavorResponse>> Create(CreateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Flavors.EnsureNameFreeAsync(f => f.Name == req.Name, Resource, req.Name!, null, ct);
         var flavor = new Flavor(req.Name!, new Resources(req.Vcpus!.Value, req.MemoryMiB!.Value, req.DiskGiB!.Value, req.NetworkMbps ?? 0),
@@ -98,7 +99,8 @@ public static class FlavorsEndpoints
         return Store.Created(http, $"/v1/flavors/{flavor.Id}", flavor.Version, FlavorResponse.From(flavor));
     }
 
-    private static async Task<IResult> Update(Guid id, CatalogCache cache, UpdateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<FlavorResponse>> Update(Guid id, CatalogCache cache, UpdateFlavorRequest req, IaasDbContext db, HttpContext http,
+                                                         CancellationToken ct)
     {
         var flavor = await db.Flavors.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, flavor.Version);
@@ -118,7 +120,7 @@ public static class FlavorsEndpoints
         return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
     }
 
-    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var result = await Store.DeleteAsync<Flavor>(db, http, id, Resource, () => InUseAsync(db, id, ct), ct);
         cache.Invalidate(id);

@@ -1,6 +1,6 @@
 using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Health;
@@ -19,7 +19,7 @@ public static class HealthEndpoints
     }
 
     /// <summary>Ready = the database answers and every migration is applied.</summary>
-    private static async Task<IResult> Ready(IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Ready(IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         string? reason;
         try
@@ -37,6 +37,6 @@ public static class HealthEndpoints
         }
         if (reason is null) return TypedResults.Ok(new HealthResponse("ready", db.IsSqlite ? "sqlite" : "postgresql"));
         http.Response.Headers.RetryAfter = "5";
-        return Problems.Result(503, ProblemTypes.Unavailable, "Not ready.", reason);
+        return Problems.Result(503, HttpProblemTypes.Unavailable, "Not ready.", reason);
     }
 }

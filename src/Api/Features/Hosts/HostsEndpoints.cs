@@ -9,6 +9,7 @@ using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Host = IaasApi.Domain.Inventory.Host;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Hosts;
@@ -136,13 +137,13 @@ public static class HostsEndpoints
         group.MapPatch("/{id:guid}", Update).Validate<UpdateHostRequest>().WithName("UpdateHost").ProducesProblem(404).ProducesProblem(412);
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteHost").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         group.MapPost("/{id:guid}/actions/enter-maintenance", EnterMaintenance).WithName("EnterMaintenance")
-             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapPost("/{id:guid}/actions/exit-maintenance", ExitMaintenance).WithName("ExitMaintenance")
-             .Produces<HostResponse>().ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapPost("/{id:guid}/actions/power-off", PowerOff).WithName("PowerOffHost")
-             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapPost("/{id:guid}/actions/power-on", PowerOn).WithName("PowerOnHost")
-             .Produces<HostResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
     }
 
     /// <summary><c>?trait=</c> keeps the hosts that have the trait (as placement's <c>traits</c> filter reads it).</summary>
@@ -156,13 +157,14 @@ public static class HostsEndpoints
             limit, pageToken, HostResponse.From, ct);
     }
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<HostResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, host.Version, HostResponse.From(host));
     }
 
-    private static async Task<IResult> Create(CreateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Created<HostResponse>> Create(CreateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                            CancellationToken ct)
     {
         var zone = await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
         var c = req.Capacity!;
@@ -182,7 +184,8 @@ public static class HostsEndpoints
     /// PATCH races with capacity claims (each bumps the version). With If-Match the client chose the version: 412 on
     /// mismatch. Without it the patch is re-applied to a fresh read, so a busy host can still be disabled.
     /// </summary>
-    private static async Task<IResult> Update(Guid id, UpdateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<HostResponse>> Update(Guid id, UpdateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                       CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -209,7 +212,8 @@ public static class HostsEndpoints
     /// The host stops taking placements and a <c>host.drain</c> operation live-migrates its running instances away
     /// (docs/migration.md → Maintenance). Idempotent: asked again while draining, the same operation is returned.
     /// </summary>
-    private static async Task<IResult> EnterMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<HostResponse>> EnterMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                                       CancellationToken ct)
     {
         var host = await db.Hosts.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, host.Version);
@@ -228,7 +232,8 @@ public static class HostsEndpoints
     }
 
     /// <summary>Back in service; a drain still running stops (its migrations under way finish).</summary>
-    private static async Task<IResult> ExitMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<HostResponse>> ExitMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                                CancellationToken ct)
     {
         var host = await db.Hosts.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, host.Version);
@@ -242,7 +247,8 @@ public static class HostsEndpoints
     }
 
     /// <summary>Powers an empty host off (no placement from now on; placement wakes it again when it needs it).</summary>
-    private static async Task<IResult> PowerOff(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<HostResponse>> PowerOff(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http,
+                                                               CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, host.Version);
@@ -254,7 +260,8 @@ public static class HostsEndpoints
     }
 
     /// <summary>Boots a powered-off host; it takes placements at once (its work waits for the boot).</summary>
-    private static async Task<IResult> PowerOn(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<HostResponse>> PowerOn(Guid id, IaasDbContext db, HostPowerManager power, HttpContext http,
+                                                              CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, host.Version);
@@ -267,7 +274,7 @@ public static class HostsEndpoints
         return TypedResults.Accepted($"/v1/hosts/{id}", HostResponse.From(now) with { OperationId = op?.Id ?? running });
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+    private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<Host>(db, http, id, Resource, async () =>
         {
             var live = await db.Instances.CountAsync(i => i.HostId == id && i.Status != InstanceStatus.Deleted, ct);

@@ -6,6 +6,7 @@ using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Images;
@@ -96,14 +97,14 @@ public static class ImagesEndpoints
         return Paging.PageAsync(http, query, limit, pageToken, ImageResponse.From, ct);
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ImageResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var image = await db.Images.AsNoTracking().GetAsync(id, Resource, ct);
         if (!image.IsVisibleTo(caller.TenantId)) throw new NotFoundException(Resource, id);
         return Store.Ok(http, image.Version, ImageResponse.From(image));
     }
 
-    private static async Task<IResult> Create(CreateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<ImageResponse>> Create(CreateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Images.EnsureNameFreeAsync(i => i.Name == req.Name, Resource, req.Name!, null, ct);
         var image = new Image(req.Name!, req.Os!, req.Format!.Value, req.MinDiskGiB!.Value, req.SizeMiB ?? 0, db.Clock.GetUtcNow());
@@ -114,7 +115,8 @@ public static class ImagesEndpoints
         return Store.Created(http, $"/v1/images/{image.Id}", image.Version, ImageResponse.From(image));
     }
 
-    private static async Task<IResult> Update(Guid id, CatalogCache cache, UpdateImageRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ImageResponse>> Update(Guid id, CatalogCache cache, UpdateImageRequest req, IaasDbContext db, HttpContext http,
+                                                        CancellationToken ct)
     {
         var image = await db.Images.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, image.Version);
@@ -128,7 +130,7 @@ public static class ImagesEndpoints
         return Store.Ok(http, image.Version, ImageResponse.From(image));
     }
 
-    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var result = await Store.DeleteAsync<Image>(db, http, id, Resource, async () =>
         {

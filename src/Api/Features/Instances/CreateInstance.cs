@@ -9,6 +9,7 @@ using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Instances;
@@ -59,8 +60,9 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
 /// </summary>
 public static class CreateInstance
 {
-    public static async Task<IResult> Handle(CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler,
-                                             CatalogCache catalog, HttpContext http, CancellationToken ct)
+    public static async Task<Results<Accepted<InstanceResponse>, Accepted<InstanceBatchResponse>>> Handle(
+        CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CatalogCache catalog, HttpContext http,
+        CancellationToken ct)
     {
         var tenantId = await ResolveTenantAsync(req, caller, db, ct);
         var reservation = req.ReservationId is { } reservationId ? await ReservationFor(db, tenantId, reservationId, req, ct) : null;

@@ -7,6 +7,7 @@ using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using IaasApi.Infrastructure.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using static IaasApi.Domain.Instances.InstanceStatus;
 
@@ -36,8 +37,9 @@ public static class InstanceActions
         ["reboot"] = new(Rebooting, OperationKinds.InstanceReboot, "reboot"),
     };
 
-    public static async Task<IResult> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                            InstanceScheduler scheduler, ReservationClock reservations, HttpContext http, CancellationToken ct)
+    public static async Task<Accepted<InstanceResponse>> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                                               InstanceScheduler scheduler, ReservationClock reservations, HttpContext http,
+                                                               CancellationToken ct)
     {
         if (!PowerActions.TryGetValue(action, out var spec)) throw new NotFoundException("action", action);
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
@@ -68,8 +70,8 @@ public static class InstanceActions
     /// DELETE is idempotent: deleting a deleting or deleted instance — including one a concurrent DELETE just moved
     /// there — answers 202 with its current state.
     /// </summary>
-    public static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
-                                             CancellationToken ct)
+    public static async Task<Accepted<InstanceResponse>> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                                CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, instance.Version);
@@ -98,8 +100,9 @@ public static class InstanceActions
         return TypedResults.Accepted($"/v1/instances/{id}", InstanceResponse.From(instance, caller.IsAdmin));
     }
 
-    private static async Task<IResult> BeginAsync(Guid id, ActionSpec spec, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                                  HttpContext http, CancellationToken ct, Instance? loaded = null)
+    private static async Task<Accepted<InstanceResponse>> BeginAsync(Guid id, ActionSpec spec, Caller caller, IaasDbContext db,
+                                                                     JobDispatcher dispatcher, HttpContext http, CancellationToken ct,
+                                                                     Instance? loaded = null)
     {
         var instance = loaded ?? await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, instance.Version);
@@ -119,8 +122,8 @@ public static class InstanceActions
     /// Operators' repair: force error/stopped/running, audited. Going back to running or stopped re-takes the host
     /// claim if it was released (409 if the host has no room); any operation still running on it is cancelled.
     /// </summary>
-    public static async Task<IResult> ResetState(Guid id, ResetStateRequest req, Caller caller, IaasDbContext db, CapacityClaims claims,
-                                                 HttpContext http, CancellationToken ct)
+    public static async Task<Ok<InstanceResponse>> ResetState(Guid id, ResetStateRequest req, Caller caller, IaasDbContext db, CapacityClaims claims,
+                                                              HttpContext http, CancellationToken ct)
     {
         var instance = await db.Instances.GetAsync(id, "instance", ct);
         ETags.CheckIfMatch(http, instance.Version);

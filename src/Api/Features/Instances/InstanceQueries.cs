@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Instances;
@@ -18,7 +19,7 @@ public static class InstanceQueries
     }
 
     /// <summary>One instance, with its <c>userData</c> (its owner reads it back; lists leave it out).</summary>
-    public static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    public static async Task<Ok<InstanceResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var instance = await FindVisibleAsync(db, caller, id, ct);
         var positions = await QueuePositionsAsync(db, [instance], ct);

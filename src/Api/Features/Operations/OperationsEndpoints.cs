@@ -4,6 +4,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -32,7 +33,7 @@ public static class OperationsEndpoints
         group.MapGet("/", List).WithName("ListOperations");
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<OperationResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var op = await db.Operations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct);
         if (op is null || (!caller.IsAdmin && op.TenantId != caller.TenantId)) throw new NotFoundException("operation", id);

@@ -7,6 +7,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Placement;
@@ -52,8 +53,8 @@ public static class PlacementEndpoints
     }
 
     /// <summary>Reads and checks exactly what a create would (same catalog cache, same refusals), then ranks without claiming.</summary>
-    private static async Task<IResult> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CatalogCache catalog,
-                                               CancellationToken ct)
+    private static async Task<Ok<PreviewResponse>> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler,
+                                                           CatalogCache catalog, CancellationToken ct)
     {
         var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
         var image = await catalog.ImageAsync(db, req.ImageId!.Value, ct);

@@ -2,6 +2,7 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Inventory;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Regions;
@@ -42,13 +43,13 @@ public static class RegionsEndpoints
     private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.Regions.AsNoTracking().Where(r => name == null || r.Name == name), limit, pageToken, RegionResponse.From, ct);
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<RegionResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var region = await db.Regions.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, region.Version, RegionResponse.From(region));
     }
 
-    private static async Task<IResult> Create(CreateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<RegionResponse>> Create(CreateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Regions.EnsureNameFreeAsync(r => r.Name == req.Name, Resource, req.Name!, null, ct);
         var region = new Region(req.Name!, db.Clock.GetUtcNow());
@@ -57,7 +58,7 @@ public static class RegionsEndpoints
         return Store.Created(http, $"/v1/regions/{region.Id}", region.Version, RegionResponse.From(region));
     }
 
-    private static async Task<IResult> Update(Guid id, UpdateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<RegionResponse>> Update(Guid id, UpdateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var region = await db.Regions.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, region.Version);
@@ -70,7 +71,7 @@ public static class RegionsEndpoints
         return Store.Ok(http, region.Version, RegionResponse.From(region));
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+    private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<Region>(db, http, id, Resource, async () =>
         {
             var zones = await db.Zones.CountAsync(z => z.RegionId == id, ct);

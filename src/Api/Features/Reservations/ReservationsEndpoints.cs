@@ -10,6 +10,7 @@ using IaasApi.Infrastructure;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using IaasApi.Infrastructure.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -81,20 +82,20 @@ public static class ReservationsEndpoints
     {
         var group = v1.MapGroup("/reservations").WithTags("Reservations");
         group.MapPost("/", Create).Validate<CreateReservationRequest>().WithName("CreateReservation")
-             .Produces<ReservationResponse>(201).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/", List).WithName("ListReservations");
-        group.MapGet("/{id:guid}", Get).WithName("GetReservation").Produces<ReservationResponse>().ProducesProblem(404);
+        group.MapGet("/{id:guid}", Get).WithName("GetReservation").ProducesProblem(404);
         group.MapPatch("/{id:guid}", Update).Validate<UpdateReservationRequest>().WithName("UpdateReservation")
-             .Produces<ReservationResponse>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         group.MapDelete("/{id:guid}", Cancel).WithName("CancelReservation")
-             .Produces<ReservationResponse>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         v1.MapGet("/capacity", Capacity).WithTags("Reservations").WithName("GetCapacity")
-          .Produces<CapacityResponse>().ProducesProblem(400).ProducesProblem(404);
+          .ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static async Task<IResult> Create(CreateReservationRequest req, Caller caller, IaasDbContext db, CatalogCache catalog,
-                                              ReservationBook book, ReservationClock clock, IOptions<IaasOptions> options, HttpContext http,
-                                              CancellationToken ct)
+    private static async Task<Created<ReservationResponse>> Create(CreateReservationRequest req, Caller caller, IaasDbContext db,
+                                                                   CatalogCache catalog, ReservationBook book, ReservationClock clock,
+                                                                   IOptions<IaasOptions> options, HttpContext http, CancellationToken ct)
     {
         var tenantId = await TenantFor(req.TenantId, caller, db, ct);
         var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
@@ -130,15 +131,15 @@ public static class ReservationsEndpoints
             page.NextPageToken);
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ReservationResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var reservation = await FindVisibleAsync(db, caller, id, ct);
         return Store.Ok(http, reservation.Version, await ResponseAsync(db, reservation, caller, ct));
     }
 
     /// <summary>Extend, shorten or move the window (before the start); every other guarantee holds or nothing changes (409).</summary>
-    private static async Task<IResult> Update(Guid id, UpdateReservationRequest req, Caller caller, IaasDbContext db, ReservationBook book,
-                                              HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ReservationResponse>> Update(Guid id, UpdateReservationRequest req, Caller caller, IaasDbContext db,
+                                                              ReservationBook book, HttpContext http, CancellationToken ct)
     {
         var before = await FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, before.Version);
@@ -151,7 +152,8 @@ public static class ReservationsEndpoints
     /// Cancels: before the start the capacity simply returns; after it the on-end action runs now (no grace). Instances
     /// waiting for it fail. 200 with the reservation, now <c>cancelled</c>.
     /// </summary>
-    private static async Task<IResult> Cancel(Guid id, Caller caller, IaasDbContext db, ReservationClock clock, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ReservationResponse>> Cancel(Guid id, Caller caller, IaasDbContext db, ReservationClock clock, HttpContext http,
+                                                              CancellationToken ct)
     {
         var before = await FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, before.Version);
@@ -166,8 +168,8 @@ public static class ReservationsEndpoints
     /// hosts per resource, every <c>step</c> (seconds, or 30m / 1h / 1d) from <c>from</c> (default now) to <c>to</c>
     /// (default from + 24 h); at most 1,000 points.
     /// </summary>
-    private static async Task<IResult> Capacity(Guid? zoneId, string? from, string? to, string? step, IaasDbContext db, ReservationBook book,
-                                                CancellationToken ct)
+    private static async Task<Ok<CapacityResponse>> Capacity(Guid? zoneId, string? from, string? to, string? step, IaasDbContext db,
+                                                             ReservationBook book, CancellationToken ct)
     {
         if (zoneId is not { } zone || zone == Guid.Empty) throw new FieldValidationException("zoneId", "'zoneId' is required.");
         await db.Zones.AsNoTracking().GetAsync(zone, "zone", ct);

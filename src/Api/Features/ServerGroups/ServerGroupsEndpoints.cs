@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.ServerGroups;
@@ -54,7 +55,8 @@ public static class ServerGroupsEndpoints
         return group is not null && caller.CanSee(group.TenantId) ? group : throw new NotFoundException(Resource, id);
     }
 
-    private static async Task<IResult> Create(CreateServerGroupRequest req, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<ServerGroupResponse>> Create(CreateServerGroupRequest req, Caller caller, IaasDbContext db, HttpContext http,
+                                                                   CancellationToken ct)
     {
         Guid tenantId;
         if (caller.TenantId is { } own)
@@ -85,14 +87,14 @@ public static class ServerGroupsEndpoints
             page.Items.Select(g => ServerGroupResponse.From(g, members.GetValueOrDefault(g.Id) ?? [])).ToList(), page.NextPageToken);
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ServerGroupResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var group = await FindVisibleAsync(db, caller, id, ct);
         var members = await MembersAsync(db, [id], ct);
         return Store.Ok(http, group.Version, ServerGroupResponse.From(group, members.GetValueOrDefault(id) ?? []));
     }
 
-    private static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await FindVisibleAsync(db, caller, id, ct);
         return await Store.DeleteAsync<ServerGroup>(db, http, id, Resource, async () =>

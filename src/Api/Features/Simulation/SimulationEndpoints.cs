@@ -3,6 +3,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Simulation;
@@ -55,14 +56,15 @@ public static class SimulationEndpoints
         group.MapPost("/faults", Inject).Validate<InjectFaultRequest>().WithName("InjectFault").ProducesProblem(404);
         group.MapGet("/faults", (FakeHypervisor fake) => TypedResults.Ok(fake.Faults())).WithName("ListFaults");
         group.MapDelete("/faults/{faultId:guid}", (Guid faultId, FakeHypervisor fake) =>
-            fake.RemoveFault(faultId) ? Results.NoContent() : throw new NotFoundException("fault", faultId)).WithName("RemoveFault");
+            fake.RemoveFault(faultId) ? TypedResults.NoContent() : throw new NotFoundException("fault", faultId)).WithName("RemoveFault");
         group.MapGet("/hosts/{id:guid}/vms", Vms).WithName("ListFakeVms").ProducesProblem(404);
         group.MapPut("/hosts/{id:guid}/silence", Silence).Validate<SilenceRequest>().WithName("SilenceFakeHost").ProducesProblem(404).ProducesProblem(409);
         group.MapPut("/instances/{id:guid}/guest-memory", SetGuestMemory).Validate<GuestMemoryRequest>().WithName("SetFakeGuestMemory")
              .ProducesProblem(404);
     }
 
-    private static async Task<IResult> SetGuestMemory(Guid id, GuestMemoryRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    private static async Task<Ok<Domain.Migrations.GuestMemory>> SetGuestMemory(Guid id, GuestMemoryRequest req, FakeHypervisor fake,
+                                                                                IaasDbContext db, CancellationToken ct)
     {
         var instance = await db.Instances.AsNoTracking().GetAsync(id, "instance", ct);
         var memory = instance.Resources.MemoryMiB;
@@ -73,7 +75,7 @@ public static class SimulationEndpoints
         return TypedResults.Ok(guest);
     }
 
-    private static async Task<IResult> Inject(InjectFaultRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    private static async Task<Created<FakeFault>> Inject(InjectFaultRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
     {
         if (req.HostId is { } hostId) await db.Hosts.AsNoTracking().GetAsync(hostId, "host", ct);
         if (req.InstanceId is { } instanceId) await db.Instances.AsNoTracking().GetAsync(instanceId, "instance", ct);
@@ -86,7 +88,7 @@ public static class SimulationEndpoints
     /// its VMs keep running unseen — after <c>Iaas:Health:HostDownAfterSeconds</c> it is declared down and evacuated;
     /// un-silenced, it beats again and is fenced.
     /// </summary>
-    private static async Task<IResult> Silence(Guid id, SilenceRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    private static async Task<Ok<SilenceResponse>> Silence(Guid id, SilenceRequest req, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
     {
         var host = await db.Hosts.AsNoTracking().GetAsync(id, "host", ct);
         if (host.Hypervisor != "fake")
@@ -95,7 +97,7 @@ public static class SimulationEndpoints
         return TypedResults.Ok(new SilenceResponse(id, req.Silent.Value));
     }
 
-    private static async Task<IResult> Vms(Guid id, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<FakeVm>>> Vms(Guid id, FakeHypervisor fake, IaasDbContext db, CancellationToken ct)
     {
         await db.Hosts.AsNoTracking().GetAsync(id, "host", ct);
         return TypedResults.Ok(fake.VmsOn(id));

@@ -7,6 +7,7 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.SlaPlans;
@@ -70,13 +71,13 @@ public static class SlaPlansEndpoints
     private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.SlaPlans.AsNoTracking().Where(p => name == null || p.Name == name), limit, pageToken, SlaPlanResponse.From, ct);
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<SlaPlanResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var plan = await db.SlaPlans.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
     }
 
-    private static async Task<IResult> Create(SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<SlaPlanResponse>> Create(SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         // The one field a create needs that a patch does not; the shared validator checks its shape.
         if (string.IsNullOrEmpty(req.Name)) throw new FieldValidationException("name", "'Name' must not be empty.");
@@ -94,7 +95,8 @@ public static class SlaPlansEndpoints
         return Store.Created(http, $"/v1/sla-plans/{plan.Id}", plan.Version, SlaPlanResponse.From(plan));
     }
 
-    private static async Task<IResult> Update(Guid id, CatalogCache cache, SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<SlaPlanResponse>> Update(Guid id, CatalogCache cache, SlaPlanRequest req, IaasDbContext db, HttpContext http,
+                                                          CancellationToken ct)
     {
         var plan = await db.SlaPlans.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, plan.Version);
@@ -127,7 +129,7 @@ public static class SlaPlansEndpoints
         }
     }
 
-    private static async Task<IResult> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var result = await Store.DeleteAsync<SlaPlan>(db, http, id, Resource, async () =>
         {

@@ -7,6 +7,7 @@ using IaasApi.Domain.Operations;
 using IaasApi.Domain.Snapshots;
 using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Snapshots;
@@ -40,8 +41,8 @@ public sealed class RestoreSnapshotValidator : AbstractValidator<RestoreSnapshot
 
 /// <summary>
 /// Instance snapshots: a running or stopped instance's disk, point in time, and — for a running one, unless asked not
-/// to — its memory, kept where every host reaches them. <c>POST /v1/instances/{id}/actions/restore</c> puts the
-/// instance back to one and runs it from there. They belong to the instance's tenant (another tenant's is a 404) and
+/// to — its memory, kept where every host reaches them. <c>POST /v1/instances/{id}/actions/restore</c> (mapped with the
+/// instance's actions, <c>Instances/RestoreInstance.cs</c>) puts the instance back to one and runs it from there. They belong to the instance's tenant (another tenant's is a 404) and
 /// go with the instance. Long-running: 202 with an operation (<c>snapshot.create</c>, <c>snapshot.delete</c>,
 /// <c>instance.restore</c>).
 /// </summary>
@@ -53,17 +54,15 @@ public static class SnapshotsEndpoints
     {
         var group = v1.MapGroup("/snapshots").WithTags("Snapshots");
         group.MapPost("/", Create).Validate<CreateSnapshotRequest>().WithName("CreateSnapshot")
-             .Produces<SnapshotResponse>(202).ProducesProblem(404).ProducesProblem(409);
+             .ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/", List).WithName("ListSnapshots");
-        group.MapGet("/{id:guid}", Get).WithName("GetSnapshot").Produces<SnapshotResponse>().ProducesProblem(404);
+        group.MapGet("/{id:guid}", Get).WithName("GetSnapshot").ProducesProblem(404);
         group.MapDelete("/{id:guid}", Delete).WithName("DeleteSnapshot")
-             .Produces<SnapshotResponse>(202).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
-        v1.MapPost("/instances/{id:guid}/actions/restore", Restore).Validate<RestoreSnapshotRequest>().WithTags("Instances")
-          .WithName("RestoreInstance").Produces<InstanceResponse>(202).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
     }
 
-    private static async Task<IResult> Create(CreateSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
-                                              CancellationToken ct)
+    private static async Task<Accepted<SnapshotResponse>> Create(CreateSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
+                                                                 HttpContext http, CancellationToken ct)
     {
         var instance = await InstanceQueries.FindVisibleAsync(db, caller, req.InstanceId!.Value, ct);
         if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null)
@@ -97,14 +96,15 @@ public static class SnapshotsEndpoints
         return Paging.PageAsync(http, query, limit, pageToken, SnapshotResponse.From, ct);
     }
 
-    private static async Task<IResult> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<SnapshotResponse>> Get(Guid id, Caller caller, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var snapshot = await FindVisibleAsync(db, caller, id, ct);
         return Store.Ok(http, snapshot.Version, SnapshotResponse.From(snapshot));
     }
 
     /// <summary>Idempotent: deleting a deleting or deleted snapshot answers 202 with its current state.</summary>
-    private static async Task<IResult> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http, CancellationToken ct)
+    private static async Task<Accepted<SnapshotResponse>> Delete(Guid id, Caller caller, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+                                                                 CancellationToken ct)
     {
         var snapshot = await FindVisibleAsync(db, caller, id, ct);
         ETags.CheckIfMatch(http, snapshot.Version);
@@ -121,36 +121,8 @@ public static class SnapshotsEndpoints
         return TypedResults.Accepted($"/v1/snapshots/{snapshot.Id}", SnapshotResponse.From(snapshot));
     }
 
-    /// <summary>
-    /// Puts the instance back to one of its available snapshots and runs it from there (resumed from the saved memory,
-    /// or booted from the saved disk): running → <c>rebooting</c>, or stopped → <c>starting</c>, then <c>running</c>.
-    /// </summary>
-    private static async Task<IResult> Restore(Guid id, RestoreSnapshotRequest req, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                               HttpContext http, CancellationToken ct)
-    {
-        var instance = await InstanceQueries.FindVisibleAsync(db, caller, id, ct);
-        ETags.CheckIfMatch(http, instance.Version);
-        var snapshot = await db.Snapshots.SingleOrDefaultAsync(s => s.Id == req.SnapshotId && s.InstanceId == id, ct)
-                       ?? throw new NotFoundException(Resource, req.SnapshotId!.Value);
-        if (instance.Status is not (InstanceStatus.Running or InstanceStatus.Stopped) || instance.HostId is null)
-            throw new InvalidStateException(
-                $"Instance '{instance.Name}' is '{EnumWords.ToWord(instance.Status)}'; a running or stopped instance on its host is restored.");
-        var now = db.Clock.GetUtcNow();
-        var op = await OperationOnHostAsync(db, OperationKinds.InstanceRestore, instance, "instance", instance.Id, now, ct);
-        snapshot.BeginRestore(op.Id);                                                                 // 409 unless available
-        // Running: reset in place (rebooting); stopped: started from the snapshot (starting). Either way it runs afterwards.
-        instance.MoveTo(instance.Status == InstanceStatus.Running ? InstanceStatus.Rebooting : InstanceStatus.Starting, "restore", caller.Actor, op.Id, now,
-            $"To snapshot '{snapshot.Name}' ({snapshot.Id}).");
-        instance.Track(op.Id);
-        db.Operations.Add(op);
-        await db.SaveChangesAsync(ct);
-        await dispatcher.DispatchAsync(op, CancellationToken.None);
-        ETags.Set(http, instance.Version);
-        return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));
-    }
-
     /// <summary>An operation run by the agent of the instance's host (where the driver reaches the VM).</summary>
-    private static async Task<Operation> OperationOnHostAsync(IaasDbContext db, string kind, Instance instance, string resourceType, Guid resourceId,
+    internal static async Task<Operation> OperationOnHostAsync(IaasDbContext db, string kind, Instance instance, string resourceType, Guid resourceId,
                                                               DateTimeOffset now, CancellationToken ct) =>
         new(kind, resourceType, resourceId, instance.TenantId, null, now) { Queue = await JobDispatcher.QueueForVmAsync(db, instance, ct) };
 

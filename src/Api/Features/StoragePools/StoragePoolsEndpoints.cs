@@ -2,6 +2,7 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Inventory;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.StoragePools;
@@ -58,13 +59,14 @@ public static class StoragePoolsEndpoints
         Paging.PageAsync(http, db.StoragePools.AsNoTracking().Where(p => (zoneId == null || p.ZoneId == zoneId) && (name == null || p.Name == name)),
             limit, pageToken, StoragePoolResponse.From, ct);
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<StoragePoolResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var pool = await db.StoragePools.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
     }
 
-    private static async Task<IResult> Create(CreateStoragePoolRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<StoragePoolResponse>> Create(CreateStoragePoolRequest req, IaasDbContext db, HttpContext http,
+                                                                   CancellationToken ct)
     {
         await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
         await db.StoragePools.EnsureNameFreeAsync(p => p.Name == req.Name, Resource, req.Name!, null, ct);
@@ -74,7 +76,8 @@ public static class StoragePoolsEndpoints
         return Store.Created(http, $"/v1/storage-pools/{pool.Id}", pool.Version, StoragePoolResponse.From(pool));
     }
 
-    private static async Task<IResult> Update(Guid id, UpdateStoragePoolRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<StoragePoolResponse>> Update(Guid id, UpdateStoragePoolRequest req, IaasDbContext db, HttpContext http,
+                                                              CancellationToken ct)
     {
         var pool = await db.StoragePools.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, pool.Version);
@@ -88,7 +91,7 @@ public static class StoragePoolsEndpoints
         return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+    private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<StoragePool>(db, http, id, Resource, async () =>
         {
             var disks = await db.Instances.CountAsync(i => i.StoragePoolId == id && i.Status != Domain.Instances.InstanceStatus.Deleted, ct);

@@ -4,6 +4,7 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Tenants;
@@ -46,7 +47,8 @@ public static class ApiKeysEndpoints
         keys.MapDelete("/{keyId:guid}", RevokeAdminKey).WithName("RevokeAdminKey").ProducesProblem(404).ProducesProblem(409);
     }
 
-    private static async Task<IResult> CreateTenantKey(Guid id, CreateApiKeyRequest req, IaasDbContext db, CancellationToken ct)
+    private static async Task<Created<CreatedApiKeyResponse>> CreateTenantKey(Guid id, CreateApiKeyRequest req, IaasDbContext db,
+                                                                              CancellationToken ct)
     {
         var tenant = await db.Tenants.AsNoTracking().GetAsync(id, "tenant", ct);
         return await CreateAsync(db, Role.Tenant, tenant.Id, req.Name ?? "key", $"/v1/tenants/{id}/api-keys", ct);
@@ -58,16 +60,16 @@ public static class ApiKeysEndpoints
         return await Paging.PageAsync(http, db.ApiKeys.AsNoTracking().Where(k => k.TenantId == id), limit, pageToken, ApiKeyResponse.From, ct);
     }
 
-    private static Task<IResult> RevokeTenantKey(Guid id, Guid keyId, IaasDbContext db, CancellationToken ct) =>
+    private static Task<NoContent> RevokeTenantKey(Guid id, Guid keyId, IaasDbContext db, CancellationToken ct) =>
         RevokeAsync(db, db.ApiKeys.Where(k => k.Id == keyId && k.TenantId == id), keyId, ct);
 
-    private static Task<IResult> CreateAdminKey(CreateApiKeyRequest req, IaasDbContext db, CancellationToken ct) =>
+    private static Task<Created<CreatedApiKeyResponse>> CreateAdminKey(CreateApiKeyRequest req, IaasDbContext db, CancellationToken ct) =>
         CreateAsync(db, Role.Admin, null, req.Name ?? "admin", "/v1/admin-keys", ct);
 
     private static Task<Page<ApiKeyResponse>> ListAdminKeys(IaasDbContext db, int? limit, string? pageToken, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.ApiKeys.AsNoTracking().Where(k => k.Role == Role.Admin), limit, pageToken, ApiKeyResponse.From, ct);
 
-    private static async Task<IResult> RevokeAdminKey(Guid keyId, IaasDbContext db, BootstrapAdminKey bootstrap, CancellationToken ct)
+    private static async Task<NoContent> RevokeAdminKey(Guid keyId, IaasDbContext db, BootstrapAdminKey bootstrap, CancellationToken ct)
     {
         if (bootstrap.Id == keyId)
             throw new ConflictException("This is the bootstrap key from Iaas:BootstrapAdminKey; remove it from configuration instead.");
@@ -77,8 +79,8 @@ public static class ApiKeysEndpoints
         return await RevokeAsync(db, db.ApiKeys.Where(k => k.Id == keyId && k.Role == Role.Admin), keyId, ct);
     }
 
-    private static async Task<IResult> CreateAsync(IaasDbContext db, Role role, Guid? tenantId, string name, string collection,
-                                                   CancellationToken ct)
+    private static async Task<Created<CreatedApiKeyResponse>> CreateAsync(IaasDbContext db, Role role, Guid? tenantId, string name, string collection,
+                                                                          CancellationToken ct)
     {
         var (secret, hash, prefix) = ApiKeySecrets.Generate();
         var key = new ApiKey(role, tenantId, name, hash, prefix, db.Clock.GetUtcNow());
@@ -89,7 +91,7 @@ public static class ApiKeysEndpoints
     }
 
     /// <summary>Revoking is idempotent: a revoked key stays revoked (204 again).</summary>
-    private static async Task<IResult> RevokeAsync(IaasDbContext db, IQueryable<ApiKey> query, Guid keyId, CancellationToken ct)
+    private static async Task<NoContent> RevokeAsync(IaasDbContext db, IQueryable<ApiKey> query, Guid keyId, CancellationToken ct)
     {
         var key = await query.SingleOrDefaultAsync(ct) ?? throw new NotFoundException("api-key", keyId);
         key.Revoke(db.Clock.GetUtcNow());

@@ -3,6 +3,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Tenants;
@@ -71,13 +72,13 @@ public static class TenantsEndpoints
     private static Task<Page<TenantResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.Tenants.AsNoTracking().Where(t => name == null || t.Name == name), limit, pageToken, TenantResponse.From, ct);
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<TenantResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var tenant = await db.Tenants.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, tenant.Version, TenantResponse.From(tenant));
     }
 
-    private static async Task<IResult> Create(CreateTenantRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<TenantResponse>> Create(CreateTenantRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Tenants.EnsureNameFreeAsync(t => t.Name == req.Name, Resource, req.Name!, null, ct);
         var tenant = new Tenant(req.Name!, Merge(Quotas.Default, req.Quotas), db.Clock.GetUtcNow());
@@ -87,7 +88,7 @@ public static class TenantsEndpoints
     }
 
     /// <summary>Usage changes with every claim (each bumps the version); without If-Match the patch is re-applied.</summary>
-    private static async Task<IResult> Update(Guid id, UpdateTenantRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<TenantResponse>> Update(Guid id, UpdateTenantRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {

@@ -3,6 +3,7 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Zones;
@@ -49,13 +50,13 @@ public static class ZonesEndpoints
         Paging.PageAsync(http, db.Zones.AsNoTracking().Where(z => (regionId == null || z.RegionId == regionId) && (name == null || z.Name == name)),
             limit, pageToken, ZoneResponse.From, ct);
 
-    private static async Task<IResult> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ZoneResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var zone = await db.Zones.AsNoTracking().GetAsync(id, Resource, ct);
         return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
     }
 
-    private static async Task<IResult> Create(CreateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Created<ZoneResponse>> Create(CreateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Regions.AsNoTracking().GetAsync(req.RegionId!.Value, "region", ct);
         await db.Zones.EnsureNameFreeAsync(z => z.Name == req.Name, Resource, req.Name!, null, ct);
@@ -65,7 +66,7 @@ public static class ZonesEndpoints
         return Store.Created(http, $"/v1/zones/{zone.Id}", zone.Version, ZoneResponse.From(zone));
     }
 
-    private static async Task<IResult> Update(Guid id, UpdateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ZoneResponse>> Update(Guid id, UpdateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         var zone = await db.Zones.GetAsync(id, Resource, ct);
         ETags.CheckIfMatch(http, zone.Version);
@@ -78,7 +79,7 @@ public static class ZonesEndpoints
         return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
     }
 
-    private static Task<IResult> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+    private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<Zone>(db, http, id, Resource, async () =>
         {
             var hosts = await db.Hosts.CountAsync(h => h.ZoneId == id, ct);
