@@ -71,7 +71,10 @@ public static class DependencyInjection
         services.AddSingleton<PlacementStats>();
         services.AddSingleton<CatalogCache>();
         services.AddScoped<CapacityClaims>();
-        services.AddScoped<InstanceScheduler>();
+        services.AddScoped<HostClaimer>();
+        services.AddScoped<InstanceAdmission>();
+        services.AddScoped<WaitingPlacement>();
+        services.AddScoped<PlacementPreview>();
         services.AddScoped<Migrations.MigrationPlanner>();
         services.AddScoped<Migrations.MigrationStarter>();
         services.AddScoped<ReservationLauncher>();

@@ -94,10 +94,10 @@ public sealed class PlacementRaceTests(ApiFactory api, ITestOutputHelper output)
     private async Task<bool> TryAdmitAsync(Guid tenantId, Cloud cloud, Flavor flavor, Image image, SlaPlan plan)
     {
         using var scope = api.Services.CreateScope();
-        var scheduler = scope.ServiceProvider.GetRequiredService<InstanceScheduler>();
+        var admissions = scope.ServiceProvider.GetRequiredService<InstanceAdmission>();
         try
         {
-            await scheduler.AdmitAsync(new AdmissionRequest(tenantId, "race", flavor, image, plan, cloud.ZoneId, null, 1, "key:race"),
+            await admissions.AdmitAsync(new AdmissionRequest(tenantId, "race", flavor, image, plan, cloud.ZoneId, null, 1, "key:race"),
                 CancellationToken.None);
             return true;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using IaasApi.Infrastructure.Persistence;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Placement;
@@ -55,16 +56,16 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         PreconditionFailedException p => Problems.Create(412, HttpProblemTypes.PreconditionFailed, "The resource has changed.", p.Message),
         DbUpdateConcurrencyException => Problems.Create(409, HttpProblemTypes.Conflict, "The resource changed concurrently.",
                                                         "Another request updated this resource at the same time; read it again and retry."),
-        DbUpdateException db when IsUniqueViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The name is already taken.",
+        DbUpdateException db when DatabaseErrors.IsUniqueViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The name is already taken.",
                                                         "A resource with this name already exists; names are unique per cloud."),
-        DbUpdateException db when IsForeignKeyViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The resource is referenced.",
+        DbUpdateException db when DatabaseErrors.IsForeignKeyViolation(db) => Problems.Create(409, HttpProblemTypes.Conflict, "The resource is referenced.",
                                                         "The resource is in use or a referenced resource no longer exists."),
         BadHttpRequestException b => BadRequest(b, http),
         ContendedException c => Problems.Create(503, HttpProblemTypes.Unavailable, "The resource is contended.", c.Message),
         // A driver call made while answering (a preview reading the guest): the hypervisor's failure, not ours.
         Domain.Hypervisors.HypervisorException h => Problems.Create(h.IsTransient ? 503 : 502, ProblemTypes.HypervisorError,
                                                         "The hypervisor could not answer.", h.Message),
-        _ when InstanceScheduler.IsTransientConflict(ex) => Problems.Create(503, HttpProblemTypes.Unavailable, "The database is busy.",
+        _ when DatabaseErrors.IsTransientConflict(ex) => Problems.Create(503, HttpProblemTypes.Unavailable, "The database is busy.",
                                                         "Concurrent requests conflicted; retry this one."),
         // PostgreSQL stopped, restarting or unreachable — also in authentication's key lookup, which runs before any
         // endpoint. Npgsql's pool drops the dead connections and reconnects by itself once it is back.
@@ -157,18 +158,4 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
             if (e is T t) return t;
         return null;
     }
-
-    private static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
-    {
-        PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
-        SqliteException sq => sq.SqliteErrorCode == 19 && sq.SqliteExtendedErrorCode is 2067 or 1555,
-        _ => false,
-    };
-
-    private static bool IsForeignKeyViolation(DbUpdateException ex) => ex.InnerException switch
-    {
-        PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,
-        SqliteException sq => sq.SqliteErrorCode == 19 && sq.SqliteExtendedErrorCode == 787,
-        _ => false,
-    };
 }

@@ -135,7 +135,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
             {
                 await migrations.HostDownAsync(id, host.Id, ct);
             }
-            catch (Exception ex) when (ex is DbUpdateConcurrencyException || Placement.InstanceScheduler.IsTransientConflict(ex))
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException || DatabaseErrors.IsTransientConflict(ex))
             {
                 log.LogInformation("Migration {MigrationId} changed while host {Host} went down; the next tick looks again", id, host.Name);
             }
@@ -208,7 +208,7 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
                 await tx.CommitAsync(ct);
                 return (instance.Name, outcome);
             }
-            catch (Exception ex) when (attempt < 5 && (ex is DbUpdateConcurrencyException || Placement.InstanceScheduler.IsTransientConflict(ex)))
+            catch (Exception ex) when (attempt < 5 && (ex is DbUpdateConcurrencyException || DatabaseErrors.IsTransientConflict(ex)))
             {
                 // A job changed the instance meanwhile (it finished a step): read it again.
             }

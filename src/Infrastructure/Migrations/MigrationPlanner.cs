@@ -1,3 +1,4 @@
+using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
@@ -25,7 +26,7 @@ public sealed record MigrationPreview(Guid InstanceId, HostCandidate Source, Hos
 /// Chooses where an instance would migrate (the placement engine, unless the caller names the host) and predicts the
 /// migration with the pre-copy model from the guest's memory behaviour as its driver reports it.
 /// </summary>
-public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler scheduler, HostSnapshot snapshot, HypervisorDrivers drivers,
+public sealed class MigrationPlanner(IaasDbContext db, HostClaimer claimer, HostSnapshot snapshot, HypervisorDrivers drivers,
                                      CatalogCache catalog, PlacementPipeline pipeline, IOptions<IaasOptions> options)
 {
     /// <summary>Mbps (10⁶ bit/s, as host capacities are declared) per MiB/s.</summary>
@@ -64,7 +65,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
 
         var hosts = await snapshot.GetAsync(db, ct, fresh: true);
         var source = hosts.FirstOrDefault(h => h.Id == sourceId) ?? throw new InvalidStateException("The instance's host is no longer known.");
-        var ranked = await scheduler.RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct, type);
+        var ranked = await RankMigrationTargetsAsync(instance, source, flavor, image, plan, targetHostId, ct, type);
         var target = ranked.Ranked.FirstOrDefault()?.Host
                      ?? throw new NoValidHostException(ranked.Trace, targetHostId is { } named
                          ? $"Host {named} cannot take instance '{instance.Name}': {NoValidHostException.Reason(ranked.Trace)}."
@@ -259,7 +260,7 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
             if (i.ServerGroupId is { } g && groups.TryGetValue(g, out var group) && group.Policy == ServerGroupPolicy.Affinity) continue;
             if (i.FlavorId is not { } flavorId || i.ImageId is not { } imageId || i.SlaPlanId is not { } planId) continue;
             if (candidates.FirstOrDefault(h => h.Id == i.HostId) is not { } source) continue;
-            var request = scheduler.MigrationRequest(i, source, await catalog.FlavorAsync(db, flavorId, ct), await catalog.ImageAsync(db, imageId, ct),
+            var request = MigrationRequest(i, source, await catalog.FlavorAsync(db, flavorId, ct), await catalog.ImageAsync(db, imageId, ct),
                 await catalog.PlanAsync(db, planId, ct), group: null) with
             {
                 Demand = Resources.Zero, MaxInstancesPerHost = 0, ExcludedHosts = new HashSet<Guid>(),
@@ -270,5 +271,48 @@ public sealed class MigrationPlanner(IaasDbContext db, InstanceScheduler schedul
         }
         var rules = new MoveRules(antiAffinity.Select(g => new PlannerGroup(g.Key, g.Value)), options.Value.Placement.MaxInstancesPerHost);
         return (rules, movable);
+    }
+
+    /// <summary>
+    /// Where <paramref name="instance"/> could live-migrate from <paramref name="source"/>: the create's filters for its
+    /// flavor, image and plan (its server group included), on hosts of the same hypervisor kind with live migration, whose
+    /// CPU offers every feature the source's does (the guest saw them), never the source itself; only
+    /// <paramref name="onlyHost"/> when the caller names the target. Ranked on a fresh snapshot; nothing claimed.
+    /// </summary>
+    public async Task<PlacementResult> RankMigrationTargetsAsync(Instance instance, HostCandidate source, Flavor flavor, Image image, SlaPlan plan,
+                                                                 Guid? onlyHost, CancellationToken ct,
+                                                                 Domain.Migrations.MigrationType type = Domain.Migrations.MigrationType.Live)
+    {
+        var hosts = await snapshot.GetAsync(db, ct, fresh: true);
+        var group = instance.ServerGroupId is { } groupId ? await db.ServerGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == groupId, ct) : null;
+        var request = MigrationRequest(instance, source, flavor, image, plan, await claimer.GroupPlacementAsync(group, ct), type);
+        var candidates = onlyHost is { } id ? hosts.Where(h => h.Id == id).ToArray() : hosts;
+        return pipeline.Rank(request, candidates, top: 20, detailed: true);
+    }
+
+    /// <summary>
+    /// What a migration of <paramref name="instance"/> from <paramref name="source"/> asks of a target: the create's
+    /// requirements for its flavor, image and plan (its server group as <paramref name="group"/> places it), the source's
+    /// hypervisor kind with the migration's capability, for a live move every CPU feature the guest saw, never the source.
+    /// </summary>
+    public PlacementRequest MigrationRequest(Instance instance, HostCandidate source, Flavor flavor, Image image, SlaPlan plan, GroupPlacement? group,
+                                             Domain.Migrations.MigrationType type = Domain.Migrations.MigrationType.Live)
+    {
+        // Live: the target's driver migrates live and its CPU offers every feature the guest saw on the source. Cold: the
+        // guest boots again there, so only the flavor's and image's own CPU needs count.
+        var live = type == Domain.Migrations.MigrationType.Live;
+        var request = PlacementRequests.For(flavor, image, plan, instance.ZoneId, group, options.Value.Placement.MaxInstancesPerHost);
+        return request with
+        {
+            Demand = instance.Resources,
+            RequiredHypervisor = source.Hypervisor,
+            RequiredCapabilities = request.RequiredCapabilities
+                .Append(live ? Domain.Hypervisors.CapabilityNames.LiveMigration : Domain.Hypervisors.CapabilityNames.ColdMigration)
+                .Distinct(StringComparer.Ordinal).ToArray(),
+            RequiredCpuFeatures = live
+                ? request.RequiredCpuFeatures.Concat(source.CpuFeatures).Distinct(StringComparer.OrdinalIgnoreCase).ToArray()
+                : request.RequiredCpuFeatures,
+            ExcludedHosts = new HashSet<Guid> { source.Id },
+        };
     }
 }

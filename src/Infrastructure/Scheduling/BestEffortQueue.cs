@@ -23,7 +23,7 @@ public sealed record QueuePassReport(int Expired, int Examined, int Placed);
 /// </summary>
 public sealed class BestEffortQueue(
     IaasDbContext db,
-    InstanceScheduler scheduler,
+    WaitingPlacement placement,
     CapacityClaims claims,
     JobDispatcher dispatcher,
     OperationOutcomes outcomes,
@@ -50,7 +50,7 @@ public sealed class BestEffortQueue(
             var id = instance.Id;
             try
             {
-                var op = await scheduler.PlaceWaitingAsync(instance, fresh, ct);
+                var op = await placement.PlaceWaitingAsync(instance, fresh, ct);
                 fresh = false;
                 await dispatcher.DispatchAsync(op, CancellationToken.None);
                 placed++;
@@ -60,7 +60,7 @@ public sealed class BestEffortQueue(
                 fresh = false;
                 await RecordWaitAsync(instance, WaitReason(refused), ct);
             }
-            catch (Exception ex) when (ex is DbUpdateConcurrencyException || InstanceScheduler.IsTransientConflict(ex))
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException || DatabaseErrors.IsTransientConflict(ex))
             {
                 log.LogDebug("Queued instance {InstanceId} changed while being placed; the next pass sees it", id);
             }

@@ -46,7 +46,7 @@ public sealed class ReservationBook(
             {
                 return await CreateOnceAsync(r, start, now, ct);
             }
-            catch (Exception ex) when (attempt < Attempts && (ex is TimelineMovedException || InstanceScheduler.IsTransientConflict(ex)))
+            catch (Exception ex) when (attempt < Attempts && (ex is TimelineMovedException || DatabaseErrors.IsTransientConflict(ex)))
             {
                 db.ChangeTracker.Clear();
             }
@@ -110,7 +110,7 @@ public sealed class ReservationBook(
             {
                 return await RescheduleOnceAsync(id, tenantId, start, end, ifMatch, ct);
             }
-            catch (Exception ex) when (attempt < Attempts && InstanceScheduler.IsTransientConflict(ex))
+            catch (Exception ex) when (attempt < Attempts && DatabaseErrors.IsTransientConflict(ex))
             {
                 db.ChangeTracker.Clear();
             }

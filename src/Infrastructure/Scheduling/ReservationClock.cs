@@ -345,7 +345,7 @@ public sealed class ReservationClock(
             {
                 return await step();
             }
-            catch (Exception ex) when (attempt < 4 && (ex is DbUpdateConcurrencyException || InstanceScheduler.IsTransientConflict(ex)))
+            catch (Exception ex) when (attempt < 4 && (ex is DbUpdateConcurrencyException || DatabaseErrors.IsTransientConflict(ex)))
             {
                 launcher.Forget();
                 db.ChangeTracker.Clear();

@@ -61,7 +61,7 @@ public sealed class CreateInstanceValidator : AbstractValidator<CreateInstanceRe
 public static class CreateInstance
 {
     public static async Task<Results<Accepted<InstanceResponse>, Accepted<InstanceBatchResponse>>> Handle(
-        CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler, CatalogCache catalog, HttpContext http,
+        CreateInstanceRequest req, Caller caller, IaasDbContext db, InstanceAdmission admissions, CatalogCache catalog, HttpContext http,
         CancellationToken ct)
     {
         var tenantId = await ResolveTenantAsync(req, caller, db, ct);
@@ -84,7 +84,7 @@ public static class CreateInstance
         Admission admission;
         try
         {
-            admission = await scheduler.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, zoneId, req.UserData,
+            admission = await admissions.AdmitAsync(new AdmissionRequest(tenantId, req.Name!, flavor, image, plan, zoneId, req.UserData,
                 count, caller.Actor, once, group, ExplainRefusals: caller.IsAdmin, scheme,
                 req.MaxWaitSeconds is { } wait ? now + TimeSpan.FromSeconds(wait) : null, reservation), ct);
         }

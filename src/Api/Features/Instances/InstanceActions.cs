@@ -38,7 +38,7 @@ public static class InstanceActions
     };
 
     public static async Task<Accepted<InstanceResponse>> Power(Guid id, string action, Caller caller, IaasDbContext db, JobDispatcher dispatcher,
-                                                               InstanceScheduler scheduler, ReservationClock reservations, HttpContext http,
+                                                               WaitingPlacement placement, ReservationClock reservations, HttpContext http,
                                                                CancellationToken ct)
     {
         if (!PowerActions.TryGetValue(action, out var spec)) throw new NotFoundException("action", action);
@@ -58,7 +58,7 @@ public static class InstanceActions
         {
             // Stopped and saved off its host (its reservation ended): placed again like a new instance, then restored.
             ETags.CheckIfMatch(http, instance.Version);
-            var op = await scheduler.PlaceWaitingAsync(instance, fresh: true, ct);
+            var op = await placement.PlaceWaitingAsync(instance, fresh: true, ct);
             await dispatcher.DispatchAsync(op, CancellationToken.None);
             ETags.Set(http, instance.Version);
             return TypedResults.Accepted($"/v1/instances/{instance.Id}", InstanceResponse.From(instance, caller.IsAdmin));

@@ -53,7 +53,7 @@ public static class PlacementEndpoints
     }
 
     /// <summary>Reads and checks exactly what a create would (same catalog cache, same refusals), then ranks without claiming.</summary>
-    private static async Task<Ok<PreviewResponse>> Preview(PreviewRequest req, Caller caller, IaasDbContext db, InstanceScheduler scheduler,
+    private static async Task<Ok<PreviewResponse>> Preview(PreviewRequest req, Caller caller, IaasDbContext db, PlacementPreview preview,
                                                            CatalogCache catalog, CancellationToken ct)
     {
         var flavor = await catalog.FlavorAsync(db, req.FlavorId!.Value, ct);
@@ -63,7 +63,7 @@ public static class PlacementEndpoints
         CreateInstance.EnsureCompatible(flavor, image, plan);
         var group = req.ServerGroupId is { } groupId ? await ServerGroupsEndpoints.FindVisibleAsync(db, caller, groupId, ct) : null;
 
-        var (first, picks) = await scheduler.PreviewAsync(flavor, image, plan, req.ZoneId, group, req.Count ?? 1, req.Limit ?? 20, ct);
+        var (first, picks) = await preview.PreviewAsync(flavor, image, plan, req.ZoneId, group, req.Count ?? 1, req.Limit ?? 20, ct);
         var ranked = first.Ranked.Select((r, i) => new RankedHostResponse(i + 1, r.Host.Id, r.Host.Name, r.Host.ZoneId, r.Score,
             (r.Weights ?? []).Select(w => new WeightResponse(w.Weigher, w.Raw, w.Normalized, w.Multiplier, w.Contribution)).ToList())).ToList();
         return TypedResults.Ok(new PreviewResponse(PlacementProfile.For(plan.PlacementStrategy).Name, first.Candidates, ranked,
