@@ -1,3 +1,9 @@
+using IaasApi.Infrastructure.Snapshots;
+using IaasApi.Infrastructure.Hosts;
+using IaasApi.Infrastructure.Instances;
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.Reservations;
+using IaasApi.Infrastructure.VmMigrations;
 using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
@@ -5,12 +11,8 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Fake;
-using IaasApi.Infrastructure.Health;
-using IaasApi.Infrastructure.Jobs;
-using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,22 +77,23 @@ public static class DependencyInjection
         services.AddScoped<InstanceAdmission>();
         services.AddScoped<WaitingPlacement>();
         services.AddScoped<PlacementPreview>();
-        services.AddScoped<Migrations.MigrationPlanner>();
-        services.AddScoped<Migrations.MigrationStarter>();
+        services.AddScoped<VmMigrations.MigrationPlanner>();
+        services.AddScoped<VmMigrations.MigrationStarter>();
         services.AddScoped<ReservationLauncher>();
         services.AddScoped<ReservationBook>();
         services.AddSingleton<TimelineCache>();
         services.AddScoped<ReservationClock>();
         services.AddScoped<BestEffortQueue>();
         services.AddScoped<JobDispatcher>();
+        services.AddScoped<QueuePasses>();
         services.AddScoped<Agents.HostCalls>();
         services.TryAddSingleton(Agents.ServedQueues.None);
         services.AddScoped<OperationOutcomes>();
-        services.AddScoped<Health.HostHeartbeat>();
-        services.AddScoped<Health.HostMonitor>();
-        services.AddScoped<Health.HostReconciler>();
-        services.AddScoped<Health.HostPowerManager>();
-        services.AddSingleton<Health.HostMonitorClock>();
+        services.AddScoped<Hosts.HostHeartbeat>();
+        services.AddScoped<Hosts.HostMonitor>();
+        services.AddScoped<Hosts.HostReconciler>();
+        services.AddScoped<HostPowerManager>();
+        services.AddSingleton<Hosts.HostMonitorClock>();
 
         services.AddHangfire((sp, hangfire) =>
         {
@@ -130,14 +133,15 @@ public static class DependencyInjection
         services.AddScoped<Operations.IOperationJobs, Operations.OperationJobs>();
         services.AddSingleton<Operations.OperationKindRegistry>();
         services.AddInstanceOperations();
+        services.AddSnapshotOperations();
         services.AddMigrationOperations();
         services.AddHostOperations();
         services.AddScoped<Operations.ITickJob, Operations.TickJob>();
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<OperationReconciler>());
-        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<Health.HostMonitor>());
+        services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<Hosts.HostMonitor>());
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<ReservationClock>());
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<BestEffortQueue>());
-        services.AddScoped<Operations.ITickStep, Idempotency.IdempotencyRetention>();
+        services.AddScoped<Operations.ITickStep, Operations.IdempotencyRetention>();
         services.AddScoped<Operations.ITickStep, Agents.AgentTaskRetention>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
@@ -154,9 +158,9 @@ public static class DependencyInjection
             if (options.Jobs.WorkerCount is { } workers) server.WorkerCount = workers;
         });
         services.AddHostedService<RecurringJobsRegistration>();
-        services.AddHostedService<Health.HeartbeatService>();
-        services.AddHostedService<Health.HostReconcilerService>();
-        services.AddHostedService<Health.GuestStatsService>();
+        services.AddHostedService<Hosts.HeartbeatService>();
+        services.AddHostedService<Hosts.HostReconcilerService>();
+        services.AddHostedService<Hosts.GuestStatsService>();
         return services;
     }
 }

@@ -1,5 +1,5 @@
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Jobs;
 
 // A host agent / worker process: a Hangfire server over the shared storage, serving the control queue and/or the
 // agent queues (h-<host name>) of the hosts named in Iaas:Workers:Hosts. All the work lives in Infrastructure.

@@ -1,3 +1,5 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.VmMigrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -5,8 +7,6 @@ using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 using Microsoft.Extensions.DependencyInjection;
-using IaasApi.Infrastructure.Migrations;
-using IaasApi.Infrastructure.Jobs;
 
 namespace IaasApi.Api.Tests;
 

@@ -1,8 +1,9 @@
+using IaasApi.Infrastructure.Hosts;
+using IaasApi.Infrastructure.Operations;
 using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
-using IaasApi.Infrastructure.Health;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests;

@@ -1,8 +1,8 @@
+using IaasApi.Infrastructure.Persistence;
 using System.Net;
 using System.Net.Http.Json;
 using IaasApi.Api.Http;
 using IaasApi.Api.Tests.Infrastructure;
-using IaasApi.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Tests;

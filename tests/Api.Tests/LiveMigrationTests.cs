@@ -1,3 +1,5 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.VmMigrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -5,8 +7,6 @@ using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hypervisors.Fake;
-using IaasApi.Infrastructure.Jobs;
-using IaasApi.Infrastructure.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests;

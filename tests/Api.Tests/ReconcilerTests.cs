@@ -1,7 +1,7 @@
+using IaasApi.Infrastructure.Operations;
 using System.Net;
 using Hangfire;
 using IaasApi.Api.Tests.Infrastructure;
-using IaasApi.Infrastructure.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests;
@@ -135,10 +135,10 @@ public sealed class ReconcilerTests(ApiFactory api)
         await tenant.WaitForStatusAsync(id, "running", timeoutMs: 20000);
     }
 
-    private async Task<ReconcileReport> ReconcileAfterAsync(TimeSpan elapsed)
+    private async Task<OperationReconcileReport> ReconcileAfterAsync(TimeSpan elapsed)
     {
         api.Clock.Advance(elapsed);
-        ReconcileReport? report = null;
+        OperationReconcileReport? report = null;
         await api.WithScopeAsync(async sp => report = await sp.GetRequiredService<OperationReconciler>().RunAsync(CancellationToken.None));
         return report!;
     }

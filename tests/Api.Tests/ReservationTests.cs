@@ -1,8 +1,8 @@
+using IaasApi.Infrastructure.Reservations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Api.Tests.Infrastructure;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IaasApi.Api.Tests;

@@ -1,3 +1,4 @@
+using IaasApi.Infrastructure.Instances;
 using System.Data;
 using System.Net;
 using System.Net.Http.Json;
@@ -11,7 +12,6 @@ using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

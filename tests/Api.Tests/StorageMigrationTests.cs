@@ -1,11 +1,11 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.VmMigrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 using Microsoft.Extensions.DependencyInjection;
-using IaasApi.Infrastructure.Migrations;
-using IaasApi.Infrastructure.Jobs;
 
 namespace IaasApi.Api.Tests;
 

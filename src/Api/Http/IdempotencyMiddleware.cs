@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using IaasApi.Domain.Common;
-using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;

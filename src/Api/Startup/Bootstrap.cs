@@ -1,10 +1,10 @@
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Host = IaasApi.Domain.Inventory.Host;
 using IaasApi.Infrastructure.Security;

@@ -1,9 +1,9 @@
+using IaasApi.Infrastructure.Operations;
 using System.Diagnostics;
 using Hangfire;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;

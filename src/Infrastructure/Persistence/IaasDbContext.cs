@@ -8,7 +8,6 @@ using IaasApi.Domain.Operations;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Persistence;
@@ -39,7 +38,7 @@ public abstract class IaasDbContext(DbContextOptions options, TimeProvider clock
     public DbSet<ReservationSlot> ReservationSlots => Set<ReservationSlot>();
     public DbSet<Migration> Migrations => Set<Migration>();
     public DbSet<StoragePool> StoragePools => Set<StoragePool>();
-    public DbSet<Agents.AgentTask> AgentTasks => Set<Agents.AgentTask>();
+    public DbSet<AgentTask> AgentTasks => Set<AgentTask>();
     public DbSet<Domain.Snapshots.Snapshot> Snapshots => Set<Domain.Snapshots.Snapshot>();
 
     public TimeProvider Clock => clock;

@@ -1,3 +1,5 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.Reservations;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
@@ -6,10 +8,7 @@ using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Idempotency;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -48,7 +47,7 @@ public sealed class InstanceAdmission(
     JobDispatcher dispatcher,
     PlacementStats stats,
     ReservationLauncher launcher,
-    Health.HostPowerManager power,
+    HostPowerManager power,
     IOptions<IaasOptions> options)
 {
     private const int TransactionRetries = 4;
@@ -209,7 +208,7 @@ public sealed class InstanceAdmission(
                 catch (NoValidHostException refused) when (r.Scheme == ProvisioningScheme.BestEffort)
                 {
                     // Best-effort: this one and the rest of the batch wait in the queue instead of being refused.
-                    waitReason = BestEffortQueue.WaitReason(refused);
+                    waitReason = WaitingPlacement.WaitReason(refused);
                 }
             }
             if (host is not null)

@@ -6,10 +6,7 @@ using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Idempotency;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

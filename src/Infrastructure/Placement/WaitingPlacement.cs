@@ -1,3 +1,4 @@
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
@@ -6,10 +7,7 @@ using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Idempotency;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +25,7 @@ public sealed class WaitingPlacement(
     HostClaimer claimer,
     PlacementStats stats,
     CatalogCache catalog,
-    Health.HostPowerManager power,
+    HostPowerManager power,
     IOptions<IaasOptions> options)
 {
     /// <summary>
@@ -97,4 +95,10 @@ public sealed class WaitingPlacement(
 
     private static string Waited(Instance instance, DateTimeOffset now) =>
         instance.QueuedAt is { } since ? $"{Math.Max(0, (now - since).TotalSeconds):0} s" : "a while";
+
+    /// <summary>Why a best-effort instance waits, from the refusal that sent it to the queue.</summary>
+    public static string WaitReason(NoValidHostException refused) =>
+        refused.Trace.LastOrDefault(s => s.After == 0) is { } step
+            ? $"Waiting for capacity: no host passes the '{step.Filter}' filter right now ({step.Before} candidate(s) before it). It starts when one frees."
+            : "Waiting for capacity: no host can take it right now. It starts when one frees.";
 }

@@ -1,8 +1,7 @@
+using IaasApi.Infrastructure.Hosts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using IaasApi.Infrastructure.Health;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Operations;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,7 @@
-using IaasApi.Infrastructure.Health;
+using IaasApi.Infrastructure.Instances;
+using IaasApi.Infrastructure.Placement;
+using IaasApi.Infrastructure.Hosts;
+using IaasApi.Infrastructure.Operations;
 using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
@@ -6,7 +9,6 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Host = IaasApi.Domain.Inventory.Host;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -163,7 +165,7 @@ public static class HostsEndpoints
         return Store.Ok(http, host.Version, HostResponse.From(host));
     }
 
-    private static async Task<Created<HostResponse>> Create(CreateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+    private static async Task<Created<HostResponse>> Create(CreateHostRequest req, IaasDbContext db, QueuePasses passes, HttpContext http,
                                                             CancellationToken ct)
     {
         var zone = await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
@@ -176,7 +178,7 @@ public static class HostsEndpoints
             req.CpuFeatures ?? [], req.Traits ?? [], db.Clock.GetUtcNow());
         db.Hosts.Add(host);
         await db.SaveChangesAsync(ct);
-        await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // new capacity: the best-effort queue may start now
+        await passes.RequestAsync(CancellationToken.None);   // new capacity: the best-effort queue may start now
         return Store.Created(http, $"/v1/hosts/{host.Id}", host.Version, HostResponse.From(host));
     }
 
@@ -184,7 +186,7 @@ public static class HostsEndpoints
     /// PATCH races with capacity claims (each bumps the version). With If-Match the client chose the version: 412 on
     /// mismatch. Without it the patch is re-applied to a fresh read, so a busy host can still be disabled.
     /// </summary>
-    private static async Task<Ok<HostResponse>> Update(Guid id, UpdateHostRequest req, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+    private static async Task<Ok<HostResponse>> Update(Guid id, UpdateHostRequest req, IaasDbContext db, QueuePasses passes, HttpContext http,
                                                        CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
@@ -198,7 +200,7 @@ public static class HostsEndpoints
             try
             {
                 await db.SaveChangesAsync(ct);
-                await dispatcher.RequestQueuePassAsync(CancellationToken.None);   // re-enabled or grown: the queue may start now
+                await passes.RequestAsync(CancellationToken.None);   // re-enabled or grown: the queue may start now
                 return Store.Ok(http, host.Version, HostResponse.From(host));
             }
             catch (DbUpdateConcurrencyException) when (attempt < 5 && http.Request.Headers.IfMatch.Count == 0)
@@ -232,7 +234,7 @@ public static class HostsEndpoints
     }
 
     /// <summary>Back in service; a drain still running stops (its migrations under way finish).</summary>
-    private static async Task<Ok<HostResponse>> ExitMaintenance(Guid id, IaasDbContext db, JobDispatcher dispatcher, HttpContext http,
+    private static async Task<Ok<HostResponse>> ExitMaintenance(Guid id, IaasDbContext db, QueuePasses passes, HttpContext http,
                                                                 CancellationToken ct)
     {
         var host = await db.Hosts.GetAsync(id, Resource, ct);
@@ -242,7 +244,7 @@ public static class HostsEndpoints
             .ToListAsync(ct);
         foreach (var drain in drains) drain.Cancel("The host left maintenance before it was drained.", db.Clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
-        await dispatcher.RequestQueuePassAsync(CancellationToken.None);
+        await passes.RequestAsync(CancellationToken.None);
         return Store.Ok(http, host.Version, HostResponse.From(host));
     }
 

@@ -6,7 +6,6 @@ using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Reservations;
-using IaasApi.Infrastructure.Idempotency;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,12 +1,12 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.Reservations;
 using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using static IaasApi.Domain.Instances.InstanceStatus;

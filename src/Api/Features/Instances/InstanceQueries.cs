@@ -1,9 +1,10 @@
+using IaasApi.Infrastructure.Instances;
+using IaasApi.Infrastructure.Placement;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,9 +1,9 @@
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Api.Features.Snapshots;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

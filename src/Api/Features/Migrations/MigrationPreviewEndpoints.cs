@@ -1,7 +1,7 @@
+using IaasApi.Infrastructure.VmMigrations;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
-using IaasApi.Infrastructure.Migrations;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace IaasApi.Api.Features.Migrations;

@@ -1,10 +1,10 @@
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.VmMigrations;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Jobs;
-using IaasApi.Infrastructure.Migrations;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,5 @@
+using IaasApi.Infrastructure.Instances;
+using IaasApi.Infrastructure.Placement;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
@@ -5,7 +7,6 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Overview;

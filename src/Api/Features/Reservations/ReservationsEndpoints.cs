@@ -1,3 +1,4 @@
+using IaasApi.Infrastructure.Reservations;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using FluentValidation;
@@ -9,7 +10,6 @@ using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

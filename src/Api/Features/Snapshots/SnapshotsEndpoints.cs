@@ -1,3 +1,4 @@
+using IaasApi.Infrastructure.Operations;
 using FluentValidation;
 using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Http;
@@ -5,7 +6,6 @@ using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Snapshots;
-using IaasApi.Infrastructure.Jobs;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

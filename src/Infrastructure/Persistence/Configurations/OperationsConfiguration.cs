@@ -1,7 +1,6 @@
 using IaasApi.Domain.Audit;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

@@ -1,0 +1,28 @@
+using IaasApi.Domain.Hypervisors;
+using IaasApi.Domain.Instances;
+using Microsoft.EntityFrameworkCore;
+
+namespace IaasApi.Infrastructure.Persistence;
+
+/// <summary>What drivers are given, read from the database: an instance's spec, a host's address.</summary>
+public static class InstanceSpecs
+{
+    /// <summary>What a driver needs of an instance: its resources, its image's name and where its disk lives (a shared pool's name, or local).</summary>
+    public static async Task<InstanceSpec> OfAsync(IaasDbContext db, Instance instance, CancellationToken ct)
+    {
+        var image = instance.ImageId is { } imageId
+            ? await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => i.Name).SingleOrDefaultAsync(ct)
+            : null;
+        var pool = instance.StoragePoolId is { } poolId
+            ? await db.StoragePools.AsNoTracking().Where(p => p.Id == poolId).Select(p => p.Name).SingleOrDefaultAsync(ct)
+            : null;
+        return new InstanceSpec(instance.Id, instance.Name, instance.Resources, instance.ImageId, image, instance.UserData, pool);
+    }
+}
+
+public static class HostRefs
+{
+    /// <summary>The host as drivers address it, or null when no such host exists (any more).</summary>
+    public static Task<HostRef?> FindAsync(IaasDbContext db, Guid? id, CancellationToken ct) =>
+        db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct);
+}

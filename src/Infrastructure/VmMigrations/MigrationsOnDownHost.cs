@@ -1,0 +1,37 @@
+using IaasApi.Domain.Inventory;
+using IaasApi.Domain.Migrations;
+using IaasApi.Infrastructure.Hosts;
+using IaasApi.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace IaasApi.Infrastructure.VmMigrations;
+
+/// <summary>A down host's migrations end before its evacuation (the host monitor, in the tick).</summary>
+public sealed class MigrationsOnDownHost(IaasDbContext db, IMigrationJobs migrations, ILogger<MigrationsOnDownHost> log) : IHostDownWork
+{
+    /// <summary>
+    /// The migrations a down host takes part in, ended as <see cref="Domain.Migrations.Migration.WhenHostDown"/> says:
+    /// before the target holds the whole guest the VM stays with its source (and a down source is evacuated right after),
+    /// after it the move is committed on the target. One at a time; one that changed meanwhile is looked at next tick.
+    /// </summary>
+    public async Task EndAsync(Host host, CancellationToken ct)
+    {
+        var live = await db.Migrations.AsNoTracking()
+            .Where(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
+                        && (m.SourceHostId == host.Id || m.TargetHostId == host.Id))
+            .OrderBy(m => m.Id).Select(m => m.Id).ToListAsync(ct);
+        foreach (var id in live)
+        {
+            try
+            {
+                await migrations.HostDownAsync(id, host.Id, ct);
+            }
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException || DatabaseErrors.IsTransientConflict(ex))
+            {
+                log.LogInformation("Migration {MigrationId} changed while host {Host} went down; the next tick looks again", id, host.Name);
+            }
+            db.ChangeTracker.Clear();
+        }
+    }
+}
