@@ -141,8 +141,7 @@ public static class DependencyInjection
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<Hosts.HostMonitor>());
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<ReservationClock>());
         services.AddScoped<Operations.ITickStep>(sp => sp.GetRequiredService<BestEffortQueue>());
-        services.AddScoped<Operations.ITickStep, Operations.IdempotencyRetention>();
-        services.AddScoped<Operations.ITickStep, Agents.AgentTaskRetention>();
+        services.AddScoped<Operations.ITickStep, Operations.Retention>();
         services.AddScoped<IQueueJobs, QueueJobs>();
         services.AddScoped<OperationReconciler>();
         services.AddScoped<Agents.IAgentTaskJobs, Agents.AgentTaskJobs>();

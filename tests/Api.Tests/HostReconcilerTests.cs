@@ -1,5 +1,4 @@
 using IaasApi.Infrastructure.Hosts;
-using IaasApi.Infrastructure.Operations;
 using System.Net.Http.Json;
 using IaasApi.Api.Tests.Infrastructure;
 using IaasApi.Domain.Common;

@@ -33,28 +33,10 @@ public sealed class LiveMigrationTests(ApiFactory api)
     private Task<JsonObject> SettleAsync(Guid migrationId, params string[] statuses) =>
         api.SettleMigrationAsync(migrationId, TimeSpan.FromMilliseconds(250), statuses);
 
-    private async Task<JsonObject> WaitForStageAsync(Guid migrationId, string stage, int rounds = 0)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
-            if (m["stage"]?.GetValue<string>() == stage && m["rounds"]!.AsArray().Count >= rounds) return m;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration never reached {stage}: {m.ToJsonString()}");
-            await Task.Delay(20);
-        }
-    }
+    private Task<JsonObject> WaitForStageAsync(Guid migrationId, string stage, int rounds = 0) =>
+        api.WaitForMigrationAsync(migrationId, m => m["stage"]?.GetValue<string>() == stage && m["rounds"]!.AsArray().Count >= rounds, $"reached {stage}");
 
-    /// <summary>The job persists the pre-copy stage before it calls the driver: wait for the driver's side too.</summary>
-    private async Task WaitForDriverAsync(Guid vm)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (api.Fake.MigrationOf(vm) is null)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The driver never started the migration.");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitForDriverAsync(Guid vm) => api.WaitForFakeDriverAsync(vm);
 
     private async Task AssertOnlyOn(Guid vm, Guid host, Guid other, int vcpus = 2)
     {

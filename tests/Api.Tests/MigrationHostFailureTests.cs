@@ -33,27 +33,10 @@ public sealed class MigrationHostFailureTests(ApiFactory api)
         return (cloud, vm, source, cloud.HostIds.Single(h => h != source));
     }
 
-    private async Task<JsonObject> WaitForAsync(Guid migrationId, Func<JsonObject, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
-            if (done(m)) return m;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration never {what}: {m.ToJsonString()}");
-            await Task.Delay(20);
-        }
-    }
+    private Task<JsonObject> WaitForAsync(Guid migrationId, Func<JsonObject, bool> done, string what) =>
+        api.WaitForMigrationAsync(migrationId, done, what);
 
-    private async Task WaitForDriverAsync(Guid vm)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (api.Fake.MigrationOf(vm) is null)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The driver never started the migration.");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitForDriverAsync(Guid vm) => api.WaitForFakeDriverAsync(vm);
 
     /// <summary>
     /// Starts a migration whose job this test runs, as the source's agent would (the enqueue is dropped): the returned

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Api.Tests.Infrastructure;
-using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Security;
 using Microsoft.AspNetCore.Authentication;

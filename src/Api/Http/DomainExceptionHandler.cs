@@ -3,7 +3,6 @@ using System.Text.Json;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Placement;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;

@@ -24,7 +24,7 @@ public sealed class NoIdempotentReplayAttribute : Attribute;
 internal sealed class IdempotencyMiddleware(RequestDelegate next, IExceptionHandler problems)
 {
     public const string Header = "Idempotency-Key";
-    private static readonly TimeSpan Window = TimeSpan.FromHours(24);
+    private static readonly TimeSpan Window = Infrastructure.Operations.Retention.IdempotencyWindow;
     // A claim whose request died with its process (never completed, never released) may be taken over after this.
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
 

@@ -3,7 +3,6 @@ using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
-using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;

@@ -1,4 +1,3 @@
-using IaasApi.Infrastructure.Snapshots;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Operations;
 using Microsoft.Extensions.DependencyInjection;

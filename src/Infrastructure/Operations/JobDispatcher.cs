@@ -1,5 +1,4 @@
 using IaasApi.Infrastructure.Instances;
-using IaasApi.Infrastructure.Placement;
 using Hangfire;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;

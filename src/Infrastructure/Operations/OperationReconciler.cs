@@ -1,4 +1,3 @@
-using IaasApi.Infrastructure.Instances;
 using Hangfire;
 using Hangfire.States;
 using Hangfire.Storage;

@@ -1,5 +1,4 @@
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Infrastructure.Reservations;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;

@@ -1,7 +1,6 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
-using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;

@@ -1,13 +1,10 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Agents;
-using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Persistence;
-using IaasApi.Infrastructure.Placement;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Hosts;
 using System.Text.Json;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;

@@ -30,4 +30,28 @@ public static class MigrationSteps
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Polls the migration (20 s of wall time, the clock untouched) until <paramref name="done"/> says so.</summary>
+    public static async Task<JsonObject> WaitForMigrationAsync(this ApiFactory api, Guid migrationId, Func<JsonObject, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var m = await api.Admin().GetJson($"/v1/migrations/{migrationId}");
+            if (done(m)) return m;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration never {what}: {m.ToJsonString()}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The job persists the pre-copy stage before it calls the driver: waits for the fake driver's side too.</summary>
+    public static async Task WaitForFakeDriverAsync(this ApiFactory api, Guid vm)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (api.Fake.MigrationOf(vm) is null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The driver never started the migration.");
+            await Task.Delay(10);
+        }
+    }
 }

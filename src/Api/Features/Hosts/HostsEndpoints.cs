@@ -1,6 +1,5 @@
 using IaasApi.Infrastructure.Instances;
 using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Hosts;
 using IaasApi.Infrastructure.Operations;
 using FluentValidation;
 using IaasApi.Api.Http;

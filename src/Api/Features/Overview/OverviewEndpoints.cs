@@ -1,5 +1,4 @@
 using IaasApi.Infrastructure.Instances;
-using IaasApi.Infrastructure.Placement;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;

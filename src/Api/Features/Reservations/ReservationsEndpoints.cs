@@ -5,7 +5,6 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Common;
-using IaasApi.Domain.Instances;
 using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure;
 using IaasApi.Infrastructure.Persistence;

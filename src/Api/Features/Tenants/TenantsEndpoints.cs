@@ -1,6 +1,5 @@
 using FluentValidation;
 using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
