@@ -63,14 +63,7 @@ public static class FlavorsEndpoints
 
     public static void MapFlavors(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/flavors").WithTags("Flavors");
-        group.MapGet("/", List).WithName("ListFlavors");
-        group.MapGet("/{id:guid}", Get).WithName("GetFlavor").ProducesProblem(404);
-        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
-        admin.MapPost("/", Create).Validate<CreateFlavorRequest>().WithName("CreateFlavor").ProducesProblem(409);
-        admin.MapPatch("/{id:guid}", Update).Validate<UpdateFlavorRequest>().WithName("UpdateFlavor")
-             .ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
-        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteFlavor").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        v1.MapCatalog<CreateFlavorRequest, UpdateFlavorRequest>("/flavors", "Flavors", "Flavor", "Flavors", new CatalogHandlers(List, Get, Create, Update, Delete), updateProblems: [409]);
     }
 
     private static Task<Page<FlavorResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, string? family,

@@ -68,13 +68,7 @@ public static class ImagesEndpoints
 
     public static void MapImages(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/images").WithTags("Images");
-        group.MapGet("/", List).WithName("ListImages");
-        group.MapGet("/{id:guid}", Get).WithName("GetImage").ProducesProblem(404);
-        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
-        admin.MapPost("/", Create).Validate<CreateImageRequest>().WithName("CreateImage").ProducesProblem(409);
-        admin.MapPatch("/{id:guid}", Update).Validate<UpdateImageRequest>().WithName("UpdateImage").ProducesProblem(404).ProducesProblem(412);
-        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteImage").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        v1.MapCatalog<CreateImageRequest, UpdateImageRequest>("/images", "Images", "Image", "Images", new CatalogHandlers(List, Get, Create, Update, Delete));
     }
 
     /// <summary>

@@ -31,13 +31,7 @@ public static class RegionsEndpoints
 
     public static void MapRegions(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/regions").WithTags("Regions");
-        group.MapGet("/", List).WithName("ListRegions");
-        group.MapGet("/{id:guid}", Get).WithName("GetRegion").ProducesProblem(404);
-        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
-        admin.MapPost("/", Create).Validate<CreateRegionRequest>().WithName("CreateRegion").ProducesProblem(409);
-        admin.MapPatch("/{id:guid}", Update).Validate<UpdateRegionRequest>().WithName("UpdateRegion").ProducesProblem(404).ProducesProblem(412);
-        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteRegion").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        v1.MapCatalog<CreateRegionRequest, UpdateRegionRequest>("/regions", "Regions", "Region", "Regions", new CatalogHandlers(List, Get, Create, Update, Delete));
     }
 
     private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>

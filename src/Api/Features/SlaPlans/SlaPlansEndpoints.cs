@@ -59,13 +59,7 @@ public static class SlaPlansEndpoints
 
     public static void MapSlaPlans(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/sla-plans").WithTags("SlaPlans");
-        group.MapGet("/", List).WithName("ListSlaPlans");
-        group.MapGet("/{id:guid}", Get).WithName("GetSlaPlan").ProducesProblem(404);
-        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
-        admin.MapPost("/", Create).Validate<SlaPlanRequest>().WithName("CreateSlaPlan").ProducesProblem(409);
-        admin.MapPatch("/{id:guid}", Update).Validate<SlaPlanRequest>().WithName("UpdateSlaPlan").ProducesProblem(404).ProducesProblem(412);
-        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteSlaPlan").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        v1.MapCatalog<SlaPlanRequest, SlaPlanRequest>("/sla-plans", "SlaPlans", "SlaPlan", "SlaPlans", new CatalogHandlers(List, Get, Create, Update, Delete));
     }
 
     private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>

@@ -36,13 +36,7 @@ public static class ZonesEndpoints
 
     public static void MapZones(this RouteGroupBuilder v1)
     {
-        var group = v1.MapGroup("/zones").WithTags("Zones");
-        group.MapGet("/", List).WithName("ListZones");
-        group.MapGet("/{id:guid}", Get).WithName("GetZone").ProducesProblem(404);
-        var admin = group.MapGroup("").RequireAuthorization(AuthorizationPolicies.Admin);
-        admin.MapPost("/", Create).Validate<CreateZoneRequest>().WithName("CreateZone").ProducesProblem(404).ProducesProblem(409);
-        admin.MapPatch("/{id:guid}", Update).Validate<UpdateZoneRequest>().WithName("UpdateZone").ProducesProblem(404).ProducesProblem(412);
-        admin.MapDelete("/{id:guid}", Delete).WithName("DeleteZone").ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        v1.MapCatalog<CreateZoneRequest, UpdateZoneRequest>("/zones", "Zones", "Zone", "Zones", new CatalogHandlers(List, Get, Create, Update, Delete), createProblems: [404]);
     }
 
     private static Task<Page<ZoneResponse>> List(IaasDbContext db, int? limit, string? pageToken, Guid? regionId, string? name,
