@@ -90,8 +90,11 @@ public sealed class HostMonitor(IaasDbContext db, OperationOutcomes outcomes, Jo
         var downHosts = await db.Hosts.AsNoTracking().Where(h => h.State == HostState.Down).ToListAsync(ct);
         foreach (var host in downHosts)
         {
-            // Migrations to or from it end first (by Clark's rule), so what stays on it is evacuated with the rest.
-            foreach (var work in downWork) await work.EndAsync(host, ct);
+            // Migrations to or from it end first (by Clark's rule), so what stays on it is evacuated with the rest; one that
+            // could not end yet holds the host's evacuation to the next tick (never an instance evacuated under a live migration).
+            var ended = true;
+            foreach (var work in downWork) ended &= await work.EndAsync(host, ct);
+            if (!ended) continue;
             evacuated += await EvacuateAsync(host, ct);
             if (host.LastHeartbeatAt > host.DownSince && await StartFenceAsync(host, ct)) fencing++;
         }

@@ -8,5 +8,9 @@ namespace IaasApi.Infrastructure.Hosts;
 /// </summary>
 public interface IHostDownWork
 {
-    Task EndAsync(Host host, CancellationToken ct);
+    /// <summary>
+    /// Ends what it can; true when nothing of it holds an instance on the host any more (the host may be evacuated). False:
+    /// something changed meanwhile — the host's evacuation waits for the next tick, which asks again.
+    /// </summary>
+    Task<bool> EndAsync(Host host, CancellationToken ct);
 }

@@ -156,10 +156,19 @@ public sealed partial class MigrationJobs
                     }
                     await CommitAsync(op, tracked, instance, ct);
                 }
-                catch (Exception ex) when (ex is StayOnSource or DbUpdateConcurrencyException)
+                catch (DbUpdateConcurrencyException ex)
                 {
                     log.LogInformation("Migration {MigrationId} could not be committed for its down source yet: {Reason}", m.Id, ex.Message);
                     return;                                                     // changed meanwhile: the next tick looks again
+                }
+                catch (StayOnSource ex)
+                {
+                    // The move cannot be recorded (the instance changed under it): the guest is lost with its source, and the
+                    // instance goes with that host's evacuation rather than wait on a commitment that will not come.
+                    var lost = $"{why} after the switch-over, and the move could not be committed on the target ({ex.Message}).";
+                    await HostFailedAsync(operationId, m, lost, lost, "The migration's source host failed.",
+                        $"{lost} The instance goes with its host's evacuation.", ct);
+                    return;
                 }
                 instance.Note("source-failed", Actors.HostMonitor, operationId, Now(),
                     $"{why} after the switch-over: the target held the whole guest, so the move was committed there.");
@@ -171,22 +180,30 @@ public sealed partial class MigrationJobs
                 await RouteToTargetAsync(operationId, m, ct);
                 break;
             case HostDownOutcome.TargetFailed:
-            {
-                var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
-                var tracked = await db.Migrations.SingleAsync(x => x.Id == m.Id, ct);
-                var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
-                // Committed there, not yet activated: a live guest (or a cold one to start again) counts as running there, a stopped
-                // one as stopped — and goes with that host's evacuation.
-                if (instance.Status == InstanceStatus.Migrating)
-                    instance.MoveTo(m.Type == MigrationType.Cold && !m.RestartOnTarget ? InstanceStatus.Stopped : InstanceStatus.Running,
-                        "migration-failed", Actors.HostMonitor, operationId, Now(), $"{why} before it was activated there.");
-                tracked.Fail($"{why} after the commitment, before the instance was activated there.", Now());
-                op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.HostFailed), "The migration's target host failed.",
-                    $"{why} after the commitment; the instance goes with that host's evacuation."), Now());
-                await db.SaveChangesAsync(ct);
+                await HostFailedAsync(operationId, m, $"{why} after the commitment, before the instance was activated there.",
+                    $"{why} before it was activated there.", "The migration's target host failed.",
+                    $"{why} after the commitment; the instance goes with that host's evacuation.", ct);
                 break;
-            }
         }
+    }
+
+    /// <summary>
+    /// The migration fails with <c>host-failed</c> where it stands: its instance — committed on the failed host, or never
+    /// moved off it — reads running there (a cold one not to be started, stopped) and goes with that host's evacuation.
+    /// </summary>
+    private async Task HostFailedAsync(Guid operationId, Migration m, string reason, string onInstance, string title, string detail,
+                                       CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var op = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
+        var tracked = await db.Migrations.SingleAsync(x => x.Id == m.Id, ct);
+        var instance = await db.Instances.SingleAsync(i => i.Id == m.InstanceId, ct);
+        if (instance.Status == InstanceStatus.Migrating)
+            instance.MoveTo(m.Type == MigrationType.Cold && !m.RestartOnTarget ? InstanceStatus.Stopped : InstanceStatus.Running,
+                "migration-failed", Actors.HostMonitor, operationId, Now(), onInstance);
+        tracked.Fail(reason, Now());
+        op.Fail(new OperationError(ProblemTypes.Uri(ProblemTypes.HostFailed), title, detail), Now());
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public sealed class MigrationsOnDownHost(IaasDbContext db, IMigrationJobs migrat
     /// before the target holds the whole guest the VM stays with its source (and a down source is evacuated right after),
     /// after it the move is committed on the target. One at a time; one that changed meanwhile is looked at next tick.
     /// </summary>
-    public async Task EndAsync(Host host, CancellationToken ct)
+    public async Task<bool> EndAsync(Host host, CancellationToken ct)
     {
         var live = await db.Migrations.AsNoTracking()
             .Where(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
@@ -33,5 +33,9 @@ public sealed class MigrationsOnDownHost(IaasDbContext db, IMigrationJobs migrat
             }
             db.ChangeTracker.Clear();
         }
+        // Left: a migration whose instance is still on the host (one committed elsewhere finishes there, on its own).
+        return !await db.Migrations.AsNoTracking().AnyAsync(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
+                                                             && (m.SourceHostId == host.Id || m.TargetHostId == host.Id)
+                                                             && db.Instances.Any(i => i.Id == m.InstanceId && i.HostId == host.Id), ct);
     }
 }
