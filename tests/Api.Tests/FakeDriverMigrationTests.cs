@@ -42,7 +42,8 @@ public sealed class FakeDriverMigrationTests
         target.Id == Source.Id ? new IncomingEndpoint("fake://nowhere", null)
             : _driver.PrepareIncomingAsync(new IncomingRequest(target, Source, spec, type), CancellationToken.None).GetAwaiter().GetResult();
 
-    private Task<LiveMigrationStatus> StatusAsync(InstanceSpec spec) => _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
+    /// <summary>What the control plane's poll loop does each turn: moves the migration on, then reads where it stands.</summary>
+    private Task<LiveMigrationStatus> StatusAsync(InstanceSpec spec) => _driver.AdvanceLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
 
     [Fact]
     public async Task IdleVm_SwitchesOverWhenItsRoundHasHadTime_AndRunsOnTheTargetOnlyAfterActivation()
@@ -67,6 +68,23 @@ public sealed class FakeDriverMigrationTests
         await _driver.ReleaseOutgoingAsync(Source, spec.InstanceId, CancellationToken.None);
         await _driver.ReleaseOutgoingAsync(Source, spec.InstanceId, CancellationToken.None);        // idempotent
         Assert.False(_fleet.HasLeftover(Source.Id, spec.InstanceId));
+    }
+
+    [Fact]
+    public async Task GetLiveMigration_LeavesItWhereTheLastAdvanceDid_WhenRoundsAreDue()
+    {
+        var spec = await RunningVmAsync();
+        await _driver.StartLiveMigrationAsync(Request(spec), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMilliseconds(600));                           // the first round is due
+
+        var read = await _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
+        var readAgain = await _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None);
+        Assert.Equal((LiveMigrationState.Active, 0), (read.State, read.Rounds.Count));
+        Assert.Equal((LiveMigrationState.Active, 0), (readAgain.State, readAgain.Rounds.Count));
+
+        var advanced = await StatusAsync(spec);
+        Assert.Equal(LiveMigrationState.Switched, advanced.State);
+        Assert.Equal(LiveMigrationState.Switched, (await _driver.GetLiveMigrationAsync(Source, spec.InstanceId, CancellationToken.None)).State);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed class MigrationHostFailureTests(ApiFactory api)
         {
             var db = sp.GetRequiredService<IaasDbContext>();
             var sourceRef = (await HostRefs.FindAsync(db, source, CancellationToken.None))!;
-            await sp.GetRequiredService<HypervisorDrivers>().For("fake").ForceCompleteLiveMigrationAsync(sourceRef, vm, CancellationToken.None);
+            await sp.GetRequiredService<HypervisorDrivers>().For<ILiveMigrationDriver>("fake").ForceCompleteLiveMigrationAsync(sourceRef, vm, CancellationToken.None);
             var m = await db.Migrations.SingleAsync(x => x.Id == started.Id());
             m.RecordSwitchover(PreCopyOutcome.ForceCompleted, 20);
             m.Enter(MigrationStage.StopAndCopy, api.Clock.GetUtcNow());

@@ -51,7 +51,7 @@ public sealed class QemuLiveMigrationTests(QemuLab lab, ITestOutputHelper output
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
-            var status = await a.GetLiveMigrationAsync(A, id, default);
+            var status = await a.AdvanceLiveMigrationAsync(A, id, default);
             if (done(status)) return status;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Migration still {status.State} after {seconds} s ({status.Rounds.Count} rounds).");
             await Task.Delay(50);

@@ -34,12 +34,12 @@ public sealed class AgentTaskJobs(IaasDbContext db, HypervisorDrivers drivers, I
         }
         try
         {
-            var result = await call.ExecuteAsync(drivers.For(call.Host.Hypervisor), ct);
+            var result = await call.ExecuteAsync(drivers, ct);
             if (!await FinishAsync(taskId, AgentTaskStatus.Succeeded, result, null, transient: false, ct) && call.Kind == HostCall.PrepareIncoming)
             {
                 // Prepared after the asker gave up: nobody will send to it.
                 log.LogInformation("Discarding VM {InstanceId} prepared on {Host} after its migration stopped waiting", call.InstanceId, call.Host.Name);
-                await drivers.For(call.Host.Hypervisor).DiscardIncomingAsync(call.Host, call.InstanceId, ct);
+                await drivers.For<IMigrationEndpointDriver>(call.Host.Hypervisor).DiscardIncomingAsync(call.Host, call.InstanceId, ct);
             }
         }
         catch (HypervisorException ex)

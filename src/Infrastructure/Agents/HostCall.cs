@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IaasApi.Domain.Hypervisors;
+using IaasApi.Infrastructure.Hypervisors;
 
 namespace IaasApi.Infrastructure.Agents;
 
@@ -37,34 +38,39 @@ public sealed record HostCall(string Kind, HostRef Host, Guid InstanceId, Incomi
     public static T Result<T>(string? json) =>
         JsonSerializer.Deserialize<T>(json ?? "null", Json) ?? throw new HypervisorException("The host's agent answered nothing.", isTransient: false);
 
-    /// <summary>Runs the call against <paramref name="driver"/>; the answer as JSON (null when the call answers nothing).</summary>
-    public async Task<string?> ExecuteAsync(IHypervisorDriver driver, CancellationToken ct)
+    /// <summary>
+    /// Runs the call against the host's driver, in the role the call needs; the answer as JSON (null when the call answers
+    /// nothing).
+    /// </summary>
+    public async Task<string?> ExecuteAsync(HypervisorDrivers drivers, CancellationToken ct)
     {
+        IMigrationEndpointDriver Endpoint() => drivers.For<IMigrationEndpointDriver>(Host.Hypervisor);
         switch (Kind)
         {
             case PrepareIncoming:
-                return ResultJson(await driver.PrepareIncomingAsync(Incoming ?? throw Missing(nameof(Incoming)), ct));
+                return ResultJson(await Endpoint().PrepareIncomingAsync(Incoming ?? throw Missing(nameof(Incoming)), ct));
             case RegisterCopy:
-                await driver.RegisterCopyAsync(Host, Spec ?? throw Missing(nameof(Spec)), ct);
+                await drivers.For<IColdMigrationDriver>(Host.Hypervisor).RegisterCopyAsync(Host, Spec ?? throw Missing(nameof(Spec)), ct);
                 return null;
             case ActivateIncoming:
-                await driver.ActivateIncomingAsync(Host, InstanceId, Run, ct);
+                await Endpoint().ActivateIncomingAsync(Host, InstanceId, Run, ct);
                 return null;
             case EnsureRunning:
+                var driver = drivers.For(Host.Hypervisor);
                 if (await driver.GetPowerStateAsync(Host, InstanceId, ct) == VmPowerState.Running) return ResultJson(false);
                 await driver.SetPowerAsync(Host, InstanceId, PowerAction.Start, ct);
                 return ResultJson(true);
             case DiscardIncoming:
-                await driver.DiscardIncomingAsync(Host, InstanceId, ct);
+                await Endpoint().DiscardIncomingAsync(Host, InstanceId, ct);
                 return null;
             case CancelOutgoing:
-                await driver.CancelOutgoingAsync(Host, InstanceId, ct);
+                await Endpoint().CancelOutgoingAsync(Host, InstanceId, ct);
                 return null;
             case ReleaseOutgoing:
-                await driver.ReleaseOutgoingAsync(Host, InstanceId, ct);
+                await Endpoint().ReleaseOutgoingAsync(Host, InstanceId, ct);
                 return null;
             case AbortStorageMirror:
-                await driver.AbortStorageMirrorAsync(Host, InstanceId, ct);
+                await drivers.For<IStorageMirrorDriver>(Host.Hypervisor).AbortStorageMirrorAsync(Host, InstanceId, ct);
                 return null;
             default:
                 throw new HypervisorException($"No host call '{Kind}' exists.", isTransient: false);

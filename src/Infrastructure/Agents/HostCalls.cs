@@ -99,7 +99,7 @@ public sealed class HostCalls(IaasDbContext db, HypervisorDrivers drivers, IBack
 
     private async Task<string?> CallAsync(HostCall call, Guid? migrationId, bool wait, CancellationToken ct)
     {
-        if (IsLocal(call.Host)) return await call.ExecuteAsync(drivers.For(call.Host.Hypervisor), ct);
+        if (IsLocal(call.Host)) return await call.ExecuteAsync(drivers, ct);
 
         var task = migrationId is { } m
             ? await db.AgentTasks.AsNoTracking().Where(t => t.MigrationId == m && t.HostId == call.Host.Id && t.Kind == call.Kind)

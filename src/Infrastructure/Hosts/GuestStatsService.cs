@@ -13,7 +13,7 @@ namespace IaasApi.Infrastructure.Hosts;
 
 /// <summary>
 /// A host agent measures how its running guests use their memory every <c>Iaas:Health:GuestStatsSeconds</c> (the
-/// driver's <see cref="IHypervisorDriver.GetGuestMemoryAsync"/>: QEMU's non-zero memory and sampled dirty rate) and
+/// driver's <see cref="IGuestStatsDriver.GetGuestMemoryAsync"/>: QEMU's non-zero memory and sampled dirty rate) and
 /// writes it on each instance, where the control plane's migration model reads it (a preview, a drain's estimate):
 /// the api process cannot look into a guest that lives in its host's agent. Written without a version bump (not a
 /// change a client conditions on), at most four guests measured at once.
@@ -57,7 +57,7 @@ public sealed class GuestStatsService(IServiceScopeFactory scopes, ServedQueues 
             var db = scope.ServiceProvider.GetRequiredService<IaasDbContext>();
             try
             {
-                var memory = await scope.ServiceProvider.GetRequiredService<HypervisorDrivers>().For(guest.Host.Hypervisor)
+                var memory = await scope.ServiceProvider.GetRequiredService<HypervisorDrivers>().For<IGuestStatsDriver>(guest.Host.Hypervisor)
                     .GetGuestMemoryAsync(guest.Host, guest.Instance, token);
                 var now = db.Clock.GetUtcNow();
                 await db.Instances.Where(i => i.Id == guest.Instance)

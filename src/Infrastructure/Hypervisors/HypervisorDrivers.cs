@@ -3,11 +3,14 @@ using IaasApi.Domain.Hypervisors;
 
 namespace IaasApi.Infrastructure.Hypervisors;
 
-/// <summary>The registered drivers, looked up by <c>Host.Hypervisor</c>.</summary>
+/// <summary>
+/// The registered drivers, looked up by <c>Host.Hypervisor</c>, each with the capabilities its roles give it. Callers ask
+/// for the role they need (<see cref="For{TRole}"/>): a host whose driver lacks it fails the work for good.
+/// </summary>
 public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
 {
-    private readonly FrozenDictionary<string, IHypervisorDriver> _byKind =
-        drivers.ToFrozenDictionary(d => d.Kind, StringComparer.Ordinal);
+    private readonly FrozenDictionary<string, (IHypervisorDriver Driver, DriverCapabilities Capabilities)> _byKind =
+        drivers.ToFrozenDictionary(d => d.Kind, d => (d, DriverCapabilities.Of(d)), StringComparer.Ordinal);
 
     /// <summary>Every hypervisor kind a host may declare, whether or not its driver runs in this process.</summary>
     public static IReadOnlyList<string> KnownKinds { get; } = ["fake", "qemu"];
@@ -28,10 +31,20 @@ public sealed class HypervisorDrivers(IEnumerable<IHypervisorDriver> drivers)
     public IReadOnlySet<string> Kinds { get; } = drivers.Select(d => d.Kind).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>The capabilities of the driver for <paramref name="kind"/>, or null when this process has none.</summary>
-    public DriverCapabilities? CapabilitiesOf(string kind) => _byKind.TryGetValue(kind, out var driver) ? driver.Capabilities : null;
+    public DriverCapabilities? CapabilitiesOf(string kind) => _byKind.TryGetValue(kind, out var entry) ? entry.Capabilities : null;
 
-    public IHypervisorDriver For(string kind) =>
-        _byKind.TryGetValue(kind, out var driver)
-            ? driver
-            : throw new HypervisorException($"No '{kind}' hypervisor driver is available in this worker process.", isTransient: false);
+    /// <summary>The life cycle of <paramref name="kind"/>'s VMs and hosts.</summary>
+    public IHypervisorDriver For(string kind) => For<IHypervisorDriver>(kind);
+
+    /// <summary>
+    /// The driver for <paramref name="kind"/> in the role <typeparamref name="TRole"/> (<see cref="ISnapshotDriver"/>,
+    /// <see cref="ILiveMigrationDriver"/>, …). Permanent failure when this process has no such driver or it cannot do that.
+    /// </summary>
+    public TRole For<TRole>(string kind) where TRole : class
+    {
+        if (!_byKind.TryGetValue(kind, out var entry))
+            throw new HypervisorException($"No '{kind}' hypervisor driver is available in this worker process.", isTransient: false);
+        return entry.Driver as TRole
+               ?? throw new HypervisorException($"The '{kind}' hypervisor driver cannot do this: it does not implement {typeof(TRole).Name}.", isTransient: false);
+    }
 }

@@ -147,7 +147,7 @@ public sealed class InstanceJobs(
         }
         var spec = await SpecAsync(instance, ct);
         await BeginAttemptAsync(op, 10, ct);
-        if (!await CallDriverAsync(op, instance, (driver, host) => driver.RestoreSnapshotAsync(host, spec, snapshot.Id, ct), ct)) return;
+        if (!await CallDriverAsync<ISnapshotDriver>(op, instance, (driver, host) => driver.RestoreSnapshotAsync(host, spec, snapshot.Id, ct), ct)) return;
         snapshot.EndRestore();
         await TryCompleteAsync(op, instance, i => i.MoveTo(Running, "restored", Actors.Worker, op.Id, Now(),
             $"Running from snapshot '{snapshot.Name}' ({(snapshot.IncludesMemory ? "resumed from its saved memory" : "booted from its saved disk")})."), ct);
@@ -184,7 +184,7 @@ public sealed class InstanceJobs(
         var reach = instance.VmHostId is { } vmHost
                     && !(instance.HostId is null && await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == vmHost && h.State == HostState.Down, ct));
         if (reach && await SnapshotNameAsync(instance, ct) is { } snapshot
-            && !await CallDriverAsync(op, instance, async (driver, host) =>
+            && !await CallDriverAsync<ISnapshotDriver>(op, instance, async (driver, host) =>
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;
         if (reach && !await CallDriverAsync(op, instance, (driver, host) => driver.DestroyAsync(host, instance.Id, ct), ct)) return;
         if (reach && instance.StoragePoolId is not null)
@@ -195,7 +195,7 @@ public sealed class InstanceJobs(
         // Its snapshots go with it.
         foreach (var taken in await db.Snapshots.Where(s => s.InstanceId == instance.Id && s.Status != Domain.Snapshots.SnapshotStatus.Deleted).ToListAsync(ct))
         {
-            if (reach && !await CallDriverAsync(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
+            if (reach && !await CallDriverAsync<ISnapshotDriver>(op, instance, (driver, host) => driver.DeleteSnapshotAsync(host, instance.Id, taken.Id, ct), ct)) return;
             taken.MarkDeleted();
         }
         try
@@ -260,15 +260,24 @@ public sealed class InstanceJobs(
 
     private Task<InstanceSpec> SpecAsync(Instance instance, CancellationToken ct) => InstanceSpecs.OfAsync(db, instance, ct);
 
-    /// <summary>Calls the driver; false when the call failed for good (the failure is already recorded).</summary>
-    private async Task<bool> CallDriverAsync(Operation op, Instance instance, Func<IHypervisorDriver, HostRef, Task> call,
-                                             CancellationToken ct, Func<IHypervisorDriver, HostRef, Task>? onPermanentFailure = null)
+    /// <summary>Calls the driver's life cycle; false when the call failed for good (the failure is already recorded).</summary>
+    private Task<bool> CallDriverAsync(Operation op, Instance instance, Func<IHypervisorDriver, HostRef, Task> call,
+                                       CancellationToken ct, Func<IHypervisorDriver, HostRef, Task>? onPermanentFailure = null) =>
+        CallDriverAsync<IHypervisorDriver>(op, instance, call, ct, onPermanentFailure);
+
+    /// <summary>
+    /// Calls the driver in the role <typeparamref name="TRole"/>; false when the call failed for good (the failure is already
+    /// recorded; a driver without the role is such a failure).
+    /// </summary>
+    private async Task<bool> CallDriverAsync<TRole>(Operation op, Instance instance, Func<TRole, HostRef, Task> call,
+                                                    CancellationToken ct, Func<IHypervisorDriver, HostRef, Task>? onPermanentFailure = null)
+        where TRole : class
     {
         try
         {
             var host = await HostRefAsync(instance, ct);
             _host = host;
-            await call(drivers.For(host.Hypervisor), host);
+            await call(drivers.For<TRole>(host.Hypervisor), host);
             return true;
         }
         catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))

@@ -42,7 +42,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
         int size;
         try
         {
-            size = await drivers.For(host.Hypervisor).SaveSnapshotAsync(host, instance.Id, snapshot.Id, snapshot.IncludesMemory, ct);
+            size = await drivers.For<ISnapshotDriver>(host.Hypervisor).SaveSnapshotAsync(host, instance.Id, snapshot.Id, snapshot.IncludesMemory, ct);
         }
         catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))
         {
@@ -65,7 +65,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
         {
             // Deleted while it was taken (with its instance, or by its tenant): what the driver saved goes.
             db.ChangeTracker.Clear();
-            await drivers.For(host.Hypervisor).DeleteSnapshotAsync(host, instance.Id, snapshot.Id, ct);
+            await drivers.For<ISnapshotDriver>(host.Hypervisor).DeleteSnapshotAsync(host, instance.Id, snapshot.Id, ct);
             var fresh = await db.Operations.SingleAsync(o => o.Id == operationId, ct);
             if (!fresh.IsFinished) fresh.Cancel("The snapshot was deleted while it was taken.", Now());
             await db.SaveChangesAsync(ct);
@@ -89,7 +89,7 @@ public sealed class SnapshotJobs(IaasDbContext db, HypervisorDrivers drivers, IO
             var host = await HostAsync(id, ct);
             try
             {
-                await drivers.For(host.Hypervisor).DeleteSnapshotAsync(host, snapshot.InstanceId, snapshot.Id, ct);
+                await drivers.For<ISnapshotDriver>(host.Hypervisor).DeleteSnapshotAsync(host, snapshot.InstanceId, snapshot.Id, ct);
             }
             catch (HypervisorException ex) when (options.Value.Jobs.Retries(op, ex))
             {

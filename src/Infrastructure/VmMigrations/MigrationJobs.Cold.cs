@@ -23,7 +23,7 @@ public sealed partial class MigrationJobs
     private async Task DriveColdAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        var driver = drivers.For(source.Hypervisor);
+        var driver = drivers.For<IColdMigrationDriver>(source.Hypervisor);
         if (m.Stage == MigrationStage.Reservation)
         {
             await ThrowIfCancelRequestedAsync(m, ct);
@@ -31,8 +31,8 @@ public sealed partial class MigrationJobs
         }
         if (m.Stage == MigrationStage.Stop)
         {
-            if (m.RestartOnTarget && await driver.GetPowerStateAsync(source, instance.Id, ct) == VmPowerState.Running)
-                await driver.SetPowerAsync(source, instance.Id, PowerAction.Stop, ct);
+            if (m.RestartOnTarget && await drivers.For(source.Hypervisor).GetPowerStateAsync(source, instance.Id, ct) == VmPowerState.Running)
+                await drivers.For(source.Hypervisor).SetPowerAsync(source, instance.Id, PowerAction.Stop, ct);
             await EnterAsync(op, m, MigrationStage.CopyDisks, ct);
         }
         if (m.Stage == MigrationStage.CopyDisks)

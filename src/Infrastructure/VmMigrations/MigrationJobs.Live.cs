@@ -15,14 +15,16 @@ namespace IaasApi.Infrastructure.VmMigrations;
 public sealed partial class MigrationJobs
 {
     /// <summary>
-    /// Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends. A switch to
+    /// Starts pre-copy at the driver and follows it, recording rounds, until it switches over or ends: each turn of the
+    /// loop advances it (the driver acts on what it sees: the memory after the disk, the escalation past the budget) and
+    /// records where that left it, then waits for the next event or poll interval. A switch to
     /// post-copy is recorded as its own stage (the push was pre-copy, the pull is post-copy, each with its times), and
     /// followed until every page is on the target.
     /// </summary>
     private async Task PreCopyAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
         var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
-        var driver = drivers.For(source.Hypervisor);
+        var driver = drivers.For<ILiveMigrationDriver>(source.Hypervisor);
         var o = options.Value.Migration;
         if (m.Stage == MigrationStage.PreCopy)
         {
@@ -39,7 +41,7 @@ public sealed partial class MigrationJobs
         var forced = false;
         while (true)
         {
-            var status = await driver.GetLiveMigrationAsync(source, instance.Id, ct);
+            var status = await driver.AdvanceLiveMigrationAsync(source, instance.Id, ct);
             if (m.Stage == MigrationStage.PreCopy)
             {
                 foreach (var round in status.Rounds.Skip(m.Rounds.Count)) m.RecordRound(round);

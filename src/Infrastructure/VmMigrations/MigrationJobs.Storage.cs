@@ -24,7 +24,7 @@ public sealed partial class MigrationJobs
     private async Task DriveStorageAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
         var host = await HostAsync(m.SourceHostId, ct);
-        var driver = drivers.For(host.Hypervisor);
+        var driver = drivers.For<IStorageMirrorDriver>(host.Hypervisor);
         var targetPool = await db.StoragePools.AsNoTracking().SingleOrDefaultAsync(p => p.Id == m.TargetPoolId, ct)
                          ?? throw new StayOnSource("The target pool no longer exists.");
         if (m.Stage == MigrationStage.PreMigration)

@@ -101,7 +101,7 @@ public sealed class MigrationPlanner(IaasDbContext db, HostClaimer claimer, Host
                     $"The guest's memory as its host's agent measured it {(db.Clock.GetUtcNow() - at).TotalSeconds:F0} s ago. ");
         try
         {
-            return (await drivers.For(host.Hypervisor).GetGuestMemoryAsync(host, instance.Id, ct), null);
+            return (await drivers.For<IGuestStatsDriver>(host.Hypervisor).GetGuestMemoryAsync(host, instance.Id, ct), null);
         }
         catch (HypervisorException ex)
         {

@@ -83,7 +83,16 @@ public sealed partial class FakeHypervisor
         }
     }
 
-    internal LiveMigrationStatus GetLiveMigration(HostRef source, Guid instanceId)
+    /// <summary>Plays the rounds that are due (a fault injected for <see cref="FakeOperation.Migrate"/> fails the next one), then reports.</summary>
+    internal LiveMigrationStatus AdvanceLiveMigration(HostRef source, Guid instanceId) => LiveMigrationOn(source, instanceId, advance: true);
+
+    /// <summary>
+    /// Where the migration stood at its last advance: its state and rounds as they were, the bytes of the round under way
+    /// as sent by now (QEMU's counters move while it sends too). Changes nothing.
+    /// </summary>
+    internal LiveMigrationStatus GetLiveMigration(HostRef source, Guid instanceId) => LiveMigrationOn(source, instanceId, advance: false);
+
+    private LiveMigrationStatus LiveMigrationOn(HostRef source, Guid instanceId, bool advance)
     {
         lock (_gate)
         {
@@ -91,7 +100,7 @@ public sealed partial class FakeHypervisor
             if (!_migrations.TryGetValue(instanceId, out var m) || m.Request.Source.Id != source.Id)
                 return new LiveMigrationStatus(LiveMigrationState.Failed, [], 0, 0, 0, 0, null, null,
                     $"No live migration of VM {instanceId} is known on its source host (lost with a restart?).");
-            Advance(m);
+            if (advance) Advance(m);
             return StatusOf(m, DueMs(m));
         }
     }

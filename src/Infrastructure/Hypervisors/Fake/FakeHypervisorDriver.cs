@@ -3,12 +3,11 @@ using IaasApi.Domain.Migrations;
 
 namespace IaasApi.Infrastructure.Hypervisors.Fake;
 
-/// <summary>The <c>fake</c> driver: the <see cref="FakeHypervisor"/> model behind the driver port.</summary>
-public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriver
+/// <summary>The <c>fake</c> driver: the <see cref="FakeHypervisor"/> model behind the driver port, in every role.</summary>
+public sealed class FakeHypervisorDriver(FakeHypervisor model)
+    : IHypervisorDriver, ISnapshotDriver, IGuestStatsDriver, ILiveMigrationDriver, IColdMigrationDriver, IStorageMirrorDriver
 {
     public string Kind => "fake";
-
-    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: true);
 
     public Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct) => model.SpawnAsync(host, spec, ct);
 
@@ -54,6 +53,9 @@ public sealed class FakeHypervisorDriver(FakeHypervisor model) : IHypervisorDriv
     public Task<IncomingEndpoint> PrepareIncomingAsync(IncomingRequest request, CancellationToken ct) => model.PrepareIncomingAsync(request, ct);
 
     public Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct) => model.StartLiveMigrationAsync(request, ct);
+
+    public Task<LiveMigrationStatus> AdvanceLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
+        Task.FromResult(model.AdvanceLiveMigration(source, instanceId));
 
     public Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct) =>
         Task.FromResult(model.GetLiveMigration(source, instanceId));

@@ -48,17 +48,17 @@ public sealed record QemuVmRecord(Guid InstanceId, string Name, int MemoryMiB, i
 /// the serial log, the pid file and the spec it was started with). It runs in the host's agent (src/Workers serving
 /// <c>h-&lt;host&gt;</c>); each call concerns one host, and one agent may serve several (its VMs are keyed by host and
 /// instance). Spawn is idempotent and self-cleaning; destroying an absent VM succeeds; stop quits QEMU and keeps the
-/// disk (shut off), start boots it again from it. Migrations: QemuDriver.Migrations.cs (live), QemuDriver.Cold.cs,
-/// QemuDriver.Storage.cs; snapshots and suspend: QemuDriver.Snapshots.cs.
+/// disk (shut off), start boots it again from it. One partial file per role: migrations' two sides QemuDriver.Migrations.cs,
+/// live QemuDriver.Live.cs, cold QemuDriver.Cold.cs, storage QemuDriver.Storage.cs; snapshots and suspend
+/// QemuDriver.Snapshots.cs; guest memory QemuDriver.GuestStats.cs.
 /// </summary>
-public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log) : IHypervisorDriver, IAsyncDisposable
+public sealed partial class QemuDriver(QemuOptions options, ILogger<QemuDriver> log)
+    : IHypervisorDriver, ISnapshotDriver, IGuestStatsDriver, ILiveMigrationDriver, IColdMigrationDriver, IStorageMirrorDriver, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<(string Host, Guid Id), QemuProcess> _running = new();
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _locks = new();
 
     public string Kind => "qemu";
-
-    public DriverCapabilities Capabilities { get; } = new(PowerControl: true, LiveMigration: true, ColdMigration: true, Snapshots: true);
 
     public async Task SpawnAsync(HostRef host, InstanceSpec spec, CancellationToken ct)
     {

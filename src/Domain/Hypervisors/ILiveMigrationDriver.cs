@@ -3,23 +3,6 @@ using IaasApi.Domain.Migrations;
 namespace IaasApi.Domain.Hypervisors;
 
 /// <summary>
-/// What the target host is asked to prepare for a VM about to arrive (each call concerns one host: the target's own
-/// agent runs it). Live: the VM created paused, waiting for its memory; cold: a place for its disk to be copied into.
-/// A disk on a shared pool (<see cref="InstanceSpec.Pool"/>) is reachable from the target as it is; a local disk is
-/// sent: the target makes an empty disk of the flavor's size and exports it to the source.
-/// </summary>
-public sealed record IncomingRequest(HostRef Target, HostRef Source, InstanceSpec Spec, MigrationType Type);
-
-/// <summary>
-/// Where the source sends a VM (what the target's <c>PrepareIncomingAsync</c> answered): <see cref="MigrationUri"/> for the
-/// memory stream (live), <see cref="DiskUri"/> for the disk's blocks (a local disk; null when the disk is on a shared
-/// pool). QEMU: <c>tcp:&lt;address&gt;:&lt;port&gt;</c> and <c>nbd://&lt;address&gt;:&lt;port&gt;/&lt;export&gt;</c>.
-/// <see cref="DiskBase"/>: the image whose template the target's empty disk is an overlay of (its own copy of the
-/// template), so the source sends only what its overlay holds; null: a blank disk, the source sends everything.
-/// </summary>
-public sealed record IncomingEndpoint(string? MigrationUri, string? DiskUri, string? DiskBase = null);
-
-/// <summary>
 /// A live migration as the control plane asks the source's driver for it, once the target is prepared: the VM, both
 /// hosts, where to send, and the convergence policy. In QEMU terms: a local disk is first mirrored into the target's
 /// NBD export; <c>migrate</c> then runs with <c>max-bandwidth</c> and <c>downtime-limit</c>, and the escalation is
@@ -56,3 +39,41 @@ public enum LiveMigrationState
 public sealed record LiveMigrationStatus(LiveMigrationState State, IReadOnlyList<PreCopyRound> Rounds, double TransferredMiB, double RemainingMiB,
                                          double Throttle, double ExpectedDowntimeMs, PreCopyOutcome? Outcome, double? DowntimeMs, string? Error,
                                          double DiskCopiedMiB = 0, double DiskTotalMiB = 0, double? TotalMs = null);
+
+/// <summary>
+/// A driver that moves a running VM between hosts: the source's side of live migration (pre-copy, post-copy's pull),
+/// over the two-sided protocol of <see cref="IMigrationEndpointDriver"/>. Reading a migration's state never moves it
+/// on: the caller advances it explicitly (<see cref="AdvanceLiveMigrationAsync"/>).
+/// </summary>
+public interface ILiveMigrationDriver : IMigrationEndpointDriver
+{
+    /// <summary>
+    /// Source: starts the live migration into the prepared target (a local disk mirrored first, then pre-copy of the
+    /// memory). Idempotent: a migration of this VM already under way to the same target is left as it is.
+    /// </summary>
+    Task StartLiveMigrationAsync(LiveMigrationRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// Source: moves the live migration on as far as it can now and says where it then stands — QEMU: reads the disk's
+    /// mirror and <c>query-migrate</c>, starts the memory once the disk is in sync, finishes a pause before the
+    /// switch-over, and applies the escalation (post-copy, abort) past the time budget; the fake: plays the rounds that are
+    /// due and fails one on request. The control plane's poll loop calls this; <see cref="LiveMigrationState.Failed"/>
+    /// with the reason when no migration is known.
+    /// </summary>
+    Task<LiveMigrationStatus> AdvanceLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// Source: where the VM's live migration stood at its last advance (a pure read: nothing is sent to the hypervisor
+    /// and nothing moves on); <see cref="LiveMigrationState.Failed"/> with the reason when none is known.
+    /// </summary>
+    Task<LiveMigrationStatus> GetLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
+
+    /// <summary>
+    /// Source: returns when the live migration may have moved on (QEMU: a <c>MIGRATION</c> or block-job event) or when
+    /// <paramref name="timeout"/> has passed — a poll interval that ends early, so the switch-over is seen at once.
+    /// </summary>
+    Task WaitForLiveMigrationAsync(HostRef source, Guid instanceId, TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>Source: pauses the guest now and copies what remains, whatever the downtime.</summary>
+    Task ForceCompleteLiveMigrationAsync(HostRef source, Guid instanceId, CancellationToken ct);
+}
