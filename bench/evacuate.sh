@@ -11,30 +11,14 @@ pg=$(start_postgres)
 start_api 5187 ConnectionStrings__Postgres="$pg" Iaas__MigrateOnStart=true Iaas__InProcessWorkers=true \
   Iaas__FakeDriver__SpawnMilliseconds=200 Iaas__Health__HeartbeatSeconds=2 Iaas__Health__HostDownAfterSeconds=6 \
   Iaas__Reconciler__IntervalSeconds=1
-python3 - "$key" "$vms" <<'PY'
-import json, sys, time, urllib.request
+BENCH_DIR="$(dirname "${BASH_SOURCE[0]}")" python3 - "$key" "$vms" <<'PY'
+import os, sys, time
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from benchlib import caller, fill_first_host
 key, vms = sys.argv[1], int(sys.argv[2])
-base = "http://127.0.0.1:5187"
-def call(method, path, body=None, token=key):
-    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        text = r.read()
-        return json.loads(text) if text else None
-region = call("POST", "/v1/regions", {"name": "r"})
-zone = call("POST", "/v1/zones", {"name": "z", "regionId": region["id"]})
-hosts = [call("POST", "/v1/hosts", {"name": f"h{i}", "zoneId": zone["id"], "hypervisor": "fake",
-              "capacity": {"vcpus": 64, "memoryMiB": 262144, "diskGiB": 4000, "networkMbps": 10000}})["id"] for i in range(3)]
-flavor = call("POST", "/v1/flavors", {"name": "f", "vcpus": 2, "memoryMiB": 4096, "diskGiB": 20})
-image = call("POST", "/v1/images", {"name": "i", "os": "debian", "format": "qcow2", "minDiskGiB": 1})
+call = caller("http://127.0.0.1:5187", key)
 plans = [call("POST", "/v1/sla-plans", {"name": f"p{p}", "priority": p, "schemes": ["immediate"]})["id"] for p in (500, 300, 100)]
-tenant = call("POST", "/v1/tenants", {"name": "t", "quotas": {"instances": -1, "vcpus": -1, "memoryMiB": -1}})
-tkey = call("POST", f"/v1/tenants/{tenant['id']}/api-keys", {"name": "k"})["key"]
-for h in hosts[1:]: call("PATCH", f"/v1/hosts/{h}", {"state": "disabled"})
-ids = [call("POST", "/v1/instances", {"name": f"vm{i}", "flavorId": flavor["id"], "imageId": image["id"], "slaPlanId": plans[i % 3],
-        "zoneId": zone["id"]}, tkey)["id"] for i in range(vms)]
-while any(call("GET", f"/v1/instances/{i}")["status"] != "running" for i in ids): time.sleep(0.2)
-for h in hosts[1:]: call("PATCH", f"/v1/hosts/{h}", {"state": "enabled"})
+hosts, ids = fill_first_host(call, vms, plans)
 time.sleep(3)                                                          # a beat or two of the failing host first
 start = time.monotonic()
 call("PUT", f"/v1/simulation/hosts/{hosts[0]}/silence", {"silent": True})

@@ -1,13 +1,14 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using IaasApi.Bench;
+using static IaasApi.Bench.BenchHttp;
 
 // Measures what a tenant waits for: POST /v1/instances → the instance reads "running" (polled every 5 ms),
 // plus the POST's own latency (admission: quota, placement, claim, commit). Sequential by default, so each
 // number is one request's latency, not queueing behind others; --concurrency N measures a burst.
 //   dotnet run --project bench/ProvisioningLatency -c Release -- --url http://127.0.0.1:5080 --admin-key KEY [--count 100] [--concurrency 1]
-var arguments = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--")).ToDictionary(p => p.a[2..], p => args[p.i + 1]);
+var arguments = Options(args);
 var url = arguments.GetValueOrDefault("url") ?? "http://127.0.0.1:5080";
 var adminKey = arguments.GetValueOrDefault("admin-key") ?? throw new ArgumentException("--admin-key is required");
 var count = int.Parse(arguments.GetValueOrDefault("count") ?? "100");
@@ -70,19 +71,4 @@ async Task<(double Admission, double Total)> CreateAndWait(int n)
     }
 }
 
-HttpClient Client(string apiKey)
-{
-    var client = new HttpClient { BaseAddress = new Uri(url) };
-    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-    return client;
-}
-
-static async Task<string> Post(HttpClient client, string path, object body)
-{
-    var response = await client.PostAsJsonAsync(path, body);
-    var json = await response.Content.ReadFromJsonAsync<JsonObject>();
-    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {json}");
-    return json!["id"]!.GetValue<string>();
-}
-
-static double P(double[] sorted, int percentile) => sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
+HttpClient Client(string apiKey) => BenchHttp.Client(url, apiKey);

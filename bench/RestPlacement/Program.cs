@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using IaasApi.Bench;
+using static IaasApi.Bench.BenchHttp;
 
 // Full REST create-with-claim throughput: POST /v1/instances (auth, validation, catalog reads, quota claim, placement on
 // the in-memory snapshot, conditional capacity claim, instance/operation/audit rows, commit, Hangfire enqueue) against
@@ -11,7 +12,7 @@ using System.Text.Json.Nodes;
 // Reservations: N future reservations booked first, then the latency of booking one more (the feasibility check and
 // the booking) and of the capacity timeline, all hosts in one zone:
 //   dotnet IaasApi.RestPlacement.dll --url URL --admin-key KEY --hosts 1000 --zones 1 --reservations 10000 [--checks 500]
-var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--")).ToDictionary(p => p.a[2..], p => args[p.i + 1]);
+var options = Options(args);
 var url = options["url"];
 var adminKey = options["admin-key"];
 var hostCount = int.Parse(options.GetValueOrDefault("hosts") ?? "1000");
@@ -196,19 +197,4 @@ async Task Reservations(int count, int checks)
 
 async Task<JsonObject> Stats() => (await admin.GetFromJsonAsync<JsonObject>("/v1/placement/stats"))!["counters"]!.AsObject();
 
-HttpClient Client(string key)
-{
-    var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(url) };
-    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-    return client;
-}
-
-static async Task<string> Post(HttpClient client, string path, object body)
-{
-    var response = await client.PostAsJsonAsync(path, body);
-    var json = await response.Content.ReadFromJsonAsync<JsonObject>();
-    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {json}");
-    return json!["id"]!.GetValue<string>();
-}
-
-static double P(double[] sorted, int p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
+HttpClient Client(string key) => BenchHttp.Client(url, key, 64);

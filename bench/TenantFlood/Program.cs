@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using IaasApi.Bench;
+using static IaasApi.Bench.BenchHttp;
 
 // One tenant floods, another creates at a steady rate: what does the flood cost the quiet tenant's creates?
 //   dotnet IaasApi.TenantFlood.dll --url URL --admin-key KEY [--seconds 30] [--rate 5] [--flood-rate 400] [--clients 64] [--hosts 100]
@@ -11,7 +12,7 @@ using System.Text.Json.Nodes;
 // second (open loop, at most 512 in flight); while A's key is hammered by --clients concurrent clients in a closed loop
 // (each answer, 429s included, is followed at once by the next request). A's requests cycle GET /v1/instances?limit=50,
 // GET /v1/me, POST /v1/instances.
-var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--")).ToDictionary(p => p.a[2..], p => args[p.i + 1]);
+var options = Options(args);
 var url = options["url"];
 var adminKey = options["admin-key"];
 var seconds = int.Parse(options.GetValueOrDefault("seconds") ?? "30");
@@ -152,19 +153,4 @@ async Task<string> TenantKey(string suffix)
     return key!["key"]!.GetValue<string>();
 }
 
-HttpClient Client(string key)
-{
-    var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(url) };
-    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-    return client;
-}
-
-static async Task<string> Post(HttpClient client, string path, object body)
-{
-    var response = await client.PostAsJsonAsync(path, body);
-    var json = await response.Content.ReadFromJsonAsync<JsonObject>();
-    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {json}");
-    return json!["id"]!.GetValue<string>();
-}
-
-static double P(double[] sorted, int p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
+HttpClient Client(string key) => BenchHttp.Client(url, key, 256);

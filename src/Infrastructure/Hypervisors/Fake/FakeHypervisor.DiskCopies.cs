@@ -3,17 +3,6 @@ using IaasApi.Domain.Hypervisors;
 
 namespace IaasApi.Infrastructure.Hypervisors.Fake;
 
-/// <summary>A disk copy the fake fleet runs: the written part of the VM's disk streamed at the request's bandwidth.</summary>
-public sealed class FakeDiskCopy(DiskCopyRequest request, double totalMiB, long startedAt)
-{
-    public DiskCopyRequest Request { get; } = request;
-    public double TotalMiB { get; } = totalMiB;
-    public long StartedAt { get; } = startedAt;
-    public double CopiedMiB { get; set; }
-    public DiskCopyState State { get; set; } = DiskCopyState.Copying;
-    public string? Error { get; set; }
-}
-
 /// <summary>
 /// Cold migration in the fake fleet: the written part of the disk (a quarter of the flavor's, as snapshots model it)
 /// copied into what the target prepared, at the request's bandwidth against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>);
@@ -23,7 +12,7 @@ public sealed class FakeDiskCopy(DiskCopyRequest request, double totalMiB, long 
 /// </summary>
 public sealed partial class FakeHypervisor
 {
-    public FakeDiskCopy? DiskCopyOf(Guid instanceId) { lock (_gate) return _diskCopies.GetValueOrDefault(instanceId); }
+    public FakeCopy<DiskCopyRequest>? DiskCopyOf(Guid instanceId) { lock (_gate) return _diskCopies.GetValueOrDefault(instanceId); }
 
     internal async Task StartDiskCopyAsync(DiskCopyRequest r, CancellationToken ct)
     {
@@ -46,7 +35,7 @@ public sealed partial class FakeHypervisor
                                      || incoming.Endpoint.DiskUri != r.Incoming.DiskUri))
                 throw new HypervisorException($"The target has not prepared for VM {id}'s disk ({r.Incoming.DiskUri ?? "no address"}).", false);
             // A disk on a shared pool is reachable from the target as it is: nothing to copy.
-            var copy = new FakeDiskCopy(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, _clock.GetTimestamp());
+            var copy = new FakeCopy<DiskCopyRequest>(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, _clock.GetTimestamp());
             if (vm.Pool is not null) copy.State = DiskCopyState.Synced;
             _diskCopies[id] = copy;
         }
@@ -88,7 +77,7 @@ public sealed partial class FakeHypervisor
     }
 
     /// <summary>The copy's progress on the clock (× the speed-up); a fault injected for <see cref="FakeOperation.CopyDisk"/> fails it.</summary>
-    private void Advance(FakeDiskCopy c)
+    private void Advance(FakeCopy<DiskCopyRequest> c)
     {
         if (c.State != DiskCopyState.Copying) return;
         try

@@ -3,17 +3,6 @@ using IaasApi.Domain.Hypervisors;
 
 namespace IaasApi.Infrastructure.Hypervisors.Fake;
 
-/// <summary>A storage mirror the fake fleet runs: the bulk copy against the clock, then writes to both copies.</summary>
-public sealed class FakeMirror(StorageMirrorRequest request, double totalMiB, long startedAt)
-{
-    public StorageMirrorRequest Request { get; } = request;
-    public double TotalMiB { get; } = totalMiB;
-    public long StartedAt { get; } = startedAt;
-    public double CopiedMiB { get; set; }
-    public DiskCopyState State { get; set; } = DiskCopyState.Copying;
-    public string? Error { get; set; }
-}
-
 /// <summary>
 /// Live storage migration in the fake fleet: the written part of the disk (a quarter of the flavor's) copied to the
 /// target pool at the request's bandwidth against the clock (× <see cref="FakeDriverOptions.MigrationSpeedup"/>) while
@@ -23,7 +12,7 @@ public sealed class FakeMirror(StorageMirrorRequest request, double totalMiB, lo
 /// </summary>
 public sealed partial class FakeHypervisor
 {
-    public FakeMirror? MirrorOf(Guid instanceId) { lock (_gate) return _mirrors.GetValueOrDefault(instanceId); }
+    public FakeCopy<StorageMirrorRequest>? MirrorOf(Guid instanceId) { lock (_gate) return _mirrors.GetValueOrDefault(instanceId); }
 
     internal async Task StartStorageMirrorAsync(StorageMirrorRequest r, CancellationToken ct)
     {
@@ -42,7 +31,7 @@ public sealed partial class FakeHypervisor
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; a live storage migration mirrors a running VM's disk.", false);
             if (vm.Pool == r.TargetPool) throw new HypervisorException($"VM {id}'s disk already lives on pool '{r.TargetPool}'.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The mirror needs a positive bandwidth.", false);
-            _mirrors[id] = new FakeMirror(r, WrittenDiskMiB(vm), _clock.GetTimestamp());
+            _mirrors[id] = new FakeCopy<StorageMirrorRequest>(r, WrittenDiskMiB(vm), _clock.GetTimestamp());
         }
     }
 

@@ -64,10 +64,10 @@ public sealed partial class FakeHypervisor
     private readonly List<FakeFault> _faults = [];
     private readonly List<FakeSnapshot> _snapshots = [];
     private readonly Dictionary<Guid, FakeMigration> _migrations = [];
-    private readonly Dictionary<Guid, FakeDiskCopy> _diskCopies = [];
+    private readonly Dictionary<Guid, FakeCopy<DiskCopyRequest>> _diskCopies = [];
     private readonly Dictionary<Guid, FakeIncoming> _incoming = [];          // by instance id: what a target prepared
     private readonly Dictionary<Guid, Guid> _leftovers = [];                 // moved VMs' source copies, until released
-    private readonly Dictionary<Guid, FakeMirror> _mirrors = [];
+    private readonly Dictionary<Guid, FakeCopy<StorageMirrorRequest>> _mirrors = [];
     private readonly Dictionary<Guid, GuestMemory> _guestMemory = [];
     private readonly HashSet<Guid> _silenced = [];                // hosts whose agent cannot be reached (crash, partition)
     private readonly HashSet<Guid> _everSilenced = [];
