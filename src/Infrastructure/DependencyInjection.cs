@@ -11,13 +11,10 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors.Fake;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure;
 

@@ -1,4 +1,3 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hypervisors.Fake;
 

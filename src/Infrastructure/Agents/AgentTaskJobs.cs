@@ -1,9 +1,6 @@
 using Hangfire;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Agents;
 

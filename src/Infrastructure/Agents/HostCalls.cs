@@ -1,13 +1,8 @@
 using IaasApi.Infrastructure.Operations;
 using System.Diagnostics;
 using Hangfire;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Agents;
 

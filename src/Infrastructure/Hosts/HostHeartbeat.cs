@@ -1,12 +1,8 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Hosts;
 

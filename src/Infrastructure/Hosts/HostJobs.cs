@@ -5,9 +5,6 @@ using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Hosts;
 

@@ -1,13 +1,10 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Instances;
 

@@ -1,8 +1,5 @@
 using Hangfire;
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Instances;
 

@@ -2,9 +2,6 @@ using IaasApi.Infrastructure.Instances;
 using Hangfire;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Operations;
 

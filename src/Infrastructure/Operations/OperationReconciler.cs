@@ -1,12 +1,7 @@
 using Hangfire;
 using Hangfire.States;
 using Hangfire.Storage;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Operations;
 

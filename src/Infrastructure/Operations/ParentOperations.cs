@@ -1,7 +1,4 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Operations;
 

@@ -1,6 +1,3 @@
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-
 namespace IaasApi.Infrastructure.Operations;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using IaasApi.Domain.Common;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;

@@ -1,6 +1,5 @@
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Persistence;
 

@@ -1,6 +1,5 @@
 using IaasApi.Domain.Audit;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Inventory;
@@ -8,7 +7,6 @@ using IaasApi.Domain.Operations;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Persistence;
 

@@ -1,10 +1,7 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Placement;
 

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Placement;
 

@@ -1,12 +1,8 @@
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Placement;
 

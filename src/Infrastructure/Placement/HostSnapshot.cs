@@ -1,11 +1,6 @@
 using IaasApi.Domain.Instances;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Placement;
 

@@ -1,15 +1,11 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Placement;
 

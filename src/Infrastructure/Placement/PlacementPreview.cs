@@ -1,9 +1,6 @@
 using IaasApi.Domain.Catalog;
 using IaasApi.Domain.Placement;
 using IaasApi.Domain.ServerGroups;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Placement;
 

@@ -1,11 +1,7 @@
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Placement;
 

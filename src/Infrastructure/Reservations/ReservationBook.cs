@@ -1,14 +1,10 @@
 using System.Linq.Expressions;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Placement;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.Reservations;
 

@@ -1,14 +1,9 @@
 using IaasApi.Infrastructure.Instances;
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Reservations;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using static IaasApi.Domain.Instances.InstanceStatus;
 
 namespace IaasApi.Infrastructure.Reservations;

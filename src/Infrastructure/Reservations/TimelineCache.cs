@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Reservations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Infrastructure.Reservations;
 

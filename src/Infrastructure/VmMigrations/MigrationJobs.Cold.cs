@@ -4,10 +4,6 @@ using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Agents;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,12 +1,8 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,6 +1,5 @@
 using IaasApi.Infrastructure.Instances;
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
@@ -8,11 +7,7 @@ using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Agents;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,5 +1,4 @@
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
@@ -7,10 +6,7 @@ using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Placement;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,12 +1,8 @@
 using IaasApi.Infrastructure.Instances;
 using IaasApi.Infrastructure.Operations;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,9 +1,6 @@
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Infrastructure.Hosts;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

@@ -1,14 +1,9 @@
 using IaasApi.Infrastructure.Placement;
 using System.Text.Json;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace IaasApi.Infrastructure.VmMigrations;
 

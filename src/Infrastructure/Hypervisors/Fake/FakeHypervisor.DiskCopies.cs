@@ -1,4 +1,3 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 
 namespace IaasApi.Infrastructure.Hypervisors.Fake;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
 

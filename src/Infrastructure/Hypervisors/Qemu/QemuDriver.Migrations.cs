@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Migrations;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Hypervisors.Qemu;
 

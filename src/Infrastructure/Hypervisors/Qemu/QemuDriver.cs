@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IaasApi.Domain.Hypervisors;
-using Microsoft.Extensions.Logging;
 
 namespace IaasApi.Infrastructure.Hypervisors.Qemu;
 

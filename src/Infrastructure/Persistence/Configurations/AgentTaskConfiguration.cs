@@ -1,6 +1,4 @@
-using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Agents;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace IaasApi.Infrastructure.Persistence.Configurations;

@@ -1,11 +1,9 @@
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.ServerGroups;
 using IaasApi.Domain.Tenancy;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace IaasApi.Infrastructure.Persistence.Configurations;

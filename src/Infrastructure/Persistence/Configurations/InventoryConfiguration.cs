@@ -1,6 +1,4 @@
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace IaasApi.Infrastructure.Persistence.Configurations;

@@ -1,7 +1,5 @@
 using IaasApi.Domain.Audit;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace IaasApi.Infrastructure.Persistence.Configurations;

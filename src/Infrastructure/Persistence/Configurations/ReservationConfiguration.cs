@@ -1,9 +1,7 @@
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Reservations;
 using IaasApi.Domain.Tenancy;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace IaasApi.Infrastructure.Persistence.Configurations;
