@@ -10,12 +10,26 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Flavors;
 
+/// <summary>A flavor's fields as a create or a patch sends them (a create must send name, vCPUs, memory and disk).</summary>
+public interface IFlavorFields
+{
+    string? Name { get; }
+    int? Vcpus { get; }
+    int? MemoryMiB { get; }
+    int? DiskGiB { get; }
+    int? NetworkMbps { get; }
+    string? RequiredCpuModel { get; }
+    IReadOnlyList<string>? RequiredCpuFeatures { get; }
+    IReadOnlyList<string>? RequiredTraits { get; }
+    IReadOnlyList<string>? ForbiddenTraits { get; }
+}
+
 public sealed record CreateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family,
                                          string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
-                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
+                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null) : IFlavorFields;
 public sealed record UpdateFlavorRequest(string? Name, int? Vcpus, int? MemoryMiB, int? DiskGiB, int? NetworkMbps, FlavorFamily? Family,
                                          string? RequiredCpuModel = null, IReadOnlyList<string>? RequiredCpuFeatures = null,
-                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null);
+                                         IReadOnlyList<string>? RequiredTraits = null, IReadOnlyList<string>? ForbiddenTraits = null) : IFlavorFields;
 
 public sealed record FlavorResponse(Guid Id, string Name, int Vcpus, int MemoryMiB, int DiskGiB, int NetworkMbps, FlavorFamily Family,
                                     string? RequiredCpuModel, IReadOnlyList<string> RequiredCpuFeatures, IReadOnlyList<string> RequiredTraits,
@@ -25,14 +39,25 @@ public sealed record FlavorResponse(Guid Id, string Name, int Vcpus, int MemoryM
         f.Resources.NetworkMbps, f.Family, f.RequiredCpuModel, f.RequiredCpuFeatures, f.RequiredTraits, f.ForbiddenTraits, f.CreatedAt, f.UpdatedAt);
 }
 
-public sealed class CreateFlavorValidator : AbstractValidator<CreateFlavorRequest>
+/// <summary>The same rules for a create and a patch; a create must name the flavor and give its vCPUs, memory and disk.</summary>
+public abstract class FlavorFieldsValidator<T> : AbstractValidator<T> where T : IFlavorFields
 {
-    public CreateFlavorValidator()
+    protected FlavorFieldsValidator(bool create)
     {
-        RuleFor(x => x.Name).ValidName();
-        RuleFor(x => x.Vcpus).Between(1, Limits.MaxVcpus);
-        RuleFor(x => x.MemoryMiB).Between(1, Limits.MaxMemoryMiB);
-        RuleFor(x => x.DiskGiB).Between(0, Limits.MaxDiskGiB);
+        if (create)
+        {
+            RuleFor(x => x.Name).ValidName();
+            RuleFor(x => x.Vcpus).Between(1, Limits.MaxVcpus);
+            RuleFor(x => x.MemoryMiB).Between(1, Limits.MaxMemoryMiB);
+            RuleFor(x => x.DiskGiB).Between(0, Limits.MaxDiskGiB);
+        }
+        else
+        {
+            RuleFor(x => x.Name).ValidOptionalName();
+            RuleFor(x => x.Vcpus).InclusiveBetween(1, Limits.MaxVcpus);
+            RuleFor(x => x.MemoryMiB).InclusiveBetween(1, Limits.MaxMemoryMiB);
+            RuleFor(x => x.DiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
+        }
         RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
         RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
         RuleFor(x => x.RequiredCpuFeatures).ValidTags();
@@ -41,21 +66,9 @@ public sealed class CreateFlavorValidator : AbstractValidator<CreateFlavorReques
     }
 }
 
-public sealed class UpdateFlavorValidator : AbstractValidator<UpdateFlavorRequest>
-{
-    public UpdateFlavorValidator()
-    {
-        RuleFor(x => x.Name).ValidOptionalName();
-        RuleFor(x => x.Vcpus).InclusiveBetween(1, Limits.MaxVcpus);
-        RuleFor(x => x.MemoryMiB).InclusiveBetween(1, Limits.MaxMemoryMiB);
-        RuleFor(x => x.DiskGiB).InclusiveBetween(0, Limits.MaxDiskGiB);
-        RuleFor(x => x.NetworkMbps).InclusiveBetween(0, Limits.MaxNetworkMbps);
-        RuleFor(x => x.RequiredCpuModel).MaximumLength(Limits.ShortTextMaxLength).PlainText();
-        RuleFor(x => x.RequiredCpuFeatures).ValidTags();
-        RuleFor(x => x.RequiredTraits).ValidTags();
-        RuleFor(x => x.ForbiddenTraits).ValidTags();
-    }
-}
+public sealed class CreateFlavorValidator() : FlavorFieldsValidator<CreateFlavorRequest>(create: true);
+
+public sealed class UpdateFlavorValidator() : FlavorFieldsValidator<UpdateFlavorRequest>(create: false);
 
 public static class FlavorsEndpoints
 {
