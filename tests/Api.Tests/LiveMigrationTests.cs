@@ -118,6 +118,25 @@ public sealed class LiveMigrationTests(ApiFactory api)
     }
 
     [Fact]
+    public async Task ResetState_OfAMigratingInstance_IsRefusedUntilItsMigrationEnds()
+    {
+        var (_, vm, source, target) = await RunningVmAsync(8192);
+        api.Fake.SetGuestMemory(vm, new GuestMemory(8192, 8192, 8192, 800));
+        var started = await MigrateAsync(vm);
+        await WaitForStageAsync(started.Id(), "pre-copy");
+        var refused = await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm}/actions/reset-state", new { status = "running" }))
+            .ExpectProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+        Assert.Contains(started.Id().ToString(), refused.Str("detail"));
+        Assert.Equal("running", (await api.Admin().GetJson($"/v1/migrations/{started.Id()}")).Str("status"));   // untouched
+        Assert.Equal("running", (await api.Admin().GetJson($"/v1/operations/{started["operationId"]!.GetValue<Guid>()}")).Str("status"));
+
+        (await api.Admin().PostAsync($"/v1/migrations/{started.Id()}/actions/cancel", null)).EnsureSuccessStatusCode();
+        Assert.Equal("cancelled", (await SettleAsync(started.Id(), "completed", "failed", "cancelled")).Str("status"));
+        await AssertOnlyOn(vm, source, target);
+        await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm}/actions/reset-state", new { status = "running" })).ExpectAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task ForceComplete_OfAStalledPreCopy_SwitchesOverAtOnce()
     {
         var (_, vm, source, target) = await RunningVmAsync(4096);

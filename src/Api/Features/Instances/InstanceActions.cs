@@ -4,6 +4,7 @@ using FluentValidation;
 using IaasApi.Api.Http;
 using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
@@ -127,6 +128,11 @@ public static class InstanceActions
     {
         var instance = await db.Instances.GetAsync(id, "instance", ct);
         ETags.CheckIfMatch(http, instance.Version);
+        // A live migration owns the instance (and may hold a claim on its target): it ends by its own rules first.
+        if (await db.Migrations.AsNoTracking().Where(m => m.InstanceId == id && (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running))
+                .Select(m => (Guid?)m.Id).FirstOrDefaultAsync(ct) is { } live)
+            throw new InvalidStateException($"Migration {live} of the instance is still live; cancel it first (POST /v1/migrations/{live}/actions/cancel), " +
+                                            "then reset the instance's state if it still needs it.");
         var target = req.Status!.Value;
         var now = db.Clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
