@@ -312,23 +312,33 @@ public sealed class InstanceJobs(
     /// </summary>
     private async Task<InstanceStatus?> TryCompleteAsync(Operation op, Instance instance, Action<Instance> transition, CancellationToken ct)
     {
-        try
+        var expected = instance.Status;
+        for (var attempt = 1; ; attempt++)
         {
-            transition(instance);
-            op.Succeed(Now());
-            await db.SaveChangesAsync(ct);
-            await ParentOperations.RollUpAsync(db, op.ParentId, ct);
-            return null;
-        }
-        catch (Exception ex) when (ex is DbUpdateConcurrencyException or InvalidStateException)
-        {
-            db.ChangeTracker.Clear();
-            var current = await db.Instances.AsNoTracking().Where(i => i.Id == instance.Id).Select(i => i.Status).SingleAsync(ct);
-            var fresh = await db.Operations.SingleAsync(o => o.Id == op.Id, ct);
-            if (!fresh.IsFinished)
-                await CancelAsync(fresh, $"The instance became '{EnumWords.ToWord(current)}' while the work was in progress.", ct);
-            if (current == Suspended && _host is { } host) await SaveAfterPreemptionAsync(host, instance.Id, ct);
-            return current;
+            try
+            {
+                transition(instance);
+                op.Succeed(Now());
+                await db.SaveChangesAsync(ct);
+                await ParentOperations.RollUpAsync(db, op.ParentId, ct);
+                return null;
+            }
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException or InvalidStateException)
+            {
+                db.ChangeTracker.Clear();
+                var fresh = await db.Operations.SingleAsync(o => o.Id == op.Id, ct);
+                var now = await db.Instances.SingleAsync(i => i.Id == instance.Id, ct);
+                // Its row moved on without leaving this work's status (an audit note, a retried write): complete it again.
+                if (ex is DbUpdateConcurrencyException && attempt < 4 && !fresh.IsFinished && now.Status == expected && now.OperationId == op.Id)
+                {
+                    (op, instance) = (fresh, now);
+                    continue;
+                }
+                if (!fresh.IsFinished)
+                    await CancelAsync(fresh, $"The instance became '{EnumWords.ToWord(now.Status)}' while the work was in progress.", ct);
+                if (now.Status == Suspended && _host is { } host) await SaveAfterPreemptionAsync(host, instance.Id, ct);
+                return now.Status;
+            }
         }
     }
 

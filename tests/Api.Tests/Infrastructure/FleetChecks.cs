@@ -34,6 +34,11 @@ public static class FleetChecks
                 var live = (await db.Migrations.AsNoTracking().Where(m => m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running).ToListAsync())
                     .Select(m => $"migration {m.Id} {m.Type} {m.Status} at {m.Stage}, operation {m.OperationId}: " +
                                  (db.Operations.AsNoTracking().SingleOrDefault(o => o.Id == m.OperationId) is { } o ? $"{o.Status} ({o.Error?.Detail ?? o.StatusReason})" : "none"));
+                var stuck = (await db.Instances.AsNoTracking().ToListAsync()).Where(i => InstanceTransitions.IsTransitional(i.Status))
+                    .Select(i => $"instance {i.Id} {i.Status} (operation {i.OperationId}: " +
+                                 (db.Operations.AsNoTracking().SingleOrDefault(o => o.Id == i.OperationId) is { } o ? $"{o.Kind} {o.Status}, {o.Error?.Detail ?? o.StatusReason}" : "none") +
+                                 $"; trail: {string.Join(" → ", db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == i.Id).OrderBy(a => a.At).AsEnumerable().Select(a => $"{a.Action}:{a.ToStatus}"))})");
+                live = live.Concat(stuck);
                 throw new TimeoutException($"Not settled after {limit.TotalSeconds:0} s: running operations {string.Join(", ", running.GroupBy(k => k).Select(g => $"{g.Key} × {g.Count()}"))}; " +
                                            $"{migrating} migration(s) live, {unsettledHosts} host(s) down, {transitional} instance(s) in transition.\n" +
                                            string.Join("\n", live) + "\n" +
