@@ -1,7 +1,6 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
-using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
 using static IaasApi.Domain.Instances.InstanceStatus;
@@ -174,10 +173,8 @@ public sealed class InstanceJobs(
             return;
         }
         await BeginAttemptAsync(op, 10, ct);
-        // A VM left on a host that is down (the instance was evacuated off it) cannot be reached, and need not be: the
-        // host's fencing destroys it when it answers again. Anywhere else the driver destroys it now.
-        var reach = instance.VmHostId is { } vmHost
-                    && !(instance.HostId is null && await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == vmHost && h.State == HostState.Down, ct));
+        // A VM left on a down host goes at its fencing; anywhere else the driver destroys it now.
+        var reach = instance.VmHostId is not null && !await HostRefs.LeftOnDownHostAsync(db, instance, ct);
         if (reach && await SnapshotNameAsync(instance, ct) is { } snapshot
             && !await CallDriverAsync<ISnapshotDriver>(op, instance, async (driver, host) =>
                    await outcomes.RecordSnapshotAsync(instance, snapshot, await driver.SnapshotAsync(host, instance.Id, snapshot, ct), ct), ct)) return;

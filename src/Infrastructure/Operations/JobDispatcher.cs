@@ -27,10 +27,7 @@ public sealed class JobDispatcher(IBackgroundJobClient jobs, IaasDbContext db, I
     /// there) — unless that host is down: nothing there can be reached, and its agent may never come back to serve it.
     /// </summary>
     public static async Task<string> QueueForVmAsync(IaasDbContext db, Domain.Instances.Instance instance, CancellationToken ct) =>
-        instance.HostId is not null || instance.LastHostId is not { } left
-            || !await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == left && h.State == Domain.Inventory.HostState.Down, ct)
-            ? await QueueForHostAsync(db, instance.VmHostId, ct)
-            : ControlQueue;
+        await HostRefs.LeftOnDownHostAsync(db, instance, ct) ? ControlQueue : await QueueForHostAsync(db, instance.VmHostId, ct);
 
     public const string HostQueuePrefix = "h-";
 

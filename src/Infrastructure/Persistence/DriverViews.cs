@@ -24,4 +24,12 @@ public static class HostRefs
     /// <summary>The host as drivers address it, or null when no such host exists (any more).</summary>
     public static Task<HostRef?> FindAsync(IaasDbContext db, Guid? id, CancellationToken ct) =>
         db.Hosts.AsNoTracking().Where(h => h.Id == id).Select(h => new HostRef(h.Id, h.Name, h.Hypervisor)).SingleOrDefaultAsync(ct);
+
+    /// <summary>
+    /// Whether the instance's VM was left on a host that is down (the instance was evacuated off it): nothing there can be
+    /// reached, nor need be — the host's fencing destroys the copy when it answers again.
+    /// </summary>
+    public static async Task<bool> LeftOnDownHostAsync(IaasDbContext db, Instance instance, CancellationToken ct) =>
+        instance.HostId is null && instance.LastHostId is { } left
+        && await db.Hosts.AsNoTracking().AnyAsync(h => h.Id == left && h.State == Domain.Inventory.HostState.Down, ct);
 }

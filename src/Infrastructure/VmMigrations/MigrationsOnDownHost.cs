@@ -14,10 +14,7 @@ public sealed class MigrationsOnDownHost(IaasDbContext db, IMigrationJobs migrat
     /// </summary>
     public async Task<bool> EndAsync(Host host, CancellationToken ct)
     {
-        var live = await db.Migrations.AsNoTracking()
-            .Where(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
-                        && (m.SourceHostId == host.Id || m.TargetHostId == host.Id))
-            .OrderBy(m => m.Id).Select(m => m.Id).ToListAsync(ct);
+        var live = await Of(host).OrderBy(m => m.Id).Select(m => m.Id).ToListAsync(ct);
         foreach (var id in live)
         {
             try
@@ -31,8 +28,11 @@ public sealed class MigrationsOnDownHost(IaasDbContext db, IMigrationJobs migrat
             db.ChangeTracker.Clear();
         }
         // Left: a migration whose instance is still on the host (one committed elsewhere finishes there, on its own).
-        return !await db.Migrations.AsNoTracking().AnyAsync(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
-                                                             && (m.SourceHostId == host.Id || m.TargetHostId == host.Id)
-                                                             && db.Instances.Any(i => i.Id == m.InstanceId && i.HostId == host.Id), ct);
+        return !await Of(host).AnyAsync(m => db.Instances.Any(i => i.Id == m.InstanceId && i.HostId == host.Id), ct);
     }
+
+    /// <summary>The live migrations to or from <paramref name="host"/>.</summary>
+    private IQueryable<Migration> Of(Host host) =>
+        db.Migrations.AsNoTracking().Where(m => (m.Status == MigrationStatus.Queued || m.Status == MigrationStatus.Running)
+                                                && (m.SourceHostId == host.Id || m.TargetHostId == host.Id));
 }
