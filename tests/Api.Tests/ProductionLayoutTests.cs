@@ -56,7 +56,7 @@ public sealed class ProductionLayoutTests : IAsyncLifetime
         await Task.Delay(1500);
         Assert.Equal("building", (await admin.GetJson($"/v1/instances/{created.Id()}")).Str("status"));   // nobody runs jobs yet
 
-        using var workers = ChildProcess.StartWorkers(environment, _workDir);
+        using var workers = await ChildProcess.StartWorkersAsync(environment, _workDir);
         await admin.WaitForStatusAsync(created.Id(), "running", timeoutMs: 30000);
         Assert.Null(workers.ExitCode);
     }

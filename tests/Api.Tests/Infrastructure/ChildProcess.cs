@@ -61,6 +61,32 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess StartWorkers(IDictionary<string, string> environment, string workingDirectory) =>
         Start("Workers", [], environment, workingDirectory, null);
 
+    /// <summary>
+    /// src/Workers, returned once its host has started (its Hangfire server is announced and polling): the host's
+    /// lifetime line is turned on for this process alone, so the caller's clock starts when jobs can run, not while
+    /// the runtime is still loading on a busy machine.
+    /// </summary>
+    public static async Task<ChildProcess> StartWorkersAsync(IDictionary<string, string> environment, string workingDirectory)
+    {
+        var workers = StartWorkers(new Dictionary<string, string>(environment) { ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information" }, workingDirectory);
+        await workers.WaitForLineAsync("Application started", TimeSpan.FromSeconds(90));
+        return workers;
+    }
+
+    /// <summary>Waits until a line containing <paramref name="text"/> is printed (or the process exits, or the time passes).</summary>
+    public async Task WaitForLineAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (_output)
+                if (_output.Any(l => l.Contains(text, StringComparison.Ordinal))) return;
+            if (_process.HasExited) throw new InvalidOperationException($"The process exited ({_process.ExitCode}):\n{Output()}");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"'{text}' was never printed:\n{Output()}");
+    }
+
     /// <summary>Runs src/Api with arguments (the migrate verb) to completion.</summary>
     public static async Task<(int ExitCode, string Output)> RunApiAsync(string[] args, IDictionary<string, string> environment, string workingDirectory)
     {
