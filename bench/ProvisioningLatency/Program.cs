@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using IaasApi.Bench;
-using static IaasApi.Bench.BenchHttp;
-
 // Measures what a tenant waits for: POST /v1/instances → the instance reads "running" (polled every 5 ms),
 // plus the POST's own latency (admission: quota, placement, claim, commit). Sequential by default, so each
 // number is one request's latency, not queueing behind others; --concurrency N measures a burst.

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using IaasApi.Bench;
-using static IaasApi.Bench.BenchHttp;
-
 // Full REST create-with-claim throughput: POST /v1/instances (auth, validation, catalog reads, quota claim, placement on
 // the in-memory snapshot, conditional capacity claim, instance/operation/audit rows, commit, Hangfire enqueue) against
 // a cloud of N hosts, from 1 and 16 concurrent clients, each its own tenant.

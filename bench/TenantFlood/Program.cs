@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using IaasApi.Bench;
-using static IaasApi.Bench.BenchHttp;
-
 // One tenant floods, another creates at a steady rate: what does the flood cost the quiet tenant's creates?
 //   dotnet IaasApi.TenantFlood.dll --url URL --admin-key KEY [--seconds 30] [--rate 5] [--flood-rate 400] [--clients 64] [--hosts 100]
 // Tenant B's POST /v1/instances at --rate per second (open loop: latency from each request's scheduled start, so time

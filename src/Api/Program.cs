@@ -1,29 +1,27 @@
 using IaasApi.Api.Features;
 using IaasApi.Api.Features.AuditEvents;
 using IaasApi.Api.Features.Dashboard;
-using IaasApi.Api.Features.Overview;
 using IaasApi.Api.Features.Flavors;
-using IaasApi.Api.Features.Migrations;
 using IaasApi.Api.Features.Health;
 using IaasApi.Api.Features.Hosts;
 using IaasApi.Api.Features.Images;
 using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Features.Me;
+using IaasApi.Api.Features.Migrations;
 using IaasApi.Api.Features.Operations;
+using IaasApi.Api.Features.Overview;
 using IaasApi.Api.Features.Placement;
+using IaasApi.Api.Features.Regions;
 using IaasApi.Api.Features.Reservations;
 using IaasApi.Api.Features.ServerGroups;
-using IaasApi.Api.Features.Regions;
-using IaasApi.Api.Features.SlaPlans;
 using IaasApi.Api.Features.Simulation;
-using IaasApi.Api.Features.Tenants;
-using IaasApi.Api.Features.StoragePools;
+using IaasApi.Api.Features.SlaPlans;
 using IaasApi.Api.Features.Snapshots;
+using IaasApi.Api.Features.StoragePools;
+using IaasApi.Api.Features.Tenants;
 using IaasApi.Api.Features.Zones;
-using IaasApi.Api.Http;
 using IaasApi.Api.Startup;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Persistence;
 
 // `dotnet Api.dll migrate` applies the migrations for the configured database and exits (compose's migrate service).
 var migrateOnly = args.Length > 0 && args[0] == "migrate";

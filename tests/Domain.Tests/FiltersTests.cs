@@ -63,34 +63,34 @@ public sealed class FiltersTests
         // (8 − 2) × 4.0 = 24 usable vCPUs; 22 allocated + 2 fits exactly, + 3 does not.
         var host = Candidate(1, vcpus: 8, reserved: new Resources(2, 0, 0, 0), ratios: new AllocationRatios(4.0, 1.0, 1.0),
                              allocated: new Resources(22, 0, 0, 0));
-        Assert.True(new VcpusFilter().Passes(host, Request(vcpus: 2)));
-        Assert.False(new VcpusFilter().Passes(host, Request(vcpus: 3)));
-        Assert.Equal("needs 3 vCPUs, 2 free", new VcpusFilter().Explain(host, Request(vcpus: 3)));
+        Assert.True(new CapacityFilter<Vcpus>().Passes(host, Request(vcpus: 2)));
+        Assert.False(new CapacityFilter<Vcpus>().Passes(host, Request(vcpus: 3)));
+        Assert.Equal("needs 3 vCPUs, 2 free", new CapacityFilter<Vcpus>().Explain(host, Request(vcpus: 3)));
     }
 
     [Fact]
     public void MemoryFilter_HonoursReservedMemoryAndOvercommit()
     {
         var host = Candidate(1, memoryMiB: 8192, reserved: new Resources(0, 4096, 0, 0));
-        Assert.True(new MemoryFilter().Passes(host, Request(memoryMiB: 4096)));
-        Assert.False(new MemoryFilter().Passes(host, Request(memoryMiB: 4097)));
+        Assert.True(new CapacityFilter<Memory>().Passes(host, Request(memoryMiB: 4096)));
+        Assert.False(new CapacityFilter<Memory>().Passes(host, Request(memoryMiB: 4097)));
         var overcommitted = Candidate(2, memoryMiB: 8192, ratios: new AllocationRatios(1.0, 1.5, 1.0), allocated: new Resources(0, 8192, 0, 0));
-        Assert.True(new MemoryFilter().Passes(overcommitted, Request(memoryMiB: 4096)));   // 8192 × 1.5 = 12288
-        Assert.Equal("needs 4097 MiB, 4096 free", new MemoryFilter().Explain(host, Request(memoryMiB: 4097)));
+        Assert.True(new CapacityFilter<Memory>().Passes(overcommitted, Request(memoryMiB: 4096)));   // 8192 × 1.5 = 12288
+        Assert.Equal("needs 4097 MiB, 4096 free", new CapacityFilter<Memory>().Explain(host, Request(memoryMiB: 4097)));
     }
 
     [Fact]
     public void DiskAndNetworkFilters_CompareAgainstWhatIsLeft_EvenForZeroDemands()
     {
         var host = Candidate(1, diskGiB: 100, networkMbps: 1000, allocated: new Resources(0, 0, 60, 900));
-        Assert.True(new DiskFilter().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
-        Assert.True(new NetworkFilter().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
-        Assert.False(new DiskFilter().Passes(host, Request(diskGiB: 41)));
-        Assert.False(new NetworkFilter().Passes(host, Request(networkMbps: 101)));
+        Assert.True(new CapacityFilter<Disk>().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
+        Assert.True(new CapacityFilter<Network>().Passes(host, Request(diskGiB: 40, networkMbps: 100)));
+        Assert.False(new CapacityFilter<Disk>().Passes(host, Request(diskGiB: 41)));
+        Assert.False(new CapacityFilter<Network>().Passes(host, Request(networkMbps: 101)));
         // Zero demand still fails an over-committed host (a lowered ratio): the claim's WHERE says the same.
         var overcommitted = Candidate(2, diskGiB: 100, networkMbps: 1000, allocated: new Resources(0, 0, 120, 1100));
-        Assert.False(new DiskFilter().Passes(overcommitted, Request(diskGiB: 0)));
-        Assert.False(new NetworkFilter().Passes(overcommitted, Request(networkMbps: 0)));
+        Assert.False(new CapacityFilter<Disk>().Passes(overcommitted, Request(diskGiB: 0)));
+        Assert.False(new CapacityFilter<Network>().Passes(overcommitted, Request(networkMbps: 0)));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class FiltersTests
     [Fact]
     public void Fits_AgreesWithTheCapacityFilters()
     {
-        var filters = new IHostFilter[] { new VcpusFilter(), new MemoryFilter(), new DiskFilter(), new NetworkFilter() };
+        var filters = new IHostFilter[] { new CapacityFilter<Vcpus>(), new CapacityFilter<Memory>(), new CapacityFilter<Disk>(), new CapacityFilter<Network>() };
         var random = new Random(42);
         for (var i = 0; i < 500; i++)
         {

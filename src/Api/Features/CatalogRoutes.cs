@@ -1,5 +1,3 @@
-using IaasApi.Api.Http;
-
 namespace IaasApi.Api.Features;
 
 /// <summary>The handlers of a resource every caller reads and an admin manages.</summary>

@@ -1,10 +1,4 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features;
 
@@ -71,6 +65,38 @@ public static class Store
             throw new ConflictException($"A {resource} named '{name}' already exists; {resource} names are unique.");
     }
 
+    /// <summary>A PATCH's new name: refused (409) when another of the kind holds it; nothing when absent or unchanged.</summary>
+    public static async Task RenameAsync<T>(this IQueryable<T> set, T entity, string? name, string resource, CancellationToken ct)
+        where T : Entity, INamed
+    {
+        if (name is null || name == entity.Name) return;
+        await set.EnsureNameFreeAsync(e => e.Name == name, resource, name, entity.Id, ct);
+        entity.Rename(name);
+    }
+
+    /// <summary>The 200 of a single-resource GET: the entity as <paramref name="view"/> shows it (404 if absent), with its ETag.</summary>
+    public static async Task<Ok<TResponse>> OkAsync<T, TResponse>(this IQueryable<T> set, Guid id, string resource, HttpContext http,
+                                                                  Func<T, TResponse> view, CancellationToken ct) where T : Entity
+    {
+        var entity = await set.AsNoTracking().GetAsync(id, resource, ct);
+        return Ok(http, entity.Version, view(entity));
+    }
+
+    /// <summary>
+    /// PATCH with If-Match: the entity (404 if absent), its version checked (412), <paramref name="apply"/> (which may
+    /// refuse with a problem), saved (409 on a concurrent write), then 200 with the new ETag.
+    /// </summary>
+    public static async Task<Ok<TResponse>> PatchAsync<T, TResponse>(IaasDbContext db, Guid id, string resource, HttpContext http,
+                                                                    Func<T, Task> apply, Func<T, TResponse> view, CancellationToken ct)
+        where T : Entity
+    {
+        var entity = await db.Set<T>().GetAsync(id, resource, ct);
+        ETags.CheckIfMatch(http, entity.Version);
+        await apply(entity);
+        await db.SaveChangesAsync(ct);
+        return Ok(http, entity.Version, view(entity));
+    }
+
     /// <summary>DELETE with If-Match and an in-use check: a 409 naming what still uses it, never a cascade.</summary>
     public static async Task<NoContent> DeleteAsync<T>(IaasDbContext db, HttpContext http, Guid id, string resource, Func<Task<string?>> inUse,
                                                        CancellationToken ct) where T : Entity
@@ -82,6 +108,15 @@ public static class Store
         db.Remove(entity);
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>Stores a new entity and answers 201 with it at <paramref name="collection"/>/{id}.</summary>
+    public static async Task<Created<TResponse>> AddAsync<T, TResponse>(IaasDbContext db, T entity, string collection, Func<T, TResponse> view,
+                                                                       HttpContext http, CancellationToken ct) where T : Entity
+    {
+        db.Add(entity);
+        await db.SaveChangesAsync(ct);
+        return Created(http, $"{collection}/{entity.Id}", entity.Version, view(entity));
     }
 
     /// <summary>The 201 every create returns: Location, ETag and the resource.</summary>

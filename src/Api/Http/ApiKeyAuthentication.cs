@@ -1,11 +1,8 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Security;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Http;

@@ -1,5 +1,4 @@
 using IaasApi.Domain.Audit;
-using IaasApi.Infrastructure.Persistence;
 
 namespace IaasApi.Api.Http;
 

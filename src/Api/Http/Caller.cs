@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Tenancy;
 

@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using IaasApi.Infrastructure.Persistence;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace IaasApi.Api.Http;

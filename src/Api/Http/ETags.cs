@@ -1,4 +1,3 @@
-using IaasApi.Domain.Common;
 using Microsoft.Net.Http.Headers;
 
 namespace IaasApi.Api.Http;

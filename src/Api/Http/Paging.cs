@@ -1,8 +1,6 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using IaasApi.Domain.Common;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Http;
 

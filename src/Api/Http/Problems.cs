@@ -1,5 +1,3 @@
-using IaasApi.Domain.Common;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace IaasApi.Api.Http;

@@ -1,5 +1,3 @@
-using IaasApi.Domain.Common;
-
 namespace IaasApi.Api.Http;
 
 /// <summary>Query-string values in the API's words ("deleted", "best-effort"), parsed with a 400 that lists the choices.</summary>

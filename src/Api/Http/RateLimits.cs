@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Security;
 using Microsoft.AspNetCore.RateLimiting;
 

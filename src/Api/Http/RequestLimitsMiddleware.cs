@@ -1,5 +1,3 @@
-using IaasApi.Domain.Common;
-
 namespace IaasApi.Api.Http;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using FluentValidation;
-
 namespace IaasApi.Api.Http;
 
 /// <summary>Runs the request DTO's FluentValidation validator (shape only) before the handler; 400 with an errors map.</summary>

@@ -1,14 +1,11 @@
-using IaasApi.Infrastructure.Operations;
+using Host = IaasApi.Domain.Inventory.Host;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Tenancy;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Persistence;
-using Host = IaasApi.Domain.Inventory.Host;
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Infrastructure.Security;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Startup;
 

@@ -5,7 +5,7 @@ namespace IaasApi.Domain.Catalog;
 public enum FlavorFamily { General, Compute, Memory }
 
 /// <summary>An instance type: the resources one instance consumes. Instances copy it at creation.</summary>
-public sealed class Flavor : Entity
+public sealed class Flavor : Entity, INamed
 {
     private Flavor() { Name = ""; RequiredCpuFeatures = []; RequiredTraits = []; ForbiddenTraits = []; }
 

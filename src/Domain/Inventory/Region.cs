@@ -2,7 +2,7 @@ using IaasApi.Domain.Common;
 
 namespace IaasApi.Domain.Inventory;
 
-public sealed class Region : Entity
+public sealed class Region : Entity, INamed
 {
     private Region() { Name = ""; }
 

@@ -8,7 +8,7 @@ namespace IaasApi.Domain.Inventory;
 /// migration moves it to a pool while the VM runs. <see cref="AllocatedGiB"/> is maintained by conditional UPDATEs, as
 /// hosts' allocations are.
 /// </summary>
-public sealed class StoragePool : Entity
+public sealed class StoragePool : Entity, INamed
 {
     private StoragePool() { Name = ""; }
 

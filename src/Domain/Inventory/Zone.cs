@@ -3,7 +3,7 @@ using IaasApi.Domain.Common;
 namespace IaasApi.Domain.Inventory;
 
 /// <summary>An availability zone: a failure domain inside a region (own power, cooling, top-of-rack network).</summary>
-public sealed class Zone : Entity
+public sealed class Zone : Entity, INamed
 {
     private Zone() { Name = ""; }
 

@@ -135,54 +135,71 @@ public readonly struct HypervisorFilter : IHostFilter
     }
 }
 
-public readonly struct VcpusFilter : IHostFilter
+/// <summary>
+/// One dimension of a host's capacity as the capacity filters read it: its filter name, its unit, its amount in a
+/// <see cref="Resources"/> and what the host can hand out of it (after reserved, times the allocation ratio).
+/// </summary>
+public interface ICapacityDimension
 {
-    public int Keep(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, List<Elimination>? eliminated) =>
-        FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
-
-    public string Name => FilterNames.Vcpus;
-    public bool Passes(HostCandidate host, PlacementRequest r) =>
-        host.Allocated.Vcpus + r.Demand.Vcpus <= host.UsableVcpus && (r.Preemptible || host.Committed.Vcpus + r.Demand.Vcpus <= host.UsableVcpus);
-    public string Explain(HostCandidate host, PlacementRequest r) =>
-        Capacity.Explain(r.Demand.Vcpus, "vCPUs", host.UsableVcpus, host.Allocated.Vcpus, host.Committed.Vcpus, r.Preemptible);
+    static abstract string Name { get; }
+    static abstract string Unit { get; }
+    static abstract int Of(Resources resources);
+    static abstract double Usable(HostCandidate host);
 }
 
-public readonly struct MemoryFilter : IHostFilter
+/// <summary>
+/// The request's demand of one dimension fits beside what is allocated, and (unless it is preemptible) beside what
+/// reservations hold too. A struct generic over a struct dimension: each instantiation is specialised by the JIT, so the
+/// per-host check is as direct as a hand-written filter's.
+/// </summary>
+public readonly struct CapacityFilter<TDimension> : IHostFilter where TDimension : struct, ICapacityDimension
 {
     public int Keep(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, List<Elimination>? eliminated) =>
         FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
 
-    public string Name => FilterNames.Memory;
-    public bool Passes(HostCandidate host, PlacementRequest r) =>
-        host.Allocated.MemoryMiB + r.Demand.MemoryMiB <= host.UsableMemoryMiB
-        && (r.Preemptible || host.Committed.MemoryMiB + r.Demand.MemoryMiB <= host.UsableMemoryMiB);
+    public string Name => TDimension.Name;
+
+    public bool Passes(HostCandidate host, PlacementRequest r)
+    {
+        var (need, usable) = (TDimension.Of(r.Demand), TDimension.Usable(host));
+        return TDimension.Of(host.Allocated) + need <= usable && (r.Preemptible || TDimension.Of(host.Committed) + need <= usable);
+    }
+
     public string Explain(HostCandidate host, PlacementRequest r) =>
-        Capacity.Explain(r.Demand.MemoryMiB, "MiB", host.UsableMemoryMiB, host.Allocated.MemoryMiB, host.Committed.MemoryMiB, r.Preemptible);
+        Capacity.Explain(TDimension.Of(r.Demand), TDimension.Unit, TDimension.Usable(host), TDimension.Of(host.Allocated),
+                         TDimension.Of(host.Committed), r.Preemptible);
 }
 
-public readonly struct DiskFilter : IHostFilter
+public readonly struct Vcpus : ICapacityDimension
 {
-    public int Keep(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, List<Elimination>? eliminated) =>
-        FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
-
-    public string Name => FilterNames.Disk;
-    public bool Passes(HostCandidate host, PlacementRequest r) =>
-        host.Allocated.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB && (r.Preemptible || host.Committed.DiskGiB + r.Demand.DiskGiB <= host.UsableDiskGiB);
-    public string Explain(HostCandidate host, PlacementRequest r) =>
-        Capacity.Explain(r.Demand.DiskGiB, "GiB", host.UsableDiskGiB, host.Allocated.DiskGiB, host.Committed.DiskGiB, r.Preemptible);
+    public static string Name => FilterNames.Vcpus;
+    public static string Unit => "vCPUs";
+    public static int Of(Resources resources) => resources.Vcpus;
+    public static double Usable(HostCandidate host) => host.UsableVcpus;
 }
 
-public readonly struct NetworkFilter : IHostFilter
+public readonly struct Memory : ICapacityDimension
 {
-    public int Keep(HostCandidate[] hosts, int[] idx, int count, PlacementRequest request, List<Elimination>? eliminated) =>
-        FilterLoop.Keep(this, hosts, idx, count, request, eliminated);
+    public static string Name => FilterNames.Memory;
+    public static string Unit => "MiB";
+    public static int Of(Resources resources) => resources.MemoryMiB;
+    public static double Usable(HostCandidate host) => host.UsableMemoryMiB;
+}
 
-    public string Name => FilterNames.Network;
-    public bool Passes(HostCandidate host, PlacementRequest r) =>
-        host.Allocated.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps
-        && (r.Preemptible || host.Committed.NetworkMbps + r.Demand.NetworkMbps <= host.UsableNetworkMbps);
-    public string Explain(HostCandidate host, PlacementRequest r) =>
-        Capacity.Explain(r.Demand.NetworkMbps, "Mbps", host.UsableNetworkMbps, host.Allocated.NetworkMbps, host.Committed.NetworkMbps, r.Preemptible);
+public readonly struct Disk : ICapacityDimension
+{
+    public static string Name => FilterNames.Disk;
+    public static string Unit => "GiB";
+    public static int Of(Resources resources) => resources.DiskGiB;
+    public static double Usable(HostCandidate host) => host.UsableDiskGiB;
+}
+
+public readonly struct Network : ICapacityDimension
+{
+    public static string Name => FilterNames.Network;
+    public static string Unit => "Mbps";
+    public static int Of(Resources resources) => resources.NetworkMbps;
+    public static double Usable(HostCandidate host) => host.UsableNetworkMbps;
 }
 
 internal static class Capacity

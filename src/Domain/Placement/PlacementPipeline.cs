@@ -48,8 +48,8 @@ public sealed class PlacementPipeline
 
     public static IReadOnlyList<IHostFilter> AllFilters { get; } =
     [
-        new ZoneFilter(), new HostStateFilter(), new HypervisorFilter(), new VcpusFilter(), new MemoryFilter(), new DiskFilter(),
-        new NetworkFilter(), new CpuFeaturesFilter(), new TraitsFilter(), new AffinityFilter(), new AntiAffinityFilter(), new MaxPerHostFilter(),
+        new ZoneFilter(), new HostStateFilter(), new HypervisorFilter(), new CapacityFilter<Vcpus>(), new CapacityFilter<Memory>(), new CapacityFilter<Disk>(),
+        new CapacityFilter<Network>(), new CpuFeaturesFilter(), new TraitsFilter(), new AffinityFilter(), new AntiAffinityFilter(), new MaxPerHostFilter(),
     ];
 
     public static IReadOnlyList<IHostWeigher> AllWeighers { get; } =

@@ -9,7 +9,7 @@ namespace IaasApi.Domain.ServerGroups;
 public enum ServerGroupPolicy { Affinity, AntiAffinity, SoftAffinity, SoftAntiAffinity }
 
 /// <summary>A tenant's group of instances placed together (affinity) or apart (anti-affinity).</summary>
-public sealed class ServerGroup : Entity
+public sealed class ServerGroup : Entity, INamed
 {
     public const int MaxPerHostLimit = 1000;
 

@@ -18,7 +18,7 @@ public readonly record struct Usage(int Instances, int Vcpus, int MemoryMiB)
 }
 
 /// <summary>A project that owns instances.</summary>
-public sealed class Tenant : Entity
+public sealed class Tenant : Entity, INamed
 {
     private Tenant() { Name = ""; }
 

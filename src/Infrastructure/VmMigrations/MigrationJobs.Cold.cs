@@ -2,7 +2,6 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
-using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Agents;
 
 namespace IaasApi.Infrastructure.VmMigrations;
@@ -18,7 +17,7 @@ public sealed partial class MigrationJobs
     /// </summary>
     private async Task DriveColdAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         var driver = drivers.For<IColdMigrationDriver>(source.Hypervisor);
         if (m.Stage == MigrationStage.Reservation)
         {
@@ -53,7 +52,7 @@ public sealed partial class MigrationJobs
     /// <summary>Cold activation: the source's copy goes, and a VM that was running starts on the target.</summary>
     private async Task ActivateColdAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         await hosts.ActivateIncomingAsync(target, instance.Id, run: m.RestartOnTarget, m.Id, ct);
         if (!await IsDownAsync(source.Id, ct)) await hosts.CleanUpAsync(HostCall.ReleaseOutgoing, source, instance.Id, m.Id, wait: true, ct);
         if (m.RestartOnTarget)

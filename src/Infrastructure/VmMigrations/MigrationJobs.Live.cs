@@ -2,7 +2,6 @@ using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
-using IaasApi.Domain.Placement;
 using IaasApi.Infrastructure.Agents;
 
 namespace IaasApi.Infrastructure.VmMigrations;
@@ -19,7 +18,7 @@ public sealed partial class MigrationJobs
     /// </summary>
     private async Task PreCopyAsync(Operation op, Migration m, Instance instance, IncomingEndpoint? endpoint, CancellationToken ct)
     {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         var driver = drivers.For<ILiveMigrationDriver>(source.Hypervisor);
         var o = options.Value.Migration;
         if (m.Stage == MigrationStage.PreCopy)
@@ -93,7 +92,7 @@ public sealed partial class MigrationJobs
     /// <summary>Activation: the driver runs the VM on the target (port rebound, address advertised) and drops the source's copy.</summary>
     private async Task ActivateAsync(Operation op, Migration m, Instance instance, CancellationToken ct)
     {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         // A source declared down cannot let its copy go: fencing destroys it when the host answers again.
         var sourceDown = await IsDownAsync(source.Id, ct);
         // Committed: the paused source may go while the target resumes (a local call needs no database, so the two can overlap).

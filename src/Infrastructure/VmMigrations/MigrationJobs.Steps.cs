@@ -64,6 +64,10 @@ public sealed partial class MigrationJobs
     private async Task<HostRef> HostAsync(Guid id, CancellationToken ct) =>
         await FindHostAsync(id, ct) ?? throw new StayOnSource($"Host {id} no longer exists.");
 
+    /// <summary>The migration's two ends (each a <see cref="StayOnSource"/> if its host is gone).</summary>
+    private async Task<(HostRef Source, HostRef Target)> EndsAsync(Migration m, CancellationToken ct) =>
+        (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+
     private Task<HostRef?> FindHostAsync(Guid id, CancellationToken ct) => HostRefs.FindAsync(db, id, ct);
 
     private DateTimeOffset Now() => db.Clock.GetUtcNow();

@@ -164,7 +164,7 @@ public sealed partial class MigrationJobs(
     /// </summary>
     private async Task<IncomingEndpoint> PrepareTargetAsync(Migration m, Instance instance, CancellationToken ct)
     {
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         return await PrepareTargetAsync(m, source, target, await SpecAsync(instance, ct), ct);
     }
 
@@ -179,7 +179,7 @@ public sealed partial class MigrationJobs(
             if (m.Stage == MigrationStage.StopAndCopy) await ThrowIfCancelRequestedAsync(m, ct);
             await EnterAsync(op, m, MigrationStage.Commitment, ct);
         }
-        var (source, target) = (await HostAsync(m.SourceHostId, ct), await HostAsync(m.TargetHostId!.Value, ct));
+        var (source, target) = await EndsAsync(m, ct);
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);

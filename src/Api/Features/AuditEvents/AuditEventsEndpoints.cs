@@ -1,7 +1,4 @@
-using IaasApi.Api.Http;
 using IaasApi.Domain.Audit;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.AuditEvents;
 

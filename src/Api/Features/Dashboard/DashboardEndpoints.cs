@@ -1,4 +1,3 @@
-using IaasApi.Api.Http;
 using Microsoft.Extensions.FileProviders;
 
 namespace IaasApi.Api.Features.Dashboard;

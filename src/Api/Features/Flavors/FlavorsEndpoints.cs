@@ -1,12 +1,6 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Flavors;
 
@@ -87,11 +81,8 @@ public static class FlavorsEndpoints
             limit, pageToken, FlavorResponse.From, ct);
     }
 
-    private static async Task<Ok<FlavorResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var flavor = await db.Flavors.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
-    }
+    private static Task<Ok<FlavorResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.Flavors.OkAsync(id, Resource, http, FlavorResponse.From, ct);
 
     private static async Task<Created<FlavorResponse>> Create(CreateFlavorRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
@@ -100,30 +91,24 @@ public static class FlavorsEndpoints
             req.Family ?? FlavorFamily.General, db.Clock.GetUtcNow());
         flavor.SetHints(Hints.Merge(PlacementHints.None, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits),
             inUse: false);
-        db.Flavors.Add(flavor);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/flavors/{flavor.Id}", flavor.Version, FlavorResponse.From(flavor));
+        return await Store.AddAsync(db, flavor, "/v1/flavors", FlavorResponse.From, http, ct);
     }
 
     private static async Task<Ok<FlavorResponse>> Update(Guid id, CatalogCache cache, UpdateFlavorRequest req, IaasDbContext db, HttpContext http,
                                                          CancellationToken ct)
     {
-        var flavor = await db.Flavors.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, flavor.Version);
-        if (req.Name is { } name && name != flavor.Name)
+        var updated = await Store.PatchAsync<Flavor, FlavorResponse>(db, id, Resource, http, async flavor =>
         {
-            await db.Flavors.EnsureNameFreeAsync(f => f.Name == name, Resource, name, id, ct);
-            flavor.Rename(name);
-        }
-        var r = flavor.Resources;
-        var resized = new Resources(req.Vcpus ?? r.Vcpus, req.MemoryMiB ?? r.MemoryMiB, req.DiskGiB ?? r.DiskGiB, req.NetworkMbps ?? r.NetworkMbps);
-        var inUse = await InUseAsync(db, id, ct) is not null;
-        if (resized != r) flavor.Resize(resized, inUse);
-        flavor.SetHints(Hints.Merge(flavor.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits), inUse);
-        if (req.Family is { } family) flavor.SetFamily(family);
-        await db.SaveChangesAsync(ct);
+            await db.Flavors.RenameAsync(flavor, req.Name, Resource, ct);
+            var r = flavor.Resources;
+            var resized = new Resources(req.Vcpus ?? r.Vcpus, req.MemoryMiB ?? r.MemoryMiB, req.DiskGiB ?? r.DiskGiB, req.NetworkMbps ?? r.NetworkMbps);
+            var inUse = await InUseAsync(db, id, ct) is not null;
+            if (resized != r) flavor.Resize(resized, inUse);
+            flavor.SetHints(Hints.Merge(flavor.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits), inUse);
+            if (req.Family is { } family) flavor.SetFamily(family);
+        }, FlavorResponse.From, ct);
         cache.Invalidate(id);
-        return Store.Ok(http, flavor.Version, FlavorResponse.From(flavor));
+        return updated;
     }
 
     private static async Task<NoContent> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)

@@ -1,8 +1,3 @@
-using IaasApi.Api.Http;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-
 namespace IaasApi.Api.Features.Health;
 
 public sealed record HealthResponse(

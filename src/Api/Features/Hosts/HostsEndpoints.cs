@@ -1,17 +1,11 @@
-using IaasApi.Infrastructure.Instances;
-using IaasApi.Infrastructure.Placement;
-using IaasApi.Infrastructure.Operations;
-using FluentValidation;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
+using Host = IaasApi.Domain.Inventory.Host;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
-using Host = IaasApi.Domain.Inventory.Host;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Instances;
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.Placement;
 
 namespace IaasApi.Api.Features.Hosts;
 
@@ -158,11 +152,8 @@ public static class HostsEndpoints
             limit, pageToken, HostResponse.From, ct);
     }
 
-    private static async Task<Ok<HostResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var host = await db.Hosts.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, host.Version, HostResponse.From(host));
-    }
+    private static Task<Ok<HostResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.Hosts.OkAsync(id, Resource, http, HostResponse.From, ct);
 
     private static async Task<Created<HostResponse>> Create(CreateHostRequest req, IaasDbContext db, QueuePasses passes, HttpContext http,
                                                             CancellationToken ct)

@@ -1,13 +1,7 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Infrastructure.Hypervisors;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Images;
 
@@ -104,24 +98,22 @@ public static class ImagesEndpoints
         var image = new Image(req.Name!, req.Os!, req.Format!.Value, req.MinDiskGiB!.Value, req.SizeMiB ?? 0, db.Clock.GetUtcNow());
         image.SetPlacement(req.Hypervisor,
             Hints.Merge(PlacementHints.None, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
-        db.Images.Add(image);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/images/{image.Id}", image.Version, ImageResponse.From(image));
+        return await Store.AddAsync(db, image, "/v1/images", ImageResponse.From, http, ct);
     }
 
     private static async Task<Ok<ImageResponse>> Update(Guid id, CatalogCache cache, UpdateImageRequest req, IaasDbContext db, HttpContext http,
                                                         CancellationToken ct)
     {
-        var image = await db.Images.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, image.Version);
-        if (req.Name is { } name && name != image.Name)
-            await db.Images.EnsureNameFreeAsync(i => i.Name == name, Resource, name, id, ct);
-        image.Update(req.Name, req.Os, req.MinDiskGiB);
-        image.SetPlacement(req.Hypervisor is null ? image.Hypervisor : req.Hypervisor.Length == 0 ? null : req.Hypervisor,
-            Hints.Merge(image.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
-        await db.SaveChangesAsync(ct);
+        var updated = await Store.PatchAsync<Image, ImageResponse>(db, id, Resource, http, async image =>
+        {
+            if (req.Name is { } name && name != image.Name)
+                await db.Images.EnsureNameFreeAsync(i => i.Name == name, Resource, name, id, ct);
+            image.Update(req.Name, req.Os, req.MinDiskGiB);
+            image.SetPlacement(req.Hypervisor is null ? image.Hypervisor : req.Hypervisor.Length == 0 ? null : req.Hypervisor,
+                Hints.Merge(image.Hints, req.RequiredCpuModel, req.RequiredCpuFeatures, req.RequiredTraits, req.ForbiddenTraits));
+        }, ImageResponse.From, ct);
         cache.Invalidate(id);
-        return Store.Ok(http, image.Version, ImageResponse.From(image));
+        return updated;
     }
 
     private static async Task<NoContent> Delete(Guid id, CatalogCache cache, IaasDbContext db, HttpContext http, CancellationToken ct)

@@ -1,15 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using FluentValidation;
 using IaasApi.Api.Features.ServerGroups;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Reservations;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Instances;
 

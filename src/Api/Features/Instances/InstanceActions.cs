@@ -1,15 +1,9 @@
-using IaasApi.Infrastructure.Operations;
-using IaasApi.Infrastructure.Reservations;
-using FluentValidation;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
+using IaasApi.Infrastructure.Operations;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Reservations;
 using static IaasApi.Domain.Instances.InstanceStatus;
 
 namespace IaasApi.Api.Features.Instances;

@@ -1,11 +1,6 @@
-using IaasApi.Infrastructure.Instances;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Instances;
 
 namespace IaasApi.Api.Features.Instances;
 

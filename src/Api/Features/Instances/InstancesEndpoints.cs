@@ -1,6 +1,5 @@
 using IaasApi.Api.Features.Migrations;
 using IaasApi.Api.Features.Snapshots;
-using IaasApi.Api.Http;
 
 namespace IaasApi.Api.Features.Instances;
 

@@ -1,12 +1,7 @@
-using IaasApi.Infrastructure.VmMigrations;
 using IaasApi.Api.Features.Migrations;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.VmMigrations;
 
 namespace IaasApi.Api.Features.Instances;
 

@@ -1,12 +1,7 @@
-using IaasApi.Infrastructure.Operations;
 using IaasApi.Api.Features.Snapshots;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Operations;
 
 namespace IaasApi.Api.Features.Instances;
 

@@ -1,8 +1,5 @@
 using IaasApi.Api.Features.Tenants;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Me;
 

@@ -1,8 +1,5 @@
-using IaasApi.Infrastructure.VmMigrations;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
-using Microsoft.AspNetCore.Http.HttpResults;
+using IaasApi.Infrastructure.VmMigrations;
 
 namespace IaasApi.Api.Features.Migrations;
 

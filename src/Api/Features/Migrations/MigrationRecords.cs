@@ -1,5 +1,3 @@
-using FluentValidation;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
 
 namespace IaasApi.Api.Features.Migrations;

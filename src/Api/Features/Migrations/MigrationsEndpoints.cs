@@ -1,9 +1,4 @@
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Migrations;
 

@@ -1,13 +1,8 @@
-using IaasApi.Infrastructure.Operations;
-using IaasApi.Infrastructure.VmMigrations;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Operations;
+using IaasApi.Infrastructure.VmMigrations;
 using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Features.Migrations;

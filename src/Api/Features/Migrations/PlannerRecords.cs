@@ -1,5 +1,3 @@
-using FluentValidation;
-
 namespace IaasApi.Api.Features.Migrations;
 
 public sealed record ConsolidationRequest(Guid? ZoneId);

@@ -1,12 +1,7 @@
 using System.Text.Json.Serialization;
 using IaasApi.Api.Features.Instances;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Operations;
 

@@ -1,12 +1,8 @@
-using IaasApi.Infrastructure.Instances;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
-using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Instances;
+using IaasApi.Domain.Inventory;
 using IaasApi.Domain.Migrations;
 using IaasApi.Domain.Operations;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Instances;
 
 namespace IaasApi.Api.Features.Overview;
 

@@ -1,14 +1,8 @@
-using FluentValidation;
 using IaasApi.Api.Features.Instances;
 using IaasApi.Api.Features.ServerGroups;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Placement;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Placement;
 

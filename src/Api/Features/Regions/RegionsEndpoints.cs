@@ -1,9 +1,4 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Inventory;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Regions;
 
@@ -37,33 +32,19 @@ public static class RegionsEndpoints
     private static Task<Page<RegionResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.Regions.AsNoTracking().Where(r => name == null || r.Name == name), limit, pageToken, RegionResponse.From, ct);
 
-    private static async Task<Ok<RegionResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var region = await db.Regions.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, region.Version, RegionResponse.From(region));
-    }
+    private static Task<Ok<RegionResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.Regions.OkAsync(id, Resource, http, RegionResponse.From, ct);
 
     private static async Task<Created<RegionResponse>> Create(CreateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Regions.EnsureNameFreeAsync(r => r.Name == req.Name, Resource, req.Name!, null, ct);
         var region = new Region(req.Name!, db.Clock.GetUtcNow());
-        db.Regions.Add(region);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/regions/{region.Id}", region.Version, RegionResponse.From(region));
+        return await Store.AddAsync(db, region, "/v1/regions", RegionResponse.From, http, ct);
     }
 
-    private static async Task<Ok<RegionResponse>> Update(Guid id, UpdateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var region = await db.Regions.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, region.Version);
-        if (req.Name is { } name && name != region.Name)
-        {
-            await db.Regions.EnsureNameFreeAsync(r => r.Name == name, Resource, name, id, ct);
-            region.Rename(name);
-        }
-        await db.SaveChangesAsync(ct);
-        return Store.Ok(http, region.Version, RegionResponse.From(region));
-    }
+    private static Task<Ok<RegionResponse>> Update(Guid id, UpdateRegionRequest req, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.PatchAsync<Region, RegionResponse>(db, id, Resource, http, region => db.Regions.RenameAsync(region, req.Name, Resource, ct),
+                                                 RegionResponse.From, ct);
 
     private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<Region>(db, http, id, Resource, async () =>

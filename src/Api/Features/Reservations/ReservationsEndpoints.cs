@@ -1,16 +1,10 @@
-using IaasApi.Infrastructure.Reservations;
 using System.Globalization;
 using System.Text.Json.Serialization;
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Reservations;
 using IaasApi.Infrastructure;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Reservations;
 using Microsoft.Extensions.Options;
 
 namespace IaasApi.Api.Features.Reservations;

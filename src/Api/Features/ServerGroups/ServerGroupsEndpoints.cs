@@ -1,11 +1,5 @@
-using FluentValidation;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.ServerGroups;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.ServerGroups;
 

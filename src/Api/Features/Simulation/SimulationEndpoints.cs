@@ -1,10 +1,4 @@
-using FluentValidation;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Infrastructure.Hypervisors.Fake;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Simulation;
 

@@ -1,14 +1,8 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Catalog;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Hypervisors;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Migrations;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Placement;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.SlaPlans;
 
@@ -65,11 +59,8 @@ public static class SlaPlansEndpoints
     private static Task<Page<SlaPlanResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.SlaPlans.AsNoTracking().Where(p => name == null || p.Name == name), limit, pageToken, SlaPlanResponse.From, ct);
 
-    private static async Task<Ok<SlaPlanResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var plan = await db.SlaPlans.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
-    }
+    private static Task<Ok<SlaPlanResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.SlaPlans.OkAsync(id, Resource, http, SlaPlanResponse.From, ct);
 
     private static async Task<Created<SlaPlanResponse>> Create(SlaPlanRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
@@ -84,22 +75,20 @@ public static class SlaPlansEndpoints
             PlacementStrategy = PlacementStrategy.Spread,
         };
         Apply(plan, req);
-        db.SlaPlans.Add(plan);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/sla-plans/{plan.Id}", plan.Version, SlaPlanResponse.From(plan));
+        return await Store.AddAsync(db, plan, "/v1/sla-plans", SlaPlanResponse.From, http, ct);
     }
 
     private static async Task<Ok<SlaPlanResponse>> Update(Guid id, CatalogCache cache, SlaPlanRequest req, IaasDbContext db, HttpContext http,
                                                           CancellationToken ct)
     {
-        var plan = await db.SlaPlans.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, plan.Version);
-        if (req.Name is { } name && name != plan.Name)
-            await db.SlaPlans.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
-        Apply(plan, req);
-        await db.SaveChangesAsync(ct);
+        var updated = await Store.PatchAsync<SlaPlan, SlaPlanResponse>(db, id, Resource, http, async plan =>
+        {
+            if (req.Name is { } name && name != plan.Name)
+                await db.SlaPlans.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
+            Apply(plan, req);
+        }, SlaPlanResponse.From, ct);
         cache.Invalidate(id);
-        return Store.Ok(http, plan.Version, SlaPlanResponse.From(plan));
+        return updated;
     }
 
     private static void Apply(SlaPlan plan, SlaPlanRequest req)

@@ -1,14 +1,8 @@
-using IaasApi.Infrastructure.Operations;
-using FluentValidation;
 using IaasApi.Api.Features.Instances;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Operations;
 using IaasApi.Domain.Snapshots;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using IaasApi.Infrastructure.Operations;
 
 namespace IaasApi.Api.Features.Snapshots;
 

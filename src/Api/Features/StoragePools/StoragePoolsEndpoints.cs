@@ -1,9 +1,4 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Inventory;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.StoragePools;
 
@@ -59,11 +54,8 @@ public static class StoragePoolsEndpoints
         Paging.PageAsync(http, db.StoragePools.AsNoTracking().Where(p => (zoneId == null || p.ZoneId == zoneId) && (name == null || p.Name == name)),
             limit, pageToken, StoragePoolResponse.From, ct);
 
-    private static async Task<Ok<StoragePoolResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var pool = await db.StoragePools.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
-    }
+    private static Task<Ok<StoragePoolResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.StoragePools.OkAsync(id, Resource, http, StoragePoolResponse.From, ct);
 
     private static async Task<Created<StoragePoolResponse>> Create(CreateStoragePoolRequest req, IaasDbContext db, HttpContext http,
                                                                    CancellationToken ct)
@@ -71,25 +63,17 @@ public static class StoragePoolsEndpoints
         await db.Zones.AsNoTracking().GetAsync(req.ZoneId!.Value, "zone", ct);
         await db.StoragePools.EnsureNameFreeAsync(p => p.Name == req.Name, Resource, req.Name!, null, ct);
         var pool = new StoragePool(req.Name!, req.ZoneId.Value, req.CapacityGiB!.Value, db.Clock.GetUtcNow());
-        db.StoragePools.Add(pool);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/storage-pools/{pool.Id}", pool.Version, StoragePoolResponse.From(pool));
+        return await Store.AddAsync(db, pool, "/v1/storage-pools", StoragePoolResponse.From, http, ct);
     }
 
-    private static async Task<Ok<StoragePoolResponse>> Update(Guid id, UpdateStoragePoolRequest req, IaasDbContext db, HttpContext http,
-                                                              CancellationToken ct)
-    {
-        var pool = await db.StoragePools.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, pool.Version);
-        if (req.Name is { } name && name != pool.Name)
+    /// <summary>A concurrent claim on the pool moves its version: the save answers 409, and the client reads it again.</summary>
+    private static Task<Ok<StoragePoolResponse>> Update(Guid id, UpdateStoragePoolRequest req, IaasDbContext db, HttpContext http,
+                                                        CancellationToken ct) =>
+        Store.PatchAsync<StoragePool, StoragePoolResponse>(db, id, Resource, http, async pool =>
         {
-            await db.StoragePools.EnsureNameFreeAsync(p => p.Name == name, Resource, name, id, ct);
-            pool.Rename(name);
-        }
-        if (req.CapacityGiB is { } capacity) pool.Resize(capacity);
-        await db.SaveChangesAsync(ct);       // a concurrent claim moved the version: 409, read it again
-        return Store.Ok(http, pool.Version, StoragePoolResponse.From(pool));
-    }
+            await db.StoragePools.RenameAsync(pool, req.Name, Resource, ct);
+            if (req.CapacityGiB is { } capacity) pool.Resize(capacity);
+        }, StoragePoolResponse.From, ct);
 
     private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<StoragePool>(db, http, id, Resource, async () =>

@@ -1,11 +1,5 @@
-using FluentValidation;
-using IaasApi.Api.Http;
-using IaasApi.Domain.Common;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
 using IaasApi.Infrastructure.Security;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Tenants;
 

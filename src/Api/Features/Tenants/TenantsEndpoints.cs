@@ -1,9 +1,4 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Tenancy;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Tenants;
 
@@ -71,19 +66,14 @@ public static class TenantsEndpoints
     private static Task<Page<TenantResponse>> List(IaasDbContext db, int? limit, string? pageToken, string? name, HttpContext http, CancellationToken ct) =>
         Paging.PageAsync(http, db.Tenants.AsNoTracking().Where(t => name == null || t.Name == name), limit, pageToken, TenantResponse.From, ct);
 
-    private static async Task<Ok<TenantResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var tenant = await db.Tenants.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, tenant.Version, TenantResponse.From(tenant));
-    }
+    private static Task<Ok<TenantResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.Tenants.OkAsync(id, Resource, http, TenantResponse.From, ct);
 
     private static async Task<Created<TenantResponse>> Create(CreateTenantRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Tenants.EnsureNameFreeAsync(t => t.Name == req.Name, Resource, req.Name!, null, ct);
         var tenant = new Tenant(req.Name!, Merge(Quotas.Default, req.Quotas), db.Clock.GetUtcNow());
-        db.Tenants.Add(tenant);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/tenants/{tenant.Id}", tenant.Version, TenantResponse.From(tenant));
+        return await Store.AddAsync(db, tenant, "/v1/tenants", TenantResponse.From, http, ct);
     }
 
     /// <summary>Usage changes with every claim (each bumps the version); without If-Match the patch is re-applied.</summary>
@@ -93,11 +83,7 @@ public static class TenantsEndpoints
         {
             var tenant = await db.Tenants.GetAsync(id, Resource, ct);
             ETags.CheckIfMatch(http, tenant.Version);
-            if (req.Name is { } name && name != tenant.Name)
-            {
-                await db.Tenants.EnsureNameFreeAsync(t => t.Name == name, Resource, name, id, ct);
-                tenant.Rename(name);
-            }
+            await db.Tenants.RenameAsync(tenant, req.Name, Resource, ct);
             if (req.Quotas is not null) tenant.SetQuotas(Merge(tenant.Quotas, req.Quotas));
             try
             {

@@ -1,10 +1,5 @@
-using FluentValidation;
-using IaasApi.Api.Http;
 using IaasApi.Domain.Instances;
 using IaasApi.Domain.Inventory;
-using IaasApi.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IaasApi.Api.Features.Zones;
 
@@ -44,34 +39,19 @@ public static class ZonesEndpoints
         Paging.PageAsync(http, db.Zones.AsNoTracking().Where(z => (regionId == null || z.RegionId == regionId) && (name == null || z.Name == name)),
             limit, pageToken, ZoneResponse.From, ct);
 
-    private static async Task<Ok<ZoneResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var zone = await db.Zones.AsNoTracking().GetAsync(id, Resource, ct);
-        return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
-    }
+    private static Task<Ok<ZoneResponse>> Get(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        db.Zones.OkAsync(id, Resource, http, ZoneResponse.From, ct);
 
     private static async Task<Created<ZoneResponse>> Create(CreateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
     {
         await db.Regions.AsNoTracking().GetAsync(req.RegionId!.Value, "region", ct);
         await db.Zones.EnsureNameFreeAsync(z => z.Name == req.Name, Resource, req.Name!, null, ct);
         var zone = new Zone(req.Name!, req.RegionId.Value, db.Clock.GetUtcNow());
-        db.Zones.Add(zone);
-        await db.SaveChangesAsync(ct);
-        return Store.Created(http, $"/v1/zones/{zone.Id}", zone.Version, ZoneResponse.From(zone));
+        return await Store.AddAsync(db, zone, "/v1/zones", ZoneResponse.From, http, ct);
     }
 
-    private static async Task<Ok<ZoneResponse>> Update(Guid id, UpdateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct)
-    {
-        var zone = await db.Zones.GetAsync(id, Resource, ct);
-        ETags.CheckIfMatch(http, zone.Version);
-        if (req.Name is { } name && name != zone.Name)
-        {
-            await db.Zones.EnsureNameFreeAsync(z => z.Name == name, Resource, name, id, ct);
-            zone.Rename(name);
-        }
-        await db.SaveChangesAsync(ct);
-        return Store.Ok(http, zone.Version, ZoneResponse.From(zone));
-    }
+    private static Task<Ok<ZoneResponse>> Update(Guid id, UpdateZoneRequest req, IaasDbContext db, HttpContext http, CancellationToken ct) =>
+        Store.PatchAsync<Zone, ZoneResponse>(db, id, Resource, http, zone => db.Zones.RenameAsync(zone, req.Name, Resource, ct), ZoneResponse.From, ct);
 
     private static Task<NoContent> Delete(Guid id, IaasDbContext db, HttpContext http, CancellationToken ct) =>
         Store.DeleteAsync<Zone>(db, http, id, Resource, async () =>

@@ -20,11 +20,8 @@ public sealed partial class FakeHypervisor
         {
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.CopyDisk, r.Source.Id, id);
-            if (_diskCopies.TryGetValue(id, out var existing) && existing.State != DiskCopyState.Failed)
-            {
-                if (existing.Request.Target.Id == r.Target.Id && existing.Request.Source.Id == r.Source.Id) return;
-                throw new HypervisorException($"VM {id}'s disks are already being copied to another host.", false);
-            }
+            if (AlreadyStarted(_diskCopies, id, e => e.Target.Id == r.Target.Id && e.Source.Id == r.Source.Id,
+                               $"VM {id}'s disks are already being copied to another host.")) return;
             if (r.Source.Id == r.Target.Id) throw new HypervisorException("The target is the VM's own host.", false);
             var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
             if (vm.Power != VmPowerState.Shutoff)
@@ -34,23 +31,14 @@ public sealed partial class FakeHypervisor
                                      || incoming.Endpoint.DiskUri != r.Incoming.DiskUri))
                 throw new HypervisorException($"The target has not prepared for VM {id}'s disk ({r.Incoming.DiskUri ?? "no address"}).", false);
             // A disk on a shared pool is reachable from the target as it is: nothing to copy.
-            var copy = new FakeCopy<DiskCopyRequest>(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, _clock.GetTimestamp());
+            var copy = new FakeCopy<DiskCopyRequest>(r, vm.Pool is null ? WrittenDiskMiB(vm) : 0, r.BandwidthMiBps, _clock.GetTimestamp());
             if (vm.Pool is not null) copy.State = DiskCopyState.Synced;
             _diskCopies[id] = copy;
         }
     }
 
-    internal DiskCopyStatus GetDiskCopy(HostRef source, Guid instanceId)
-    {
-        lock (_gate)
-        {
-            ThrowIfUnreachable(source.Id);
-            if (!_diskCopies.TryGetValue(instanceId, out var c) || c.Request.Source.Id != source.Id)
-                return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, $"No disk copy of VM {instanceId} is known on its source host (lost with a restart?).");
-            Advance(c);
-            return new DiskCopyStatus(c.State, c.CopiedMiB, c.TotalMiB, c.Error);
-        }
-    }
+    internal DiskCopyStatus GetDiskCopy(HostRef source, Guid instanceId) =>
+        StatusOf(_diskCopies, source, instanceId, r => r.Source.Id, "disk copy");
 
     internal async Task RegisterCopyAsync(HostRef target, InstanceSpec spec, CancellationToken ct)
     {
@@ -67,7 +55,7 @@ public sealed partial class FakeHypervisor
             {
                 if (!_diskCopies.TryGetValue(spec.InstanceId, out var c) || c.Request.Target.Id != target.Id)
                     throw new HypervisorException($"No copy of VM {spec.InstanceId}'s disks reached host '{target.Name}'.", false);
-                Advance(c);
+                Advance(c, c.Request.Source.Id, spec.InstanceId);
                 if (c.State != DiskCopyState.Synced) throw new HypervisorException($"The copy of VM {spec.InstanceId}'s disks is not complete.", false);
             }
             // (From another agent's source, the control plane registers only after that source reported the copy complete.)
@@ -75,13 +63,41 @@ public sealed partial class FakeHypervisor
         }
     }
 
-    /// <summary>The copy's progress on the clock (× the speed-up); a fault injected for <see cref="FakeOperation.CopyDisk"/> fails it.</summary>
-    private void Advance(FakeCopy<DiskCopyRequest> c)
+    /// <summary>
+    /// True when this very copy is under way already (a retried start answers as the first did); another copy of the
+    /// same VM's disk under way is refused. A failed copy is replaced.
+    /// </summary>
+    private static bool AlreadyStarted<TRequest>(Dictionary<Guid, FakeCopy<TRequest>> copies, Guid instanceId, Func<TRequest, bool> same,
+                                                 string refusal)
+    {
+        if (!copies.TryGetValue(instanceId, out var existing) || existing.State == DiskCopyState.Failed) return false;
+        return same(existing.Request) ? true : throw new HypervisorException(refusal, false);
+    }
+
+    /// <summary>A copy's status as the host that streams it reports it: failed when that host knows no such copy.</summary>
+    private DiskCopyStatus StatusOf<TRequest>(Dictionary<Guid, FakeCopy<TRequest>> copies, HostRef host, Guid instanceId,
+                                              Func<TRequest, Guid> streamer, string what)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnreachable(host.Id);
+            if (!copies.TryGetValue(instanceId, out var c) || streamer(c.Request) != host.Id)
+                return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, $"No {what} of VM {instanceId} is known on host '{host.Name}' (lost with a restart?).");
+            Advance(c, host.Id, instanceId);
+            return new DiskCopyStatus(c.State, c.CopiedMiB, c.TotalMiB, c.Error);
+        }
+    }
+
+    /// <summary>
+    /// A copy's progress on the clock (× the speed-up), a disk copy's or a storage mirror's; a fault injected for
+    /// <see cref="FakeOperation.CopyDisk"/> on the host that streams it fails it.
+    /// </summary>
+    private void Advance<TRequest>(FakeCopy<TRequest> c, Guid streamingHostId, Guid instanceId)
     {
         if (c.State != DiskCopyState.Copying) return;
         try
         {
-            ThrowIfFaulted(FakeOperation.CopyDisk, c.Request.Source.Id, c.Request.Spec.InstanceId);
+            ThrowIfFaulted(FakeOperation.CopyDisk, streamingHostId, instanceId);
         }
         catch (HypervisorException ex)
         {
@@ -90,7 +106,7 @@ public sealed partial class FakeHypervisor
             return;
         }
         var seconds = _clock.GetElapsedTime(c.StartedAt).TotalSeconds * Math.Max(0.001, _options.MigrationSpeedup);
-        c.CopiedMiB = Math.Min(c.TotalMiB, seconds * c.Request.BandwidthMiBps);
+        c.CopiedMiB = Math.Min(c.TotalMiB, seconds * c.BandwidthMiBps);
         if (c.CopiedMiB >= c.TotalMiB) c.State = DiskCopyState.Synced;
     }
 }

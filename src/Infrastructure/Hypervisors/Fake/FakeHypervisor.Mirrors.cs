@@ -20,45 +20,18 @@ public sealed partial class FakeHypervisor
         {
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.CopyDisk, r.Host.Id, id);
-            if (_mirrors.TryGetValue(id, out var existing) && existing.State != DiskCopyState.Failed)
-            {
-                if (existing.Request.TargetPool == r.TargetPool) return;
-                throw new HypervisorException($"VM {id}'s disk is already being mirrored to pool '{existing.Request.TargetPool}'.", false);
-            }
+            if (AlreadyStarted(_mirrors, id, e => e.TargetPool == r.TargetPool, $"VM {id}'s disk is already being mirrored to another pool.")) return;
             var vm = VmOn(r.Host, id) ?? throw new HypervisorException($"No VM {id} exists on host '{r.Host.Name}'.", false);
             if (vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; a live storage migration mirrors a running VM's disk.", false);
             if (vm.Pool == r.TargetPool) throw new HypervisorException($"VM {id}'s disk already lives on pool '{r.TargetPool}'.", false);
             if (r.BandwidthMiBps <= 0) throw new HypervisorException("The mirror needs a positive bandwidth.", false);
-            _mirrors[id] = new FakeCopy<StorageMirrorRequest>(r, WrittenDiskMiB(vm), _clock.GetTimestamp());
+            _mirrors[id] = new FakeCopy<StorageMirrorRequest>(r, WrittenDiskMiB(vm), r.BandwidthMiBps, _clock.GetTimestamp());
         }
     }
 
-    internal DiskCopyStatus GetStorageMirror(HostRef host, Guid instanceId)
-    {
-        lock (_gate)
-        {
-            ThrowIfUnreachable(host.Id);
-            if (!_mirrors.TryGetValue(instanceId, out var m) || m.Request.Host.Id != host.Id)
-                return new DiskCopyStatus(DiskCopyState.Failed, 0, 0, $"No storage mirror of VM {instanceId} is known on its host (lost with a restart?).");
-            if (m.State == DiskCopyState.Copying)
-            {
-                try
-                {
-                    ThrowIfFaulted(FakeOperation.CopyDisk, host.Id, instanceId);
-                    var seconds = _clock.GetElapsedTime(m.StartedAt).TotalSeconds * Math.Max(0.001, _options.MigrationSpeedup);
-                    m.CopiedMiB = Math.Min(m.TotalMiB, seconds * m.Request.BandwidthMiBps);
-                    if (m.CopiedMiB >= m.TotalMiB) m.State = DiskCopyState.Synced;
-                }
-                catch (HypervisorException ex)
-                {
-                    m.State = DiskCopyState.Failed;
-                    m.Error = ex.Message;
-                }
-            }
-            return new DiskCopyStatus(m.State, m.CopiedMiB, m.TotalMiB, m.Error);
-        }
-    }
+    internal DiskCopyStatus GetStorageMirror(HostRef host, Guid instanceId) =>
+        StatusOf(_mirrors, host, instanceId, r => r.Host.Id, "storage mirror");
 
     internal async Task PivotStorageMirrorAsync(HostRef host, Guid instanceId, CancellationToken ct)
     {
