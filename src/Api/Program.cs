@@ -20,6 +20,7 @@ using IaasApi.Api.Features.Snapshots;
 using IaasApi.Api.Features.StoragePools;
 using IaasApi.Api.Features.Tenants;
 using IaasApi.Api.Features.Zones;
+using IaasApi.Api.OpenApi;
 using IaasApi.Api.Startup;
 using IaasApi.Infrastructure;
 
@@ -60,8 +61,7 @@ app.UseIaasRateLimits(() => app.UseAuthentication());   // per API key, around a
 app.UseAuthorization();
 app.Use(AuditMiddleware.Capture);
 app.UseMiddleware<IdempotencyMiddleware>();
-app.UseSwagger();
-app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
+app.UseIaasOpenApi();
 
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealth();

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using IaasApi.Domain.Tenancy;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.OpenApi;
+using IaasApi.Api.OpenApi;
 
 namespace IaasApi.Api.Startup;
 
@@ -29,25 +29,7 @@ public static class ApiServices
         ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
 
-        services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(c =>
-        {
-            c.SwaggerDoc("v1", new OpenApiInfo
-            {
-                Title = "IaasApi",
-                Version = "v1",
-                Description = "A small, honest IaaS control plane. Authenticate with 'Authorization: Bearer <api key>'.",
-            });
-            c.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                Description = "An API key (admin or tenant).",
-            });
-            c.AddSecurityRequirement(doc => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", doc)] = [] });
-            c.OperationFilter<AuthResponsesOperationFilter>();
-            c.CustomSchemaIds(t => t.FullName!.Replace("IaasApi.Api.Features.", "").Replace('+', '.'));
-        });
+        services.AddIaasOpenApi();
         return services;
     }
 

@@ -114,9 +114,15 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
+    /// <summary>The OpenAPI document this control plane serves, compiled for <see cref="ContractCheck"/> (read once).</summary>
+    public OpenApiContract Contract => _contract ??= new OpenApiContract(CreateClient().GetStringAsync("/swagger/v1/swagger.json").GetAwaiter().GetResult());
+
+    private OpenApiContract? _contract;
+
+    /// <summary>A client whose every answer is checked against the served OpenAPI document (<see cref="ContractCheck"/>).</summary>
     public HttpClient Client(string? apiKey)
     {
-        var client = CreateClient();
+        var client = CreateDefaultClient(new Uri("http://localhost"), new ContractCheck(Contract));
         if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return client;
     }

@@ -1,13 +1,12 @@
 using System.Text.Json.Serialization;
 using IaasApi.Api.Features.Instances;
 using IaasApi.Domain.Operations;
-using Microsoft.AspNetCore.Mvc;
 
 namespace IaasApi.Api.Features.Operations;
 
 public sealed record OperationResponse(Guid Id, string Kind, OperationStatus Status, int Progress, string ResourceType, Guid? ResourceId,
                                        Guid? ParentId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? CompletedAt,
-                                       ProblemDetails? Error, bool Waiting, string? StatusReason,
+                                       OperationError? Error, bool Waiting, string? StatusReason,
                                        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition)
 {
     /// <summary><c>waiting</c>: its instance waits for capacity (the queue, a reservation's start); <c>statusReason</c> says why.</summary>
@@ -15,9 +14,15 @@ public sealed record OperationResponse(Guid Id, string Kind, OperationStatus Sta
 
     public static OperationResponse From(Operation o, int? queuePosition) => new(o.Id, o.Kind, o.Status, o.Progress, o.ResourceType,
         o.ResourceId, o.ParentId, o.CreatedAt, o.UpdatedAt, o.CompletedAt,
-        o.Error is { } e ? new ProblemDetails { Type = e.Type, Title = e.Title, Detail = e.Detail } : null, o.Waiting, o.StatusReason,
+        o.Error is { } e ? new OperationError(e.Type, e.Title, e.Detail) : null, o.Waiting, o.StatusReason,
         queuePosition);
 }
+
+/// <summary>
+/// Why a failed or cancelled operation ended: the problem type (<c>https://iaasapi.dev/problems/&lt;slug&gt;</c>), its
+/// title and the detail — a problem's words without an HTTP status (the request that started it succeeded).
+/// </summary>
+public sealed record OperationError(string Type, string Title, string? Detail);
 
 public static class OperationsEndpoints
 {
