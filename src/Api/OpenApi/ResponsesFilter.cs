@@ -10,7 +10,9 @@ namespace IaasApi.Api.OpenApi;
 /// <summary>
 /// Every status a route can answer, each with its body, so a generated client can read all of them:
 /// <list type="bullet">
-/// <item>a status with two bodies (a create of one instance or of a batch) as <c>oneOf</c> the two;</item>
+/// <item>a status with two bodies (a create of one instance or of a batch) as <c>anyOf</c> the two: each answer matches
+/// exactly one (their members are required and closed), and <c>anyOf</c> is what generators without a discriminator
+/// can read (Kiota fills each alternative from the members it knows, where <c>oneOf</c> fills none);</item>
 /// <item>what the pipeline adds around the handler: 400 (binding, validation, an unknown query parameter), 404 where
 /// its path names a resource, 401/429/503 on authenticated routes (the key is looked up in the database), 403 on
 /// admin-only ones, 409 on every write (a concurrent write changed the resource first; an Idempotency-Key in flight),
@@ -33,12 +35,12 @@ internal sealed class ResponsesFilter : IOperationFilter
                                      .Where(r => r.Type is not null && r.Type != typeof(void) && r.StatusCode < 400)
                                      .GroupBy(r => r.StatusCode).Where(g => g.Select(r => r.Type).Distinct().Count() > 1))
         {
-            var oneOf = same.Select(r => r.Type!).Distinct().Select(t => context.SchemaGenerator.GenerateSchema(t, context.SchemaRepository)).ToList();
+            var alternatives = same.Select(r => r.Type!).Distinct().Select(t => context.SchemaGenerator.GenerateSchema(t, context.SchemaRepository)).ToList();
             var code = same.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
             responses[code] = new OpenApiResponse
             {
                 Description = responses.TryGetValue(code, out var existing) ? existing.Description : "Success",
-                Content = new Dictionary<string, IOpenApiMediaType> { ["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchema { OneOf = oneOf } } },
+                Content = new Dictionary<string, IOpenApiMediaType> { ["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchema { AnyOf = alternatives } } },
             };
         }
 
