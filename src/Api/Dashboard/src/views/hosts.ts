@@ -1,16 +1,11 @@
-import { api, Resources } from "../api";
+import { api, Schemas } from "../api";
 import { draw } from "../charts";
 import { ago, html, mib, pct, raw, statusBadge, time } from "../format";
 import { lookups } from "../lookups";
 import { bindFilters, current, href, setQuery } from "../router";
 import { View } from "../view";
 
-export interface Host {
-  id: string; name: string; zoneId: string; regionId: string; hypervisor: string; capacity: Resources; usable: Resources; allocated: Resources;
-  instanceCount: number; state: string; power: string; lastHeartbeatAt?: string | null; downSince?: string | null;
-  reported?: { vcpus?: number | null; memoryMiB?: number | null; diskGiB?: number | null; unmanagedVms: string[]; reconciledAt?: string | null } | null;
-  cpuModel?: string | null; traits: string[];
-}
+export type Host = Schemas["HostResponse"];
 
 /** Per resource, the share of the host's usable capacity allocated; `most` is the most used of them (the heatmap's colour). */
 export function load(h: Host) {
@@ -105,8 +100,8 @@ export const hosts: View = {
   },
 };
 
-interface AuditEvent { at: string; method: string; route: string; statusCode: number; keyId?: string | null; role?: string | null; outcome: string }
-interface InstanceRow { id: string; name: string; status: string; tenantId: string; flavorId?: string | null; createdAt: string }
+type AuditEvent = Schemas["AuditEventResponse"];
+type InstanceRow = Schemas["InstanceResponse"];
 
 export const hostDetail: View = {
   name: "host",

@@ -1,14 +1,10 @@
-import { api, Page, Resources } from "../api";
+import { api, Page, Schemas } from "../api";
 import { ago, html, raw, shortId, statusBadge, time } from "../format";
 import { lookups } from "../lookups";
 import { bindFilters, current, href, setQuery } from "../router";
 import { View } from "../view";
 
-interface Instance {
-  id: string; name: string; tenantId: string; status: string; statusReason?: string | null; flavorId?: string | null; imageId?: string | null;
-  slaPlanId?: string | null; zoneId?: string | null; hostId?: string | null; resources: Resources; operationId?: string | null; createdAt: string;
-  updatedAt: string; scheme: string; priority: number; queuePosition?: number | null; reservationId?: string | null;
-}
+type Instance = Schemas["InstanceResponse"];
 
 const statuses = ["", "pending", "building", "running", "stopping", "stopped", "starting", "rebooting", "migrating", "suspended", "deleting", "deleted", "error"];
 const filterKeys = ["status", "zoneId", "tenantId", "flavorId", "slaPlanId", "hostId", "name"];
@@ -63,9 +59,9 @@ export const instances: View = {
   },
 };
 
-interface Action { id: string; action: string; fromStatus?: string | null; toStatus: string; actor: string; detail?: string | null; at: string }
-interface Operation { id: string; kind: string; status: string; progress: number; createdAt: string; completedAt?: string | null; error?: { title?: string; detail?: string } | null }
-interface Snapshot { id: string; name: string; status: string; includesMemory: boolean; sizeMiB?: number | null; createdAt: string }
+type Action = Schemas["InstanceActionResponse"];
+type Operation = Schemas["OperationResponse"];
+type Snapshot = Schemas["SnapshotResponse"];
 
 export const instanceDetail: View = {
   name: "instance",

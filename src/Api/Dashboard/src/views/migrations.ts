@@ -1,18 +1,11 @@
-import { api, Page } from "../api";
+import { api, Page, Schemas } from "../api";
 import { draw, palette } from "../charts";
 import { html, raw, shortId, statusBadge, time } from "../format";
 import { lookups } from "../lookups";
 import { bindFilters, current, href } from "../router";
 import { View } from "../view";
 
-interface Round { round: number; sentMiB: number; durationMs: number; dirtyRateMiBps: number; remainingMiB: number; expectedDowntimeMs: number; throttle: number }
-interface Stage { stage: string; startedAt: string; endedAt?: string | null }
-export interface Migration {
-  id: string; instanceId: string; type: string; status: string; stage?: string | null; progress: number; sourceHostId: string; targetHostId?: string | null;
-  maxDowntimeMs?: number | null; bandwidthMbps?: number | null; escalation: string; stages: Stage[]; rounds: Round[]; downtimeMs?: number | null;
-  preCopyOutcome?: string | null; reason?: string | null; startedAt?: string | null; endedAt?: string | null; createdAt: string;
-  diskCopiedMiB?: number | null; diskTotalMiB?: number | null; hypervisorTotalMs?: number | null; transferredMiB?: number | null;
-}
+export type Migration = Schemas["MigrationResponse"];
 
 const live = (m: Migration) => m.status === "queued" || m.status === "running";
 const progressBar = (p: number) => raw(html`<span class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p}"

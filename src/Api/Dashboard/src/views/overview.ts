@@ -1,17 +1,11 @@
-import { api, Resources } from "../api";
+import { api, Resources, Schemas } from "../api";
 import { draw, palette } from "../charts";
 import { html, mib, pct, raw } from "../format";
 import { href } from "../router";
 import { View } from "../view";
 
-interface ZoneOverview {
-  zoneId: string; zoneName: string; regionId: string; regionName: string; hosts: number; hostsByState: Record<string, number>;
-  hostsPoweredOff: number; usable: Resources; allocated: Resources; instances: number;
-}
-interface Overview {
-  generatedAt: string; zones: ZoneOverview[]; instancesByStatus: Record<string, number>; queueLength: number;
-  operationsInFlight: number; operationsByKind: Record<string, number>; migrationsInFlight: number;
-}
+type Overview = Schemas["OverviewResponse"];
+type ZoneOverview = Schemas["ZoneOverview"];
 
 const order = ["running", "pending", "building", "starting", "stopping", "rebooting", "migrating", "stopped", "suspended", "deleting", "error"];
 

@@ -1,16 +1,13 @@
-import { api, Resources } from "../api";
+import { api, Schemas } from "../api";
 import { draw, echarts, palette } from "../charts";
 import { ago, html, raw, statusBadge, time } from "../format";
 import { lookups } from "../lookups";
 import { bindFilters, current, href } from "../router";
 import { View } from "../view";
 
-interface Reservation {
-  id: string; name: string; tenantId: string; flavorId?: string | null; zoneId?: string | null; count: number; resources: Resources;
-  start: string; end: string; releaseAt: string; status: string; slots: { total: number; free: number; inUse: number };
-}
-interface CapacityPoint { at: string; usable: Resources; allocated: Resources; reserved: Resources; free: Resources }
-interface QueueEntry { position: number; instanceId: string; name: string; tenantId: string; status: string; priority: number; queuedAt?: string | null; statusReason?: string | null }
+type Reservation = Schemas["ReservationResponse"];
+type CapacityPoint = Schemas["CapacityPoint"];
+type QueueEntry = Schemas["QueueEntry"];
 
 // A zone's reservations as bars over time (a Gantt), the free vCPUs under them (the capacity timeline), and the
 // best-effort queue in its order with what each request waits for.
