@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using IaasApi.Api.Tests.Infrastructure;
+using IaasApi.Cli;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>
+/// <c>iaas</c> against the running control plane (in-process, every answer contract-checked): profiles, tables and
+/// JSON, the catalog's create/list/delete, an instance's life cycle with progress bars, a migration and a drain followed
+/// to their ends, and the exit codes scripts rely on.
+/// </summary>
+public sealed class CliTests(ApiFactory api) : IDisposable
+{
+    private readonly string _config = Path.Combine(Directory.CreateTempSubdirectory("iaas-cli-").FullName, "config.json");
+
+    private async Task<(int Exit, string Out, string Err)> IaasAsync(string? apiKey, params string[] args)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var environment = new Dictionary<string, string?> { ["IAAS_CONFIG"] = _config, ["IAAS_API_KEY"] = apiKey, ["IAAS_ENDPOINT"] = "http://localhost" };
+        var cli = new CliApp(stdout, stderr, name => environment.GetValueOrDefault(name),
+                             new ContractCheck(api.Contract) { InnerHandler = api.Server.CreateHandler() });
+        var exit = await cli.RunAsync([.. args, "--poll-ms", "20", "--timeout", "30"]);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Profiles_AreSaved_Masked_AndChosenByFlagEnvOrCurrent()
+    {
+        var (exit, _, _) = await IaasAsync(null, "profile", "set", "lab", "--endpoint", "http://127.0.0.1:5000", "--api-key", ApiFactory.AdminKey);
+        Assert.Equal(0, exit);
+        Assert.Equal(0, (await IaasAsync(null, "profile", "set", "other", "--endpoint", "http://127.0.0.1:6000")).Exit);
+        var list = await IaasAsync(null, "profile", "list");
+        Assert.Contains("lab", list.Out);
+        Assert.DoesNotContain(ApiFactory.AdminKey, list.Out);   // keys are masked
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_config));
+
+        // The first profile saved is current; the env var's key wins over the profile's.
+        var shown = JsonNode.Parse((await IaasAsync("iaas_from-env-0123456789", "profile", "show", "-o", "json")).Out)!;
+        Assert.Equal("lab", shown["profile"]!.GetValue<string>());
+        Assert.StartsWith("iaas_fro", shown["apiKey"]!.GetValue<string>());
+        Assert.Equal(2, (await IaasAsync(null, "me", "--profile", "nope")).Exit);
+    }
+
+    [Fact]
+    public async Task Catalog_CreateListShowDelete_InTablesAndJson()
+    {
+        var name = TestCloud.Unique("cli-flavor");
+        var created = await IaasAsync(ApiFactory.AdminKey, "flavors", "create", "--set", $"name={name}", "--set", "vcpus=2", "--set", "memoryMiB=1024",
+                                      "--set", "diskGiB=10", "-o", "json");
+        Assert.True(created.Exit == 0, created.Err);
+        var id = JsonNode.Parse(created.Out)!["id"]!.GetValue<string>();
+
+        var table = await IaasAsync(ApiFactory.AdminKey, "flavors", "list", "--filter", $"name={name}");
+        Assert.Equal(0, table.Exit);
+        var lines = table.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("ID", lines[0]);
+        Assert.Contains("MEMORY_MI_B", lines[0]);
+        Assert.Contains(name, lines[1]);
+        var json = JsonNode.Parse((await IaasAsync(ApiFactory.AdminKey, "flavors", "show", id, "-o", "json")).Out)!;
+        Assert.Equal(2, json["vcpus"]!.GetValue<int>());
+
+        // Bad input: a problem on stderr and exit 1, nothing created; a usage error is exit 2.
+        var invalid = await IaasAsync(ApiFactory.AdminKey, "flavors", "create", "--set", "name=x", "--set", "vcpus=0", "--set", "memoryMiB=1", "--set", "diskGiB=1");
+        Assert.Equal(1, invalid.Exit);
+        Assert.Contains("400", invalid.Err);
+        Assert.Contains("vcpus", invalid.Err);
+        var filter = await IaasAsync(ApiFactory.AdminKey, "flavors", "list", "--filter", "colour=red");
+        Assert.Equal(2, filter.Exit);
+        Assert.Contains("name", filter.Err);   // names the filters it takes
+        Assert.Equal(2, (await IaasAsync(ApiFactory.AdminKey, "flavors", "show", "not-an-id")).Exit);
+
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "flavors", "delete", id)).Exit);
+        var gone = await IaasAsync(ApiFactory.AdminKey, "flavors", "show", id);
+        Assert.Equal(1, gone.Exit);
+        Assert.Contains("404", gone.Err);
+    }
+
+    [Fact]
+    public async Task Instance_LifeCycle_WithProgressBars_AndMigrationAndDrainFollowedToTheirEnds()
+    {
+        var cloud = await api.SeedAsync(hosts: 2);
+        var flavor = (await api.Admin().GetJson($"/v1/flavors/{cloud.FlavorId}"))["name"]!.GetValue<string>();
+        var image = (await api.Admin().GetJson($"/v1/images/{cloud.ImageId}"))["name"]!.GetValue<string>();
+
+        // Names or ids; --wait follows the create's operation with a progress bar on stderr and exits 0 when it runs.
+        var created = await IaasAsync(cloud.TenantKey, "instances", "create", "--name", "cli-vm", "--flavor", flavor, "--image", image,
+                                      "--plan", cloud.PlanId.ToString(), "--zone", cloud.ZoneId.ToString(),
+                                      "--idempotency-key", Guid.NewGuid().ToString(), "--wait");
+        Assert.True(created.Exit == 0, created.Err);
+        Assert.Matches(@"\[#{30}\] 100%  instance\.create succeeded", created.Err);
+        var id = created.Out.Split('\n').Single(l => l.StartsWith("id ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        Assert.Equal("running", (await api.Admin().GetJson($"/v1/instances/{id}"))["status"]!.GetValue<string>());
+        Assert.Contains(created.Out.Split('\n'), l => l.StartsWith("operationId ", StringComparison.Ordinal));
+
+        var stopped = await IaasAsync(cloud.TenantKey, "instances", "stop", id, "--wait");
+        Assert.True(stopped.Exit == 0, stopped.Err);
+        Assert.Contains("instance.stop succeeded", stopped.Err);
+
+        // A cold migration (admin), followed stage by stage to completion.
+        var migrated = await IaasAsync(ApiFactory.AdminKey, "instances", "migrate", id, "--type", "cold", "--bandwidth-mbps", "100000", "--wait");
+        Assert.True(migrated.Exit == 0, migrated.Err);
+        Assert.Contains("cold migration completed", migrated.Err);
+        Assert.Contains("(copy-disks)", migrated.Err);
+
+        // Draining the now-empty source host: its operation followed to the end.
+        var drained = await IaasAsync(ApiFactory.AdminKey, "hosts", "drain", cloud.HostIds[0].ToString(), "--wait");
+        Assert.True(drained.Exit == 0, drained.Err);
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "hosts", "undrain", cloud.HostIds[0].ToString())).Exit);
+
+        var deleted = await IaasAsync(cloud.TenantKey, "instances", "delete", id, "--wait");
+        Assert.True(deleted.Exit == 0, deleted.Err);
+        Assert.Contains("instance.delete succeeded", deleted.Err);
+        var list = await IaasAsync(cloud.TenantKey, "instances", "list", "--filter", "status=deleted", "-o", "json");
+        Assert.Contains(JsonNode.Parse(list.Out)!.AsArray(), i => i!["id"]!.GetValue<string>() == id);
+    }
+
+    [Fact]
+    public async Task FailedWork_Exits3_WithTheReason_AndAnUnreachableEndpoint_Exits5()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var fault = await api.Admin().PostAsJsonAsync("/v1/simulation/faults",
+            new { operation = "spawn", hostId = cloud.HostIds[0], transient = false, message = "image checksum mismatch" });
+        Assert.Equal(HttpStatusCode.Created, fault.StatusCode);
+        try
+        {
+            var failed = await IaasAsync(cloud.TenantKey, "instances", "create", "--name", "doomed", "--flavor", cloud.FlavorId.ToString(),
+                                         "--image", cloud.ImageId.ToString(), "--plan", cloud.PlanId.ToString(),
+                                         "--zone", cloud.ZoneId.ToString(), "--wait");
+            Assert.True(failed.Exit == 3, $"exit {failed.Exit}\n{failed.Out}\n{failed.Err}");
+            Assert.Contains("instance.create failed", failed.Err);
+            Assert.Contains("image checksum mismatch", failed.Err);
+        }
+        finally
+        {
+            api.Fake.ClearFaults();
+        }
+
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var offline = new CliApp(stdout, stderr, name => name == "IAAS_CONFIG" ? _config : null);
+        Assert.Equal(5, await offline.RunAsync(["me", "--endpoint", "http://127.0.0.1:1", "--api-key", "k"]));
+        Assert.Contains("Cannot reach http://127.0.0.1:1", stderr.ToString());
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path.GetDirectoryName(_config)!, recursive: true); } catch (IOException) { }
+    }
+}
