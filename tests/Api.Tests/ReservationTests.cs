@@ -34,6 +34,11 @@ public sealed class ReservationTests(ApiFactory api)
         Assert.Equal(0, points[0]!["reserved"]!["vcpus"]!.GetValue<int>());
         Assert.Equal((6, 2), (points[2]!["reserved"]!["vcpus"]!.GetValue<int>(), points[2]!["free"]!["vcpus"]!.GetValue<int>()));
         Assert.Equal(0, points[5]!["reserved"]!["vcpus"]!.GetValue<int>());
+        // The same step as an ISO 8601 duration (what generated clients send) gives the same timeline; nonsense is a 400.
+        var iso = await tenant.GetJson($"/v1/capacity?zoneId={cloud.ZoneId}&from={Iso(now)}&to={Iso(now + 60 * Minute)}&step=PT10M");
+        Assert.True(JsonNode.DeepEquals(points, iso["points"]));
+        foreach (var bad in new[] { "PT10X", "P", "PT30S", "P400D" })
+            await (await tenant.GetAsync($"/v1/capacity?zoneId={cloud.ZoneId}&step={bad}")).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
 
         // Another reservation overlapping the window does not fit: 409 with the earliest window of the same length.
         var refused = await (await tenant.ReserveAsync(cloud, plan, 2, now + 20 * Minute, now + 50 * Minute)).ExpectProblemAsync(HttpStatusCode.Conflict, "capacity-unavailable");

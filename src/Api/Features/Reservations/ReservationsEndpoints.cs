@@ -169,7 +169,7 @@ public static class ReservationsEndpoints
         var now = db.Clock.GetUtcNow();
         var start = Instant(from, "from", now) ?? now;
         var end = Instant(to, "to", now) ?? start + TimeSpan.FromDays(1);
-        var stride = Duration(step) ?? TimeSpan.FromHours(1);
+        var stride = Durations.Parse(step, "step", TimeSpan.FromMinutes(1), TimeSpan.FromDays(366)) ?? TimeSpan.FromHours(1);
         if (end < start) throw new FieldValidationException("to", "'to' must not be before 'from'.");
         if ((end - start) / stride > 999)
             throw new FieldValidationException("step", $"That is {(long)((end - start) / stride) + 1} points; at most 1,000 (use a larger step).");
@@ -189,18 +189,6 @@ public static class ReservationsEndpoints
     }
 
     /// <summary>Seconds ("900"), or a number with a unit: s, m, h, d ("15m", "1h", "1d"). At least 60 s.</summary>
-    private static TimeSpan? Duration(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return null;
-        var unit = value[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => 0 };
-        var digits = unit == 0 ? value : value[..^1];
-        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 366L * 86400)
-            throw new FieldValidationException("step", "'step' must be a positive number of seconds, or like 15m, 1h, 1d.");
-        var seconds = n * Math.Max(1, unit);
-        if (seconds < 60 || seconds > 366L * 86400) throw new FieldValidationException("step", "'step' must be between 60 s and 366 days.");
-        return TimeSpan.FromSeconds(seconds);
-    }
-
     private static async Task<Reservation> FindVisibleAsync(IaasDbContext db, Caller caller, Guid id, CancellationToken ct)
     {
         var reservation = await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
