@@ -13,13 +13,14 @@ public sealed partial class CliApp
         var image = new Option<string>("--image") { Description = "Image id or name.", Required = true };
         var plan = new Option<string>("--plan") { Description = "SLA plan id or name.", Required = true };
         var zone = new Option<string?>("--zone") { Description = "Zone id or name (default: placement chooses)." };
+        var tenant = new Option<string?>("--tenant") { Description = "Tenant id or name: whose instance an admin key creates (a tenant key creates its own)." };
         var count = new Option<int?>("--count") { Description = "How many (all or nothing; a batch answers items and one operation)." };
         var scheme = new Option<string?>("--scheme") { Description = "immediate, best-effort or reservation (default: the first the plan offers)." };
         var userData = new Option<FileInfo?>("--user-data-file") { Description = "cloud-init user data for the guest." };
         var key = new Option<string?>("--idempotency-key") { Description = "Makes a retry safe: the same key replays the first answer." };
         var wait = new Option<bool>("--wait") { Description = "Follow the create to its end with a progress bar (exit 0 running, 3 failed)." };
         var create = new Command("create", "Create an instance (202: building, or pending in the queue).")
-            { name, flavor, image, plan, zone, count, scheme, userData, key, wait };
+            { name, flavor, image, plan, zone, tenant, count, scheme, userData, key, wait };
         instances.Subcommands.Add(Run(create, async (p, c, ct) =>
         {
             var request = new CreateInstanceRequest
@@ -29,6 +30,7 @@ public sealed partial class CliApp
                 ImageId = await ResolveAsync(c, "images", p.GetValue(image)!, ct),
                 SlaPlanId = await ResolveAsync(c, "sla-plans", p.GetValue(plan)!, ct),
                 ZoneId = p.GetValue(zone) is { } z ? await ResolveAsync(c, "zones", z, ct) : null,
+                TenantId = p.GetValue(tenant) is { } t ? await ResolveAsync(c, "tenants", t, ct) : null,
                 Count = p.GetValue(count),
                 Scheme = p.GetValue(scheme) is { } s ? Word<ProvisioningScheme>(s, "--scheme") : null,
                 UserData = p.GetValue(userData) is { } file ? await File.ReadAllTextAsync(file.FullName, ct) : null,

@@ -64,10 +64,12 @@ public sealed partial class CliApp(TextWriter stdout, TextWriter stderr, Func<st
             }
             catch (Problem problem)
             {
-                await stderr.WriteLineAsync($"{problem.ResponseStatusCode} {problem.Title}{(problem.Detail is { } d ? $": {d}" : "")}");
-                foreach (var (field, messages) in problem.Errors?.AdditionalData ?? new Dictionary<string, object>())
-                    await stderr.WriteLineAsync($"  {field}: {string.Join(" ", messages is IEnumerable<object> list ? list : [messages])}");
-                await stderr.WriteLineAsync($"  (type {problem.Type}, trace {problem.TraceId})");
+                var slug = problem.Type?[(problem.Type.LastIndexOf('/') + 1)..];
+                await stderr.WriteLineAsync($"{problem.ResponseStatusCode} {slug}: {problem.Detail ?? problem.Title}");
+                if (await Output.ToJsonAsync(problem.Errors) is JsonObject errors)
+                    foreach (var (field, messages) in errors)
+                        await stderr.WriteLineAsync($"  {field}: {(messages is JsonArray list ? string.Join(" ", list.Select(m => m?.ToString())) : messages?.ToString())}");
+                await stderr.WriteLineAsync($"  (trace {problem.TraceId})");
                 return ExitCodes.ApiError;
             }
             catch (ApiException ex)

@@ -46,8 +46,8 @@ public sealed class Output(TextWriter stdout, OutputFormat format)
         foreach (var row in cells) await stdout.WriteLineAsync(string.Join("  ", row.Select((v, i) => v.PadRight(widths[i]))).TrimEnd());
     }
 
-    private static string Header(string column) =>
-        string.Concat(column.Select((ch, i) => char.IsUpper(ch) && i > 0 ? "_" + ch : ch.ToString())).ToUpperInvariant();
+    /// <summary>Columns are headed by their JSON names: what -o json prints and --filter takes.</summary>
+    private static string Header(string column) => column;
 
     private static string Cell(JsonNode? value, int max)
     {

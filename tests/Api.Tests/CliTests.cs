@@ -55,8 +55,8 @@ public sealed class CliTests(ApiFactory api) : IDisposable
         var table = await IaasAsync(ApiFactory.AdminKey, "flavors", "list", "--filter", $"name={name}");
         Assert.Equal(0, table.Exit);
         var lines = table.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("ID", lines[0]);
-        Assert.Contains("MEMORY_MI_B", lines[0]);
+        Assert.StartsWith("id ", lines[0]);
+        Assert.Contains("memoryMiB", lines[0]);   // headed by the JSON names -o json prints and --filter takes
         Assert.Contains(name, lines[1]);
         var json = JsonNode.Parse((await IaasAsync(ApiFactory.AdminKey, "flavors", "show", id, "-o", "json")).Out)!;
         Assert.Equal(2, json["vcpus"]!.GetValue<int>());
