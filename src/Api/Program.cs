@@ -42,6 +42,7 @@ if (migrateOnly)
 
 builder.Services.AddIaasApi(Bootstrap.ResolveAdminKey(options, mode));
 builder.Services.AddIaasRateLimits(builder.Configuration);
+builder.Services.AddIaasApiTelemetry(builder.Configuration, options.Telemetry);
 if (options.InProcessWorkers) builder.Services.AddIaasWorkers(Bootstrap.AllQueues);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimitsMiddleware.MaxBodyBytes);
 
@@ -51,7 +52,8 @@ if (options.MigrateOnStart ?? mode.IsEmbedded) await Bootstrap.MigrateAsync(app.
 if (mode.IsEmbedded && (options.SeedDemoData ?? true))
     await Bootstrap.SeedDemoDataAsync(app.Services, Path.GetDirectoryName(mode.SqlitePath)!);
 
-app.UseMiddleware<AuditMiddleware>();          // outermost: records the final status of every mutating request
+app.UseAccessLog(options.Telemetry);           // outermost: one line per request, after it ended
+app.UseMiddleware<AuditMiddleware>();          // records the final status of every mutating request
 app.UseExceptionHandler();
 app.UseStatusCodePages();                      // empty 404/405/... become problem+json
 app.UseMiddleware<RequestLimitsMiddleware>();
@@ -65,6 +67,7 @@ app.UseIaasOpenApi();
 
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 app.MapHealth();
+app.MapIaasMetrics(options.Telemetry);         // /metrics (Prometheus)
 var v1 = app.MapGroup("/v1").RequireAuthorization().RejectUnknownQueryParameters();
 v1.MapRegions();
 v1.MapZones();

@@ -41,12 +41,14 @@ public static class DependencyInjection
 
         if (mode.IsEmbedded)
         {
-            services.AddDbContext<SqliteDbContext>(b => ((DbContextOptionsBuilder<SqliteDbContext>)b).UseEmbeddedSqlite(mode.SqliteConnectionString));
+            services.AddDbContext<SqliteDbContext>(b => ((DbContextOptionsBuilder<SqliteDbContext>)b).UseEmbeddedSqlite(mode.SqliteConnectionString)
+                .AddInterceptors(new Telemetry.EndingsInterceptor()));
             services.AddScoped<IaasDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
         }
         else
         {
-            services.AddDbContext<PostgresDbContext>(b => ((DbContextOptionsBuilder<PostgresDbContext>)b).UsePostgres(mode.PostgresConnectionString!));
+            services.AddDbContext<PostgresDbContext>(b => ((DbContextOptionsBuilder<PostgresDbContext>)b).UsePostgres(mode.PostgresConnectionString!)
+                .AddInterceptors(new Telemetry.EndingsInterceptor()));
             services.AddScoped<IaasDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
         }
 

@@ -27,6 +27,7 @@ public sealed class IaasOptions
     public FakeDriverOptions FakeDriver { get; set; } = new();
     public Hypervisors.Qemu.QemuOptions Qemu { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
 }
 
 public sealed class JobOptions
@@ -182,4 +183,20 @@ public sealed class MigrationOptions
             throw new InvalidOperationException(
                 "Iaas:Migration: MaxDowntimeMs, TimeoutSecondsPerGiB and MaxRounds must be positive, SwitchoverMs zero or more.");
     }
+}
+
+/// <summary><c>Iaas:Telemetry</c>.</summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>OTLP (gRPC or HTTP/protobuf) collector for metrics and traces; unset: no export (also read from OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>The api serves the meters at /metrics in Prometheus' text format.</summary>
+    public bool Prometheus { get; set; } = true;
+
+    /// <summary>/metrics asks for the admin key (Prometheus: <c>authorization: { credentials: … }</c>); false: anonymous.</summary>
+    public bool MetricsRequireAdmin { get; set; } = true;
+
+    /// <summary>One line per request (method, path, status, duration) under the log category <c>IaasApi.Access</c>.</summary>
+    public bool AccessLog { get; set; } = true;
 }

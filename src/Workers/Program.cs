@@ -1,10 +1,12 @@
 using IaasApi.Infrastructure.Operations;
 using IaasApi.Infrastructure;
+using IaasApi.Infrastructure.Telemetry;
 
 // A host agent / worker process: a Hangfire server over the shared storage, serving the control queue and/or the
 // agent queues (h-<host name>) of the hosts named in Iaas:Workers:Hosts. All the work lives in Infrastructure.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddIaasInfrastructure(builder.Configuration);
+builder.Services.AddIaasTelemetry(builder.Configuration, "iaas-workers");   // metrics and traces by OTLP when configured
 builder.Services.AddIaasWorkers(sp =>
 {
     var workers = builder.Configuration.GetSection(IaasOptions.Section).Get<IaasOptions>()?.Workers ?? new WorkerOptions();

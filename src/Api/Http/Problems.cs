@@ -48,6 +48,7 @@ public static class Problems
             p.Title = title;
         }
         if (status == 500) p.Detail = null;   // never leak internals
-        p.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
+        // The W3C trace id: the caller's own when it sent a traceparent, so its logs and ours meet.
+        p.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? ctx.HttpContext.TraceIdentifier;
     }
 }

@@ -15,5 +15,12 @@ public interface IOperationJobs
 
 public sealed class OperationJobs(IServiceProvider services, OperationKindRegistry kinds) : IOperationJobs
 {
-    public Task RunAsync(Guid operationId, string kind, CancellationToken ct) => kinds.Get(kind).Run(services, operationId, ct);
+    /// <summary>Runs one operation's work: a span (<c>operation &lt;kind&gt;</c>) around it, under the request's trace when it started one.</summary>
+    public async Task RunAsync(Guid operationId, string kind, CancellationToken ct)
+    {
+        using var activity = Telemetry.IaasTelemetry.Source.StartActivity($"operation {kind}");
+        activity?.SetTag("iaas.operation.id", operationId);
+        activity?.SetTag("iaas.operation.kind", kind);
+        await kinds.Get(kind).Run(services, operationId, ct);
+    }
 }

@@ -109,7 +109,7 @@ public sealed class InstanceAdmission(
     /// </summary>
     private bool Retryable(Exception ex, int attempt, ref bool fresh)
     {
-        if (ex is NoValidHostException)
+        if (ex is NoValidHostException refusal)
         {
             if (!fresh)
             {
@@ -117,7 +117,7 @@ public sealed class InstanceAdmission(
                 stats.RefreshedBeforeRefusing();
                 return true;
             }
-            stats.Refused();
+            stats.Refused(refusal.Trace.LastOrDefault(s => s.After == 0)?.Filter);
             return false;
         }
         if (attempt < TransactionRetries && (DatabaseErrors.IsTransientConflict(ex) || DatabaseErrors.IsUniqueViolation(ex, "client_token") || ex is DbUpdateConcurrencyException))

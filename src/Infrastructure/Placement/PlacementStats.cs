@@ -1,6 +1,6 @@
 namespace IaasApi.Infrastructure.Placement;
 
-/// <summary>Counters of this process's placement work since start (GET /v1/placement/stats).</summary>
+/// <summary>Counters of this process's placement work since start (GET /v1/placement/stats), also counted on the meters.</summary>
 public sealed class PlacementStats
 {
     private long _admitted;
@@ -9,9 +9,25 @@ public sealed class PlacementStats
     private long _transactionRetries;
     private long _freshRetries;
 
-    public void Admitted(int instances) => Interlocked.Add(ref _admitted, instances);
-    public void Refused() => Interlocked.Increment(ref _refused);
-    public void ClaimLost() => Interlocked.Increment(ref _claimsLost);
+    public void Admitted(int instances)
+    {
+        Interlocked.Add(ref _admitted, instances);
+        Telemetry.IaasTelemetry.Placed(instances);
+    }
+
+    /// <summary>A request refused no-valid-host; <paramref name="filter"/> eliminated its last candidates.</summary>
+    public void Refused(string? filter)
+    {
+        Interlocked.Increment(ref _refused);
+        Telemetry.IaasTelemetry.Refused(filter);
+    }
+
+    public void ClaimLost()
+    {
+        Interlocked.Increment(ref _claimsLost);
+        Telemetry.IaasTelemetry.ClaimConflict();
+    }
+
     public void TransactionRetried() => Interlocked.Increment(ref _transactionRetries);
     public void RefreshedBeforeRefusing() => Interlocked.Increment(ref _freshRetries);
 
