@@ -5,6 +5,8 @@ WORKDIR /src/src/Api/Dashboard
 COPY src/Api/Dashboard/package.json src/Api/Dashboard/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY src/Api/Dashboard/ ./
+# The dashboard's API types are generated from the OpenAPI document (openapi-typescript).
+COPY src/Client/openapi.json /src/src/Client/openapi.json
 RUN npm run build --silent
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

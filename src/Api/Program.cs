@@ -63,9 +63,11 @@ app.UseIaasRateLimits(() => app.UseAuthentication());   // per API key, around a
 app.UseAuthorization();
 app.Use(AuditMiddleware.Capture);
 app.UseMiddleware<IdempotencyMiddleware>();
-app.UseIaasOpenApi();
+// Swagger UI: on for the embedded all-in-one and in Development, off in a production deployment unless Iaas:SwaggerUi=true.
+app.UseIaasOpenApi(options.SwaggerUi ?? (mode.IsEmbedded || app.Environment.IsDevelopment()));
 
-app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+app.MapGet("/", () => Results.Redirect(options.SwaggerUi ?? (mode.IsEmbedded || app.Environment.IsDevelopment()) ? "/swagger" : "/dashboard/"))
+   .ExcludeFromDescription();
 app.MapHealth();
 app.MapIaasMetrics(options.Telemetry);         // /metrics (Prometheus)
 var v1 = app.MapGroup("/v1").RequireAuthorization().RejectUnknownQueryParameters();

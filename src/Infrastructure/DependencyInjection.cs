@@ -145,6 +145,7 @@ public static class DependencyInjection
         services.AddScoped<OperationReconciler>();
         services.AddScoped<Agents.IAgentTaskJobs, Agents.AgentTaskJobs>();
         services.AddSingleton(sp => new Agents.ServedQueues(queues(sp)));   // computed once: a server's queues are fixed at its start
+        services.AddHostedService<Operations.WorkerLiveness>();
         services.AddHangfireServer((sp, server) =>
         {
             var options = sp.GetRequiredService<IOptions<IaasOptions>>().Value;

@@ -28,6 +28,8 @@ public sealed class IaasOptions
     public Hypervisors.Qemu.QemuOptions Qemu { get; set; } = new();
     public WorkerOptions Workers { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
+    /// <summary>Swagger UI at /swagger (the document at /swagger/v1/swagger.json is always served). Default: on when embedded or in Development.</summary>
+    public bool? SwaggerUi { get; set; }
 }
 
 public sealed class JobOptions
@@ -89,6 +91,8 @@ public sealed class WorkerOptions
     public string[] Hosts { get; set; } = [];
     /// <summary>Whether this worker also serves the shared <c>control</c> queue.</summary>
     public bool ServeControlQueue { get; set; } = true;
+    /// <summary>A file touched every 10 s while the database answers: a container's health check (unset: none).</summary>
+    public string? AliveFile { get; set; }
 }
 
 public sealed class SchedulingOptions

@@ -43,6 +43,9 @@ public sealed class ProductionLayoutTests : IAsyncLifetime
 
         using var api = await ChildProcess.StartApiAsync(new Dictionary<string, string>(environment) { ["Iaas__InProcessWorkers"] = "false" }, _workDir);
         var admin = api.Client(AdminKey);
+        // A production deployment serves the OpenAPI document (clients are generated from it) but not the Swagger UI.
+        Assert.Equal(HttpStatusCode.OK, (await api.Client(null).GetAsync("/swagger/v1/swagger.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Client(null).GetAsync("/swagger/index.html")).StatusCode);
         var region = await admin.PostOk("/v1/regions", new { name = "r1" });
         var zone = await admin.PostOk("/v1/zones", new { name = "z1", regionId = region.Id() });
         await admin.PostOk("/v1/hosts", new { name = "h1", zoneId = zone.Id(), hypervisor = "fake", capacity = new { vcpus = 8, memoryMiB = 8192, diskGiB = 100 } });
@@ -56,9 +59,13 @@ public sealed class ProductionLayoutTests : IAsyncLifetime
         await Task.Delay(1500);
         Assert.Equal("building", (await admin.GetJson($"/v1/instances/{created.Id()}")).Str("status"));   // nobody runs jobs yet
 
-        using var workers = await ChildProcess.StartWorkersAsync(environment, _workDir);
+        var alive = Path.Combine(_workDir, "worker-alive");
+        using var workers = await ChildProcess.StartWorkersAsync(new Dictionary<string, string>(environment) { ["Iaas__Workers__AliveFile"] = alive }, _workDir);
         await admin.WaitForStatusAsync(created.Id(), "running", timeoutMs: 30000);
         Assert.Null(workers.ExitCode);
+        // Its liveness file (the container health check) is touched while the database answers.
+        for (var i = 0; i < 150 && !File.Exists(alive); i++) await Task.Delay(100);
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(alive) < TimeSpan.FromSeconds(30));
     }
 
     public async ValueTask DisposeAsync()

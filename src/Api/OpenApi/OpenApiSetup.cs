@@ -42,10 +42,11 @@ public static class OpenApiSetup
         return services;
     }
 
-    public static WebApplication UseIaasOpenApi(this WebApplication app)
+    /// <summary>The document always (clients are generated from it); the Swagger UI where <paramref name="ui"/> says.</summary>
+    public static WebApplication UseIaasOpenApi(this WebApplication app, bool ui)
     {
         app.UseSwagger(o => o.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
-        app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
+        if (ui) app.UseSwaggerUI(c => c.DocumentTitle = "IaasApi");
         return app;
     }
 }
