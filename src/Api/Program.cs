@@ -58,6 +58,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();                      // empty 404/405/... become problem+json
 app.UseMiddleware<RequestLimitsMiddleware>();
 app.UseDashboard();                            // /dashboard/: static files, before routing and authentication
+app.UseJobsDashboard(options.JobsDashboardWritable ?? app.Environment.IsDevelopment());   // /hangfire: admins only
 app.UseRouting();
 app.UseIaasRateLimits(() => app.UseAuthentication());   // per API key, around authentication; before authorization and any handler
 app.UseAuthorization();

@@ -30,6 +30,8 @@ public sealed class IaasOptions
     public TelemetryOptions Telemetry { get; set; } = new();
     /// <summary>Swagger UI at /swagger (the document at /swagger/v1/swagger.json is always served). Default: on when embedded or in Development.</summary>
     public bool? SwaggerUi { get; set; }
+    /// <summary>Hangfire's dashboard at /hangfire may delete and re-queue jobs (default: only in Development; read-only elsewhere).</summary>
+    public bool? JobsDashboardWritable { get; set; }
 }
 
 public sealed class JobOptions

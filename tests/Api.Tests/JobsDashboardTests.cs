@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using IaasApi.Api.Tests.Infrastructure;
+
+namespace IaasApi.Api.Tests;
+
+/// <summary>Hangfire's dashboard at /hangfire: admins only, by Bearer or by Basic (the browser's prompt), never a tenant.</summary>
+public sealed class JobsDashboardTests(ApiFactory api)
+{
+    [Fact]
+    public async Task JobsDashboard_IsForAdminKeysOnly_ByBearerOrBasic()
+    {
+        var anonymous = await api.Client(null).GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Basic", anonymous.Headers.WwwAuthenticate.Single().Scheme);   // the browser asks for the key
+
+        var (_, tenantKey) = await api.NewTenantAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(Basic(tenantKey))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(Basic("iaas_not-a-key-at-all-0123456789abcdef"))).StatusCode);
+
+        var page = await Get(Basic(ApiFactory.AdminKey));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("IaasApi jobs", await page.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await Get(new AuthenticationHeaderValue("Bearer", ApiFactory.AdminKey))).StatusCode);
+    }
+
+    private static AuthenticationHeaderValue Basic(string key) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"operator:{key}")));
+
+    private Task<HttpResponseMessage> Get(AuthenticationHeaderValue authorization)
+    {
+        var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = authorization;
+        return client.GetAsync("/hangfire");
+    }
+}
