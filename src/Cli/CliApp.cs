@@ -35,6 +35,8 @@ public sealed partial class CliApp(TextWriter stdout, TextWriter stderr, Func<st
             return ExitCodes.Ok;
         }));
         foreach (var kind in ResourceKinds.All) root.Subcommands.Add(ResourceCommand(kind));
+        root.Subcommands.Add(KeysCommand());
+        foreach (var view in ViewCommands()) root.Subcommands.Add(view);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

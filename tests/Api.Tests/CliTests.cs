@@ -117,6 +117,35 @@ public sealed class CliTests(ApiFactory api) : IDisposable
     }
 
     [Fact]
+    public async Task Keys_Overview_Queue_AndCapacity()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var tenant = (await api.Admin().GetJson($"/v1/tenants/{cloud.TenantId}"))["name"]!.GetValue<string>();
+
+        // A tenant key made by name: its secret once, then it works; revoked, it is refused (exit 1, 401).
+        var created = await IaasAsync(ApiFactory.AdminKey, "keys", "create", "--tenant", tenant, "--name", "ci", "-o", "json");
+        Assert.True(created.Exit == 0, created.Err);
+        var key = JsonNode.Parse(created.Out)!;
+        var secret = key["key"]!.GetValue<string>();
+        Assert.Contains("tenant", (await IaasAsync(secret, "me")).Out);
+        var listed = await IaasAsync(ApiFactory.AdminKey, "keys", "list", "--tenant", cloud.TenantId.ToString());
+        Assert.Contains(key["id"]!.GetValue<string>(), listed.Out);
+        Assert.DoesNotContain(secret, listed.Out);
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "keys", "revoke", key["id"]!.GetValue<string>(), "--tenant", tenant)).Exit);
+        var refused = await IaasAsync(secret, "me");
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("401", refused.Err);
+
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "overview")).Exit);
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "queue", "--zone", cloud.ZoneId.ToString())).Exit);
+        var capacity = await IaasAsync(cloud.TenantKey, "capacity", "--zone", cloud.ZoneId.ToString(), "--step", "PT30M",
+                                       "--to", DateTimeOffset.UtcNow.AddHours(2).ToString("O"));
+        Assert.True(capacity.Exit == 0, capacity.Err);
+        Assert.StartsWith("at ", capacity.Out);
+        Assert.InRange(capacity.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, 4, 7);   // a point per half hour
+    }
+
+    [Fact]
     public async Task FailedWork_Exits3_WithTheReason_AndAnUnreachableEndpoint_Exits5()
     {
         var cloud = await api.SeedAsync(hosts: 1);
