@@ -65,10 +65,10 @@ app.UseAuthorization();
 app.Use(AuditMiddleware.Capture);
 app.UseMiddleware<IdempotencyMiddleware>();
 // Swagger UI: on for the embedded all-in-one and in Development, off in a production deployment unless Iaas:SwaggerUi=true.
-app.UseIaasOpenApi(options.SwaggerUi ?? (mode.IsEmbedded || app.Environment.IsDevelopment()));
+var swaggerUi = options.SwaggerUi ?? (mode.IsEmbedded || app.Environment.IsDevelopment());
+app.UseIaasOpenApi(swaggerUi);
 
-app.MapGet("/", () => Results.Redirect(options.SwaggerUi ?? (mode.IsEmbedded || app.Environment.IsDevelopment()) ? "/swagger" : "/dashboard/"))
-   .ExcludeFromDescription();
+app.MapGet("/", () => Results.Redirect(swaggerUi ? "/swagger" : "/dashboard/")).ExcludeFromDescription();
 app.MapHealth();
 app.MapIaasMetrics(options.Telemetry);         // /metrics (Prometheus)
 var v1 = app.MapGroup("/v1").RequireAuthorization().RejectUnknownQueryParameters();

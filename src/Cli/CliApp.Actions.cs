@@ -32,7 +32,7 @@ public sealed partial class CliApp
                 ZoneId = p.GetValue(zone) is { } z ? await ResolveAsync(c, "zones", z, ct) : null,
                 TenantId = p.GetValue(tenant) is { } t ? await ResolveAsync(c, "tenants", t, ct) : null,
                 Count = p.GetValue(count),
-                Scheme = p.GetValue(scheme) is { } s ? Word<ProvisioningScheme>(s, "--scheme") : null,
+                Scheme = p.GetValue(scheme) is { } s ? EnumWords.Parse<ProvisioningScheme>(s, "--scheme") : null,
                 UserData = p.GetValue(userData) is { } file ? await File.ReadAllTextAsync(file.FullName, ct) : null,
             };
             var created = await c.Client.V1.Instances.PostAsync(request, r => r.Headers.AddAll(Headers(p.GetValue(key))), ct);
@@ -72,7 +72,7 @@ public sealed partial class CliApp
             {
                 var migration = await c.Client.V1.Instances[Id(p, id)].Actions.Migrate.PostAsync(new MigrateRequest
                 {
-                    Type = p.GetValue(type) is { } t ? Word<MigrationType>(t, "--type") : null,
+                    Type = p.GetValue(type) is { } t ? EnumWords.Parse<MigrationType>(t, "--type") : null,
                     TargetHostId = p.GetValue(target) is { } h ? await ResolveAsync(c, "hosts", h, ct) : null,
                     MaxDowntimeMs = p.GetValue(downtime),
                     BandwidthMbps = p.GetValue(bandwidth),
@@ -118,11 +118,4 @@ public sealed partial class CliApp
             _ => throw new CliException($"More than one {kind[..^1]} is named '{value}': give its id.", ExitCodes.Usage),
         };
     }
-
-    private static T Word<T>(string text, string option) where T : struct, Enum =>
-        Enum.GetValues<T>().Cast<T?>().FirstOrDefault(v => typeof(T).GetField(v.ToString()!)!
-            .GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false)
-            .Cast<System.Runtime.Serialization.EnumMemberAttribute>().Any(a => a.Value == text))
-        ?? throw new CliException($"{option} takes {string.Join(", ", Enum.GetValues<T>().Select(v => typeof(T).GetField(v.ToString())!
-            .GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false).Cast<System.Runtime.Serialization.EnumMemberAttribute>().First().Value))}, not '{text}'.", ExitCodes.Usage);
 }

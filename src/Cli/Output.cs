@@ -41,13 +41,11 @@ public sealed class Output(TextWriter stdout, OutputFormat format)
             return;
         }
         var cells = rows.Select(r => columns.Select(c => Cell(r[c], 40)).ToArray()).ToList();
-        var widths = columns.Select((c, i) => Math.Max(Header(c).Length, cells.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
-        await stdout.WriteLineAsync(string.Join("  ", columns.Select((c, i) => Header(c).PadRight(widths[i]))).TrimEnd());
+        // Columns are headed by their JSON names: what -o json prints and --filter takes.
+        var widths = columns.Select((c, i) => Math.Max(c.Length, cells.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        await stdout.WriteLineAsync(string.Join("  ", columns.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
         foreach (var row in cells) await stdout.WriteLineAsync(string.Join("  ", row.Select((v, i) => v.PadRight(widths[i]))).TrimEnd());
     }
-
-    /// <summary>Columns are headed by their JSON names: what -o json prints and --filter takes.</summary>
-    private static string Header(string column) => column;
 
     private static string Cell(JsonNode? value, int max)
     {

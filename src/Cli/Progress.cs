@@ -11,22 +11,18 @@ namespace IaasApi.Cli;
 /// </summary>
 public sealed class Progress(TextWriter stderr, bool interactive, TimeSpan poll, TimeSpan timeout)
 {
-    public async Task<int> OperationAsync(IaasApiClient client, Guid operationId, CancellationToken ct)
+    public Task<int> OperationAsync(IaasApiClient client, Guid operationId, CancellationToken ct) => FollowAsync(async () =>
     {
-        var result = await FollowAsync(async () =>
+        var o = await client.V1.Operations[operationId].GetAsync(cancellationToken: ct) ?? throw new CliException("The operation vanished.", ExitCodes.ApiError);
+        var state = o.Status switch
         {
-            var o = await client.V1.Operations[operationId].GetAsync(cancellationToken: ct) ?? throw new CliException("The operation vanished.", ExitCodes.ApiError);
-            var state = o.Status switch
-            {
-                OperationStatus.Succeeded => Ended.Succeeded,
-                OperationStatus.Failed or OperationStatus.Cancelled => Ended.Failed,
-                _ => Ended.No,
-            };
-            var note = o.Waiting == true ? $"waiting: {o.StatusReason}" : o.Error?.Detail ?? o.StatusReason;
-            return (o.Progress ?? 0, $"{o.Kind} {Word(o.Status)}", note, state);
-        }, ct);
-        return result;
-    }
+            OperationStatus.Succeeded => Ended.Succeeded,
+            OperationStatus.Failed or OperationStatus.Cancelled => Ended.Failed,
+            _ => Ended.No,
+        };
+        var note = o.Waiting == true ? $"waiting: {o.StatusReason}" : o.Error?.Detail ?? o.StatusReason;
+        return (o.Progress ?? 0, $"{o.Kind} {(o.Status is { } status ? EnumWords.Of(status) : "unknown")}", note, state);
+    }, ct);
 
     public Task<int> MigrationAsync(IaasApiClient client, Guid migrationId, CancellationToken ct) => FollowAsync(async () =>
     {
@@ -64,6 +60,4 @@ public sealed class Progress(TextWriter stderr, bool interactive, TimeSpan poll,
         var filled = Math.Clamp(progress, 0, 100) * 30 / 100;
         return "[" + new string('#', filled) + new string('.', 30 - filled) + "]";
     }
-
-    private static string Word(OperationStatus? status) => status?.ToString().ToLowerInvariant() ?? "unknown";
 }

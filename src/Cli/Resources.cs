@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.Serialization;
 using IaasApi.Client;
 using IaasApi.Client.Models;
 using Microsoft.Kiota.Abstractions;
@@ -50,10 +49,7 @@ internal sealed record ListArgs(int? Limit, string? PageToken, IReadOnlyDictiona
             if (target == typeof(int)) return int.Parse(text, CultureInfo.InvariantCulture);
             if (target == typeof(bool)) return bool.Parse(text);
             if (target == typeof(DateTimeOffset)) return DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
-            if (target.IsEnum)
-                return target.GetFields(BindingFlags.Public | BindingFlags.Static)
-                    .FirstOrDefault(f => f.GetCustomAttribute<EnumMemberAttribute>()?.Value == text || f.Name.Equals(text, StringComparison.OrdinalIgnoreCase))
-                    ?.GetValue(null) ?? throw new FormatException();
+            if (target.IsEnum) return EnumWords.Parse(target, text, $"--filter {name}");
         }
         catch (FormatException) { }
         throw new CliException($"'{text}' is not a valid {name} ({target.Name}).", ExitCodes.Usage);

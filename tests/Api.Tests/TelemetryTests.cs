@@ -27,9 +27,7 @@ public sealed partial class TelemetryTests(ApiFactory api)
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         // A live migration, to its end.
         var migration = await (await api.Admin().PostAsJsonAsync($"/v1/instances/{vm.Id()}/actions/migrate", new { })).ExpectAsync(HttpStatusCode.Accepted);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await api.Admin().GetJson($"/v1/migrations/{migration.Id()}")).Str("status") != "completed" && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
+        await api.WaitForMigrationAsync(migration.Id(), m => m.Str("status") == "completed", "completed");
 
         var text = await ScrapeAsync();
         Assert.True(Value(text, "iaas_placements_total", "outcome=\"placed\"") >= 1, text);

@@ -21,8 +21,7 @@ internal sealed class DomainExceptionHandler(IProblemDetailsService problems, IL
         var problem = Map(ex, http);
         if (problem is null)
         {
-            log.LogError(ex, "Unhandled error on {Method} {Path} (trace {TraceId})", http.Request.Method, http.Request.Path,
-                System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? http.TraceIdentifier);
+            log.LogError(ex, "Unhandled error on {Method} {Path} (trace {TraceId})", http.Request.Method, http.Request.Path, Problems.TraceId(http));
             return false;   // → 500 via the default handler, customised by Problems.Customize
         }
         if (http.Response.HasStarted) return true;

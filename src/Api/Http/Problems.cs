@@ -36,6 +36,12 @@ public static class Problems
         _ => ("error", "The request failed."),
     };
 
+    /// <summary>
+    /// The request's trace id as problems, logs and the access log quote it: the W3C one (the caller's own when it sent a
+    /// traceparent, so its logs and ours meet), or the server's request id when no trace is running.
+    /// </summary>
+    public static string TraceId(HttpContext http) => System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? http.TraceIdentifier;
+
     /// <summary>Fills in type/title for problems the framework wrote (status code pages, auth, binding) and adds the trace id.</summary>
     public static void Customize(ProblemDetailsContext ctx)
     {
@@ -48,7 +54,6 @@ public static class Problems
             p.Title = title;
         }
         if (status == 500) p.Detail = null;   // never leak internals
-        // The W3C trace id: the caller's own when it sent a traceparent, so its logs and ours meet.
-        p.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? ctx.HttpContext.TraceIdentifier;
+        p.Extensions["traceId"] = TraceId(ctx.HttpContext);
     }
 }

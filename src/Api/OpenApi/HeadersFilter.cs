@@ -1,5 +1,4 @@
 using IaasApi.Api.Http;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -17,7 +16,7 @@ internal sealed class HeadersFilter : IOperationFilter
         var method = context.ApiDescription.HttpMethod ?? "";
         var path = context.ApiDescription.RelativePath ?? "";
         var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
-        var authenticated = !metadata.OfType<IAllowAnonymous>().Any() && metadata.OfType<IAuthorizeData>().Any();
+        var authenticated = ResponsesFilter.TakesAKey(metadata);
         var isPost = HttpMethods.IsPost(method);
         var checksVersion = HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method) || (isPost && path.Contains("/actions/"));
 

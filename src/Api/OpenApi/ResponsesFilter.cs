@@ -52,8 +52,7 @@ internal sealed class ResponsesFilter : IOperationFilter
             Add(responses, 413);
             Add(responses, 415);
         }
-        var anonymous = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
-        if (anonymous) operation.Security = [];
+        if (!TakesAKey(metadata)) operation.Security = [];
         else
         {
             Add(responses, 401);
@@ -79,6 +78,10 @@ internal sealed class ResponsesFilter : IOperationFilter
             };
         }
     }
+
+    /// <summary>Whether the route asks for an API key (authorization required, not allowed anonymously).</summary>
+    internal static bool TakesAKey(IList<object> metadata) =>
+        !metadata.OfType<IAllowAnonymous>().Any() && metadata.OfType<IAuthorizeData>().Any();
 
     private static void Add(OpenApiResponses responses, int status) =>
         responses.TryAdd(status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse { Description = Describe(status) });

@@ -49,7 +49,7 @@ public static class ApiTelemetry
                 if (log.IsEnabled(LogLevel.Information))
                     log.LogInformation("{Method} {Path} {Status} {ElapsedMs:0.0} ms key={KeyId} trace={TraceId}", http.Request.Method, http.Request.Path.Value,
                         http.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Caller.From(http.User)?.KeyId.ToString() ?? "-",
-                        Activity.Current?.TraceId.ToHexString() ?? http.TraceIdentifier);
+                        Problems.TraceId(http));
             }
         });
     }

@@ -8,12 +8,17 @@ public sealed class NoValidHostException(IReadOnlyList<FilterStep> trace, string
 {
     public IReadOnlyList<FilterStep> Trace { get; } = trace;
 
+    /// <summary>The filter that eliminated the last candidates (null when there were none to eliminate).</summary>
+    public string? EliminatingFilter => Emptying(Trace)?.Filter;
+
     /// <summary>Which filter emptied the candidate list, as a clause ("the 'vcpus' filter eliminated the last 3 candidate(s)").</summary>
     public static string Reason(IReadOnlyList<FilterStep> trace) =>
-        trace.LastOrDefault(s => s.After == 0) is { } step
+        Emptying(trace) is { } step
             ? $"the '{step.Filter}' filter eliminated the last {step.Before} candidate(s)"
             : "no host was a candidate";
 
     private static string Describe(IReadOnlyList<FilterStep> trace) =>
-        trace.Any(s => s.After == 0) ? $"No valid host was found: {Reason(trace)}." : "No valid host was found.";
+        Emptying(trace) is not null ? $"No valid host was found: {Reason(trace)}." : "No valid host was found.";
+
+    private static FilterStep? Emptying(IReadOnlyList<FilterStep> trace) => trace.LastOrDefault(s => s.After == 0);
 }

@@ -22,7 +22,6 @@ internal sealed class WorkerLiveness(IServiceScopeFactory scopes, IOptions<IaasO
                 if (await scope.ServiceProvider.GetRequiredService<IaasDbContext>().Database.CanConnectAsync(stoppingToken))
                 {
                     await File.WriteAllTextAsync(path, DateTimeOffset.UtcNow.ToString("O"), stoppingToken);
-                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -117,7 +117,7 @@ public sealed class InstanceAdmission(
                 stats.RefreshedBeforeRefusing();
                 return true;
             }
-            stats.Refused(refusal.Trace.LastOrDefault(s => s.After == 0)?.Filter);
+            stats.Refused(refusal.EliminatingFilter);
             return false;
         }
         if (attempt < TransactionRetries && (DatabaseErrors.IsTransientConflict(ex) || DatabaseErrors.IsUniqueViolation(ex, "client_token") || ex is DbUpdateConcurrencyException))

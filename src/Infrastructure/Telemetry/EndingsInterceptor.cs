@@ -7,7 +7,8 @@ namespace IaasApi.Infrastructure.Telemetry;
 /// <summary>
 /// Sees the saves that end an operation or a migration (its status changes to a final one) and, once the save has
 /// committed, records their times on <see cref="IaasTelemetry"/>. One per context instance (a scope's), so what it
-/// holds between a save's start and its end is that save's.
+/// holds between a save's start and its end is that save's. Changes are already detected: <c>IaasDbContext</c>'s save
+/// detects them before it saves (its version stamp), so this reads the tracker as it stands.
 /// </summary>
 internal sealed class EndingsInterceptor : SaveChangesInterceptor
 {
@@ -50,7 +51,6 @@ internal sealed class EndingsInterceptor : SaveChangesInterceptor
     private void Collect(DbContext? context)
     {
         if (context is null) return;
-        context.ChangeTracker.DetectChanges();
         _operations = context.ChangeTracker.Entries<Operation>()
             .Where(e => e.State == EntityState.Modified && e.Property(o => o.Status).IsModified
                         && e.Entity.Status is OperationStatus.Succeeded or OperationStatus.Failed or OperationStatus.Cancelled)

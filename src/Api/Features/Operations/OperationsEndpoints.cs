@@ -14,15 +14,9 @@ public sealed record OperationResponse(Guid Id, string Kind, OperationStatus Sta
 
     public static OperationResponse From(Operation o, int? queuePosition) => new(o.Id, o.Kind, o.Status, o.Progress, o.ResourceType,
         o.ResourceId, o.ParentId, o.CreatedAt, o.UpdatedAt, o.CompletedAt,
-        o.Error is { } e ? new OperationError(e.Type, e.Title, e.Detail) : null, o.Waiting, o.StatusReason,
+        o.Error, o.Waiting, o.StatusReason,
         queuePosition);
 }
-
-/// <summary>
-/// Why a failed or cancelled operation ended: the problem type (<c>https://iaasapi.dev/problems/&lt;slug&gt;</c>), its
-/// title and the detail — a problem's words without an HTTP status (the request that started it succeeded).
-/// </summary>
-public sealed record OperationError(string Type, string Title, string? Detail);
 
 public static class OperationsEndpoints
 {

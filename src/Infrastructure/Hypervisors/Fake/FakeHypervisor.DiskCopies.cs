@@ -21,7 +21,7 @@ public sealed partial class FakeHypervisor
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.CopyDisk, r.Source.Id, id);
             if (AlreadyStarted(_diskCopies, id, e => e.Target.Id == r.Target.Id && e.Source.Id == r.Source.Id,
-                               $"VM {id}'s disks are already being copied to another host.")) return;
+                               _ => $"VM {id}'s disks are already being copied to another host.")) return;
             if (r.Source.Id == r.Target.Id) throw new HypervisorException("The target is the VM's own host.", false);
             var vm = VmOn(r.Source, id) ?? throw new HypervisorException($"No VM {id} exists on the source host.", false);
             if (vm.Power != VmPowerState.Shutoff)
@@ -68,10 +68,10 @@ public sealed partial class FakeHypervisor
     /// same VM's disk under way is refused. A failed copy is replaced.
     /// </summary>
     private static bool AlreadyStarted<TRequest>(Dictionary<Guid, FakeCopy<TRequest>> copies, Guid instanceId, Func<TRequest, bool> same,
-                                                 string refusal)
+                                                 Func<TRequest, string> refusal)
     {
         if (!copies.TryGetValue(instanceId, out var existing) || existing.State == DiskCopyState.Failed) return false;
-        return same(existing.Request) ? true : throw new HypervisorException(refusal, false);
+        return same(existing.Request) ? true : throw new HypervisorException(refusal(existing.Request), false);
     }
 
     /// <summary>A copy's status as the host that streams it reports it: failed when that host knows no such copy.</summary>

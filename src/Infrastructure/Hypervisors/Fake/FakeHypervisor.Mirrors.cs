@@ -20,7 +20,8 @@ public sealed partial class FakeHypervisor
         {
             var id = r.Spec.InstanceId;
             ThrowIfFaulted(FakeOperation.CopyDisk, r.Host.Id, id);
-            if (AlreadyStarted(_mirrors, id, e => e.TargetPool == r.TargetPool, $"VM {id}'s disk is already being mirrored to another pool.")) return;
+            if (AlreadyStarted(_mirrors, id, e => e.TargetPool == r.TargetPool,
+                               e => $"VM {id}'s disk is already being mirrored to pool '{e.TargetPool}'.")) return;
             var vm = VmOn(r.Host, id) ?? throw new HypervisorException($"No VM {id} exists on host '{r.Host.Name}'.", false);
             if (vm.Power != VmPowerState.Running)
                 throw new HypervisorException($"VM {id} is {EnumWords.ToWord(vm.Power)}; a live storage migration mirrors a running VM's disk.", false);
