@@ -62,6 +62,39 @@ public sealed partial class CliApp
             }));
         }
 
+        var snapshot = new Option<string>("--snapshot") { Description = "The snapshot's id or name.", Required = true };
+        var restoreWait = new Option<bool>("--wait") { Description = "Follow the restore to its end with a progress bar." };
+        instances.Subcommands.Add(Run(new Command("restore", "Restore an instance from one of its snapshots (its disk, and its memory if the snapshot holds it).") { id, snapshot, restoreWait },
+            async (p, c, ct) =>
+            {
+                var written = await Output.ToJsonAsync(await c.Client.V1.Instances[Id(p, id)].Actions.Restore.PostAsync(
+                    new RestoreSnapshotRequest { SnapshotId = await ResolveAsync(c, "snapshots", p.GetValue(snapshot)!, ct) }, cancellationToken: ct));
+                await c.Output.ItemAsync(written);
+                return await WaitIfAskedAsync(c, p.GetValue(restoreWait), written, ct);
+            }));
+
+        var status = new Option<string>("--status") { Description = "The status to set (admin): running, stopped or error.", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why, for the action history." };
+        instances.Subcommands.Add(Run(new Command("reset-state", "Set a stuck instance's status by hand (admin); the action history keeps the reason.") { id, status, reason },
+            async (p, c, ct) =>
+            {
+                await c.Output.ItemAsync(await c.Client.V1.Instances[Id(p, id)].Actions.ResetState.PostAsync(new ResetStateRequest
+                {
+                    Status = EnumWords.Parse<InstanceStatus>(p.GetValue(status)!, "--status"),
+                    Reason = p.GetValue(reason),
+                }, cancellationToken: ct));
+                return ExitCodes.Ok;
+            }));
+
+        var limit = new Option<int?>("--limit") { Description = "At most this many, newest first." };
+        instances.Subcommands.Add(Run(new Command("history", "The instance's action history: who did what to it, when, and how it ended.") { id, limit },
+            async (p, c, ct) =>
+            {
+                var page = await Output.ToJsonAsync(await c.Client.V1.Instances[Id(p, id)].Actions.GetAsync(r => r.QueryParameters.Limit = p.GetValue(limit), ct));
+                await c.Output.RowsAsync(Items(page), ["at", "action", "fromStatus", "toStatus", "actor", "detail"]);
+                return ExitCodes.Ok;
+            }));
+
         var type = new Option<string?>("--type") { Description = "live (default for a running instance), cold or storage." };
         var target = new Option<string?>("--target") { Description = "Target host id or name (default: the planner's best)." };
         var downtime = new Option<int?>("--max-downtime-ms") { Description = "Live: the downtime budget of the switch-over." };

@@ -23,6 +23,7 @@ public sealed partial class CliApp
             }));
         }
         if (kind.Create is { } create) command.Subcommands.Add(CreateCommand(kind, create));
+        if (kind.Update is { } update) command.Subcommands.Add(UpdateCommand(kind, update));
         if (kind.Delete is { } delete)
         {
             var ifMatch = new Option<string?>("--if-match") { Description = "Delete only if the resource still has this ETag (412 otherwise)." };
@@ -70,19 +71,51 @@ public sealed partial class CliApp
         });
     }
 
-    private Command CreateCommand(ResourceKind kind, Func<Client.IaasApiClient, string, RequestHeaders, CancellationToken, Task<IParsable?>> create)
+    /// <summary>A request body from <c>--file</c> and <c>--set</c>: the options, and the reading of them.</summary>
+    private sealed class BodyOptions
     {
-        var set = new Option<string[]>("--set") { Description = "field=value of the request body (repeatable; dotted for nested: capacity.vcpus=8; [..] or {..} as JSON)." };
-        var file = new Option<FileInfo?>("--file", "-f") { Description = "The request body as a JSON file (--set values are applied on top)." };
-        var key = new Option<string?>("--idempotency-key") { Description = "Makes a retry of this create safe: the same key replays the first answer." };
-        var wait = new Option<bool>("--wait") { Description = "Follow the create's operation to its end, with a progress bar." };
-        var command = new Command("create", $"Create one of {kind.Command} (the body as API.md describes it).") { set, file, key, wait };
+        public readonly Option<string[]> Set = new("--set") { Description = "field=value of the request body (repeatable; dotted for nested: capacity.vcpus=8; [..] or {..} as JSON)." };
+        public readonly Option<FileInfo?> File = new("--file", "-f") { Description = "The request body as a JSON file (--set values are applied on top)." };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Set);
+            command.Options.Add(File);
+        }
+
+        public async Task<string> ReadAsync(ParseResult p, CancellationToken ct)
+        {
+            var body = p.GetValue(File) is { } f ? JsonNode.Parse(await System.IO.File.ReadAllTextAsync(f.FullName, ct)) as JsonObject
+                       ?? throw new CliException($"{f.Name} does not hold a JSON object.", ExitCodes.Usage) : new JsonObject();
+            foreach (var assignment in p.GetValue(Set) ?? []) Assign(body, assignment);
+            return body.ToJsonString();
+        }
+    }
+
+    private Command UpdateCommand(ResourceKind kind, Func<Client.IaasApiClient, Guid, string, RequestHeaders, CancellationToken, Task<IParsable?>> update)
+    {
+        var id = new Argument<string>("id") { Description = "The resource's id." };
+        var body = new BodyOptions();
+        var ifMatch = new Option<string?>("--if-match") { Description = "Change it only if it still has this ETag (412 otherwise)." };
+        var command = new Command("update", $"Change one of {kind.Command}: only the fields given (a merge patch).") { id, ifMatch };
+        body.AddTo(command);
         return Run(command, async (p, c, ct) =>
         {
-            var body = p.GetValue(file) is { } f ? JsonNode.Parse(await File.ReadAllTextAsync(f.FullName, ct)) as JsonObject
-                       ?? throw new CliException($"{f.Name} does not hold a JSON object.", ExitCodes.Usage) : new JsonObject();
-            foreach (var assignment in p.GetValue(set) ?? []) Assign(body, assignment);
-            var written = await Output.ToJsonAsync(await create(c.Client, body.ToJsonString(), Headers(p.GetValue(key)), ct));
+            await c.Output.ItemAsync(await update(c.Client, Id(p, id), await body.ReadAsync(p, ct), Headers(ifMatch: p.GetValue(ifMatch)), ct));
+            return ExitCodes.Ok;
+        });
+    }
+
+    private Command CreateCommand(ResourceKind kind, Func<Client.IaasApiClient, string, RequestHeaders, CancellationToken, Task<IParsable?>> create)
+    {
+        var body = new BodyOptions();
+        var key = new Option<string?>("--idempotency-key") { Description = "Makes a retry of this create safe: the same key replays the first answer." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the create's operation to its end, with a progress bar." };
+        var command = new Command("create", $"Create one of {kind.Command} (the body as API.md describes it).") { key, wait };
+        body.AddTo(command);
+        return Run(command, async (p, c, ct) =>
+        {
+            var written = await Output.ToJsonAsync(await create(c.Client, await body.ReadAsync(p, ct), Headers(p.GetValue(key)), ct));
             await c.Output.ItemAsync(written);
             return await WaitIfAskedAsync(c, p.GetValue(wait), written, ct);
         });
@@ -120,6 +153,7 @@ public sealed partial class CliApp
     private Command AddMigrationCommands(Command migrations)
     {
         var id = new Argument<string>("id") { Description = "The migration's id." };
+        AddMigrationPreview(migrations);
         migrations.Subcommands.Add(Run(new Command("follow", "Follow a migration to its end: stage, progress, downtime.") { id },
             (p, c, ct) => c.Progress.MigrationAsync(c.Client, Id(p, id), ct)));
         foreach (var (verb, text) in new[] { ("cancel", "Cancel it: the VM stays on its source."), ("force-complete", "Switch a live migration to post-copy now.") })

@@ -91,5 +91,5 @@ public sealed partial class CliApp
             });
     }
 
-    private static List<JsonObject> Items(JsonNode? page) => (page?["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+    private static List<JsonObject> Items(JsonNode? json, string member = "items") => (json?[member] as JsonArray ?? []).OfType<JsonObject>().ToList();
 }

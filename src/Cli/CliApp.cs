@@ -29,6 +29,7 @@ public sealed partial class CliApp(TextWriter stdout, TextWriter stderr, Func<st
         var root = new RootCommand("iaas: the IaasApi control plane from the command line (docs/cli.md).");
         foreach (var option in new Option[] { _endpoint, _apiKey, _profile, _output, _timeout, _pollMs }) root.Options.Add(option);
         root.Subcommands.Add(ProfileCommand());
+        root.Subcommands.Add(CompletionCommand(stdout));
         root.Subcommands.Add(Run(new Command("me", "Who this API key is."), async (p, c, t) =>
         {
             await c.Output.ItemAsync(await c.Client.V1.Me.GetAsync(cancellationToken: t));
@@ -37,6 +38,7 @@ public sealed partial class CliApp(TextWriter stdout, TextWriter stderr, Func<st
         foreach (var kind in ResourceKinds.All) root.Subcommands.Add(ResourceCommand(kind));
         root.Subcommands.Add(KeysCommand());
         foreach (var view in ViewCommands()) root.Subcommands.Add(view);
+        foreach (var planning in PlanningCommands()) root.Subcommands.Add(planning);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

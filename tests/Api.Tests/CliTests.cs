@@ -147,6 +147,102 @@ public sealed class CliTests(ApiFactory api) : IDisposable
     }
 
     [Fact]
+    public async Task Update_Restore_ResetState_History_Planners_AndPreviews()
+    {
+        var cloud = await api.SeedAsync(hosts: 2);
+
+        // update: a merge patch of the fields given; a stale --if-match is refused (exit 1, 412) and changes nothing.
+        var renamed = TestCloud.Unique("cli-renamed");
+        var updated = await IaasAsync(ApiFactory.AdminKey, "flavors", "update", cloud.FlavorId.ToString(), "--set", $"name={renamed}", "-o", "json");
+        Assert.True(updated.Exit == 0, updated.Err);
+        Assert.Equal(renamed, JsonNode.Parse(updated.Out)!["name"]!.GetValue<string>());
+        var stale = await IaasAsync(ApiFactory.AdminKey, "flavors", "update", cloud.FlavorId.ToString(), "--set", "name=other", "--if-match", "\"0\"");
+        Assert.Equal(1, stale.Exit);
+        Assert.Contains("412", stale.Err);
+        Assert.Equal(renamed, (await api.Admin().GetJson($"/v1/flavors/{cloud.FlavorId}"))["name"]!.GetValue<string>());
+
+        // restore from a snapshot named, followed; reset-state with a reason; both in the instance's history.
+        var tenant = api.Client(cloud.TenantKey);
+        var vm = (await tenant.CreateInstanceAsync(cloud))["id"]!.GetValue<Guid>();
+        await tenant.WaitForStatusAsync(vm, "running");
+        var snapshot = TestCloud.Unique("cli-snap");
+        var taken = await IaasAsync(cloud.TenantKey, "snapshots", "create", "--set", $"instanceId={vm}", "--set", $"name={snapshot}", "--wait");
+        Assert.True(taken.Exit == 0, taken.Err);
+        var restored = await IaasAsync(cloud.TenantKey, "instances", "restore", vm.ToString(), "--snapshot", snapshot, "--wait");
+        Assert.True(restored.Exit == 0, restored.Err);
+        Assert.Contains("succeeded", restored.Err);
+        var reset = await IaasAsync(ApiFactory.AdminKey, "instances", "reset-state", vm.ToString(), "--status", "error", "--reason", "cli test");
+        Assert.True(reset.Exit == 0, reset.Err);
+        Assert.Equal("error", await tenant.StatusAsync(vm));
+        var history = await IaasAsync(cloud.TenantKey, "instances", "history", vm.ToString());
+        Assert.True(history.Exit == 0, history.Err);
+        Assert.StartsWith("at ", history.Out);
+        Assert.Contains("restore", history.Out);
+        Assert.Contains("reset-state", history.Out);
+        Assert.Equal(2, (await IaasAsync(ApiFactory.AdminKey, "instances", "reset-state", vm.ToString(), "--status", "sideways")).Exit);
+
+        // Planners (a plan; an execution followed), the placement and migration dry runs, the scheduler's counters.
+        await IaasAsync(ApiFactory.AdminKey, "instances", "reset-state", vm.ToString(), "--status", "running");
+        var rebalance = await IaasAsync(ApiFactory.AdminKey, "planners", "rebalance", "--zone", cloud.ZoneId.ToString(), "-o", "json");
+        Assert.True(rebalance.Exit == 0, rebalance.Err);
+        Assert.Equal(2, JsonNode.Parse(rebalance.Out)!["hostsConsidered"]!.GetValue<int>());
+        var preview = await IaasAsync(ApiFactory.AdminKey, "placement", "preview", "--flavor", renamed, "--image", cloud.ImageId.ToString(),
+                                      "--plan", cloud.PlanId.ToString(), "--zone", cloud.ZoneId.ToString());
+        Assert.True(preview.Exit == 0, preview.Err);
+        Assert.Contains("host-state: 2 → 2 hosts", preview.Out);   // the filters, step by step, then both hosts ranked
+        Assert.Contains(cloud.HostIds[1].ToString(), preview.Out);
+        Assert.Contains(cloud.HostIds[0].ToString(), preview.Out);
+        var migration = await IaasAsync(ApiFactory.AdminKey, "migrations", "preview", vm.ToString(), "-o", "json");
+        Assert.True(migration.Exit == 0, migration.Err);
+        Assert.Equal(vm, JsonNode.Parse(migration.Out)!["instanceId"]!.GetValue<Guid>());
+        Assert.Equal(0, (await IaasAsync(ApiFactory.AdminKey, "placement", "stats")).Exit);
+        Assert.Equal(1, (await IaasAsync(cloud.TenantKey, "planners", "rebalance", "--zone", cloud.ZoneId.ToString())).Exit);   // admin only
+        // Last: consolidation packs the zone and powers the freed host off.
+        var consolidated = await IaasAsync(ApiFactory.AdminKey, "planners", "consolidation", "--zone", cloud.ZoneId.ToString(), "--execute", "--wait");
+        Assert.True(consolidated.Exit == 0, consolidated.Err);
+        Assert.Contains("succeeded", consolidated.Err);
+    }
+
+    [Fact]
+    public async Task Completion_IsSuggestedByTheCliItself_AndTheBashScriptAsksItForTheWordAtTheCursor()
+    {
+        var suggestions = new StringWriter();
+        Assert.Equal(0, await new CliApp(suggestions, new StringWriter(), _ => null).RunAsync(["[suggest:13]", "instances res"]));
+        Assert.Equal(["reset-state", "restore"], suggestions.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+
+        var script = await IaasAsync(null, "completion", "bash");
+        Assert.Equal(0, script.Exit);
+        Assert.Contains("complete -o default -F _iaas_complete iaas", script.Out);
+        Assert.Equal(2, (await IaasAsync(null, "completion", "fish")).Exit);
+        if (OperatingSystem.IsWindows()) return;
+
+        // The script in a real bash, with `iaas` standing in to record what it is asked and answer from the CLI's words.
+        var dir = Directory.CreateTempSubdirectory("iaas-completion-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "completion.bash"), script.Out);
+            var probe = """
+                iaas() { printf '%s|' "$@" > "$DIR/asked"; printf 'reset-state\nrestore\n'; }
+                source "$DIR/completion.bash"
+                COMP_LINE="iaas instances res"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(iaas instances res); COMP_CWORD=2
+                _iaas_complete; echo "${COMPREPLY[*]}"
+                """;
+            var start = new System.Diagnostics.ProcessStartInfo("bash", ["-c", probe]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["DIR"] = dir;
+            using var bash = System.Diagnostics.Process.Start(start)!;
+            var output = await bash.StandardOutput.ReadToEndAsync();
+            await bash.WaitForExitAsync();
+            Assert.True(bash.ExitCode == 0, await bash.StandardError.ReadToEndAsync());
+            Assert.Equal("reset-state restore", output.Trim());
+            Assert.Equal("[suggest:13]|instances res|", File.ReadAllText(Path.Combine(dir, "asked")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task FailedWork_Exits3_WithTheReason_AndAnUnreachableEndpoint_Exits5()
     {
         var cloud = await api.SeedAsync(hosts: 1);

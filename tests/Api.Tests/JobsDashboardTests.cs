@@ -25,6 +25,32 @@ public sealed class JobsDashboardTests(ApiFactory api)
         Assert.Equal(HttpStatusCode.OK, (await Get(new AuthenticationHeaderValue("Bearer", ApiFactory.AdminKey))).StatusCode);
     }
 
+    [Fact]
+    public async Task InDevelopment_TheDashboardIsWritable_SoAnAdminCanDeleteAJob()
+    {
+        var cloud = await api.SeedAsync(hosts: 1);
+        var vm = (await api.Client(cloud.TenantKey).CreateInstanceAsync(cloud)).Id();
+        await api.Admin().WaitForStatusAsync(vm, "running");
+        var admin = api.Admin();
+        var (jobs, jobId) = await SucceededJobAsync(admin);
+        Assert.Contains("js-jobs-list-command", jobs);   // the delete / requeue buttons
+        var delete = await admin.PostAsync($"/hangfire/jobs/actions/delete/{jobId}", null);
+        Assert.True(delete.IsSuccessStatusCode, $"{(int)delete.StatusCode}");
+        Assert.Contains("Deleted", await admin.GetStringAsync($"/hangfire/jobs/details/{jobId}"));
+    }
+
+    /// <summary>The succeeded-jobs page once it lists one (a job is marked succeeded just after its work commits).</summary>
+    public static async Task<(string Page, string JobId)> SucceededJobAsync(HttpClient admin)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var page = await admin.GetStringAsync("/hangfire/jobs/succeeded");
+            var jobId = System.Text.RegularExpressions.Regex.Match(page, @"jobs/details/(\d+)").Groups[1].Value;
+            if (jobId.Length > 0 || attempt == 100) return (page, jobId);
+            await Task.Delay(100);
+        }
+    }
+
     private static AuthenticationHeaderValue Basic(string key) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"operator:{key}")));
 

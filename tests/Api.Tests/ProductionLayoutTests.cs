@@ -63,6 +63,15 @@ public sealed class ProductionLayoutTests : IAsyncLifetime
         using var workers = await ChildProcess.StartWorkersAsync(new Dictionary<string, string>(environment) { ["Iaas__Workers__AliveFile"] = alive }, _workDir);
         await admin.WaitForStatusAsync(created.Id(), "running", timeoutMs: 30000);
         Assert.Null(workers.ExitCode);
+
+        // Production: /hangfire shows the jobs to an admin, read-only — a delete of a job the control plane owns is refused
+        // (Development's writable dashboard deletes it: JobsDashboardTests).
+        var (jobs, jobId) = await JobsDashboardTests.SucceededJobAsync(api.Client(AdminKey));
+        Assert.NotEmpty(jobId);
+        Assert.DoesNotContain("js-jobs-list-command", jobs);   // no delete / requeue buttons
+        var delete = await api.Client(AdminKey).PostAsync($"/hangfire/jobs/actions/delete/{jobId}", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, delete.StatusCode);   // Hangfire's answer to a command on a read-only dashboard
+        Assert.Contains("Succeeded", await api.Client(AdminKey).GetStringAsync($"/hangfire/jobs/details/{jobId}"));
         // Its liveness file (the container health check) is touched while the database answers.
         for (var i = 0; i < 150 && !File.Exists(alive); i++) await Task.Delay(100);
         Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(alive) < TimeSpan.FromSeconds(30));

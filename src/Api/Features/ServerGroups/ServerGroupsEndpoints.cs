@@ -70,9 +70,10 @@ public static class ServerGroupsEndpoints
     }
 
     private static async Task<Page<ServerGroupResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? tenantId,
-                                                             HttpContext http, CancellationToken ct)
+                                                             string? name, HttpContext http, CancellationToken ct)
     {
         var query = db.ServerGroups.AsNoTracking();
+        if (name is not null) query = query.Where(g => g.Name == name);
         query = caller.TenantId is { } own ? query.Where(g => g.TenantId == own)
             : tenantId is not null ? query.Where(g => g.TenantId == tenantId) : query;
         var page = await Paging.PageAsync(http, query, limit, pageToken, g => g, ct);

@@ -80,13 +80,14 @@ public static class SnapshotsEndpoints
 
     /// <summary>Deleted snapshots are hidden unless asked for with <c>?status=deleted</c>.</summary>
     private static Task<Page<SnapshotResponse>> List(Caller caller, IaasDbContext db, int? limit, string? pageToken, Guid? instanceId, Guid? tenantId,
-                                                     string? status, HttpContext http, CancellationToken ct)
+                                                     string? status, string? name, HttpContext http, CancellationToken ct)
     {
         var query = db.Snapshots.AsNoTracking();
         query = caller.TenantId is { } own ? query.Where(s => s.TenantId == own)
             : tenantId is not null ? query.Where(s => s.TenantId == tenantId) : query;
         query = QueryValues.Enum<SnapshotStatus>(status, "status") is { } st ? query.Where(s => s.Status == st) : query.Where(s => s.Status != SnapshotStatus.Deleted);
         if (instanceId is not null) query = query.Where(s => s.InstanceId == instanceId);
+        if (name is not null) query = query.Where(s => s.Name == name);
         return Paging.PageAsync(http, query, limit, pageToken, SnapshotResponse.From, ct);
     }
 
